@@ -1,1 +1,4 @@
-//! placeholder
+//! `tls-analyzer`: packet captures in, Zeek's `ssl_*` events and `ssl.log` out.
+//!
+//! Layers, bottom up: `capture` (pcap/pcapng, link, IP, TCP/UDP flows) -> `ssl` (the SSL/TLS/DTLS
+//! connection state machine over the generated parsers) -> `log` and `output` (ssl.log, event lines).
