@@ -3,6 +3,12 @@
 //! In: byte slices. Out: primitive values, list views, parse errors that name the field, Zeek value
 //! types for events. It knows nothing about TLS.
 
+pub mod error;
+pub mod list;
+pub mod reader;
 pub mod value;
 
-pub use value::ValueSink;
+pub use error::{checked, to_usize, ErrorKind, ParseError};
+pub use list::{Element, List, ListIter, U24, U48};
+pub use reader::{be_uint, Reader};
+pub use value::{Time, ValueSink, VecView, ZeekString, ZeekValue, MAX_PADDED_STRING};
