@@ -6,6 +6,7 @@
 pub mod error;
 pub mod list;
 pub mod reader;
+pub mod stream;
 pub mod value;
 
 pub use error::{checked, to_usize, ErrorKind, ParseError};
