@@ -2,3 +2,6 @@
 //!
 //! Layers, bottom up: `capture` (pcap/pcapng, link, IP, TCP/UDP flows) -> `ssl` (the SSL/TLS/DTLS
 //! connection state machine over the generated parsers) -> `log` and `output` (ssl.log, event lines).
+
+pub mod log;
+pub mod output;

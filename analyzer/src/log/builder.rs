@@ -1,0 +1,491 @@
+//! One ssl.log row per connection, filled the way Zeek's `base/protocols/ssl/main.zeek` (and the
+//! certificate part of `files.zeek`) fill `SSL::Info`.
+//!
+//! In: the connection's already decoded event values, one method per Zeek event handler that
+//! touches the log (`client_hello`, `server_hello`, `extension`, `handshake_message`, ...), called
+//! in event order. Out: an [`SslLogRow`], returned exactly once by [`SslLogBuilder::established`],
+//! [`SslLogBuilder::violation`] or [`SslLogBuilder::connection_end`] — whichever comes first, as
+//! Zeek writes the row at `ssl_established`, at an analyzer violation, or when the connection is
+//! removed — plus the `conn_weird`s the script raises ([`SslLogBuilder::take_weirds`]).
+//!
+//! Create the builder at the connection's first SSL event (Zeek's `set_session`); its `ts` is the
+//! time of that event. Events that call `set_session` in Zeek are listed in [`SESSION_EVENTS`].
+
+use super::cert::{cert_matches_hostname, cert_names, fingerprint_hex, CertNames};
+use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
+use crate::output::ConnId;
+
+/// Zeek's default `SSL::max_ssl_history_length`.
+pub const MAX_SSL_HISTORY_LENGTH: usize = 100;
+/// Fingerprints kept per certificate chain; bounds memory on endless renegotiation. Zeek has no
+/// such limit; no real chain comes near it.
+pub const MAX_CHAIN_CERTS: usize = 1000;
+/// Weird raised when the history reaches its maximum length.
+pub const WEIRD_HISTORY_LIMIT: &str = "SSL_max_ssl_history_length_reached";
+/// Weird raised when a client sends more than one server name.
+pub const WEIRD_MANY_SERVER_NAMES: &str = "SSL_many_server_names";
+/// `source` of the weirds the SSL scripts raise.
+pub const WEIRD_SOURCE: &str = "SSL";
+
+/// Zeek events whose handlers create the ssl.log record (`set_session`) when it does not exist.
+/// Not in the list: `ssl_encrypted_data` and the other events main.zeek does not handle.
+pub const SESSION_EVENTS: [&str; 16] = [
+    "ssl_client_hello",
+    "ssl_server_hello",
+    "ssl_extension_supported_versions",
+    "ssl_ecdh_server_params",
+    "ssl_extension_key_share",
+    "ssl_extension_server_name",
+    "ssl_extension_application_layer_protocol_negotiation",
+    "ssl_connection_flipped",
+    "ssl_handshake_message",
+    "ssl_extension",
+    "ssl_change_cipher_spec",
+    "ssl_alert",
+    "ssl_heartbeat",
+    "ssl_established",
+    "ssl_plaintext_data",
+    "analyzer_confirmation_info",
+];
+
+/// The ServerHello random that marks a HelloRetryRequest (RFC 8446 §4.1.3).
+pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+];
+
+const TLSV13: u64 = 0x0304;
+const SSLV2: u64 = 0x0002;
+const EXT_SESSION_TICKET: u64 = 35;
+const EXT_PRE_SHARED_KEY: u64 = 41;
+
+// Handshake message types that have their own history letter.
+const HELLO_REQUEST: u64 = 0;
+const CLIENT_HELLO: u64 = 1;
+const SERVER_HELLO: u64 = 2;
+const HELLO_VERIFY_REQUEST: u64 = 3;
+const SESSION_TICKET: u64 = 4;
+const END_OF_EARLY_DATA: u64 = 5;
+const HELLO_RETRY_REQUEST: u64 = 6;
+const ENCRYPTED_EXTENSIONS: u64 = 8;
+const CERTIFICATE: u64 = 11;
+const SERVER_KEY_EXCHANGE: u64 = 12;
+const CERTIFICATE_REQUEST: u64 = 13;
+const SERVER_HELLO_DONE: u64 = 14;
+const CERTIFICATE_VERIFY: u64 = 15;
+const CLIENT_KEY_EXCHANGE: u64 = 16;
+const FINISHED: u64 = 20;
+const CERTIFICATE_URL: u64 = 21;
+const CERTIFICATE_STATUS: u64 = 22;
+const SUPPLEMENTAL_DATA: u64 = 23;
+const KEY_UPDATE: u64 = 24;
+const MESSAGE_HASH: u64 = 254;
+
+/// Why a row is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTrigger {
+    /// `ssl_established`.
+    Established,
+    /// An SSL/DTLS analyzer violation.
+    Violation,
+    /// The connection ended (or timed out, or the capture ended).
+    ConnectionEnd,
+}
+
+/// A `conn_weird` raised by the ssl.log script logic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogWeird {
+    /// Weird name.
+    pub name: &'static str,
+    /// Additional information (`addl`).
+    pub addl: Vec<u8>,
+    /// Raising component.
+    pub source: &'static str,
+}
+
+/// One ssl.log row; `None` is an unset column (`-` in TSV, absent in JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SslLogRow {
+    /// Time of the connection's first SSL event.
+    pub ts: f64,
+    /// Connection uid.
+    pub uid: String,
+    /// Connection 4-tuple.
+    pub id: ConnId,
+    /// Negotiated version name.
+    pub version: Option<String>,
+    /// Chosen cipher suite name.
+    pub cipher: Option<String>,
+    /// Key-exchange group name.
+    pub curve: Option<String>,
+    /// First SNI host name of the (last) ClientHello.
+    pub server_name: Option<Vec<u8>>,
+    /// Session resumed (session id, ticket, or PSK).
+    pub resumed: bool,
+    /// Description of the last alert.
+    pub last_alert: Option<String>,
+    /// First ALPN protocol the server chose.
+    pub next_protocol: Option<Vec<u8>>,
+    /// Handshake completed.
+    pub established: bool,
+    /// History letters.
+    pub ssl_history: String,
+    /// Server chain fingerprints (set, possibly empty, once any certificate was seen).
+    pub cert_chain_fps: Option<Vec<String>>,
+    /// Client chain fingerprints (set together with `cert_chain_fps`).
+    pub client_cert_chain_fps: Option<Vec<String>>,
+    /// Whether the SNI matches the server's leaf certificate (unset without SNI or leaf).
+    pub sni_matches_cert: Option<bool>,
+}
+
+/// One certificate chain as the log needs it.
+#[derive(Debug, Default)]
+struct Chain {
+    /// Fingerprints of the certificates that parsed as X.509 (Zeek has no fingerprint for the
+    /// others).
+    fps: Vec<String>,
+    /// Names of the first certificate; `Some(None)` when it did not parse.
+    leaf: Option<Option<CertNames>>,
+}
+
+/// Accumulates one connection's ssl.log row; see the module docs.
+#[derive(Debug)]
+pub struct SslLogBuilder {
+    row: SslLogRow,
+    names: NameTables,
+    max_history: usize,
+    version_num: Option<u64>,
+    /// The client's session id when it was not empty (all zero).
+    session_id: Option<Vec<u8>>,
+    client_ticket_empty_session_seen: bool,
+    client_key_exchange_seen: bool,
+    client_psk_seen: bool,
+    hrr_seen: bool,
+    logged: bool,
+    /// Server and client chains; both exist once any certificate was seen (Zeek's `file_sniff`).
+    chains: Option<(Chain, Chain)>,
+    weirds: Vec<LogWeird>,
+}
+
+impl SslLogBuilder {
+    /// Starts the record at the connection's first SSL event, at time `ts`.
+    pub fn new(ts: f64, uid: &str, id: ConnId, names: NameTables) -> Self {
+        SslLogBuilder {
+            row: SslLogRow {
+                ts,
+                uid: uid.to_owned(),
+                id,
+                version: None,
+                cipher: None,
+                curve: None,
+                server_name: None,
+                resumed: false,
+                last_alert: None,
+                next_protocol: None,
+                established: false,
+                ssl_history: String::new(),
+                cert_chain_fps: None,
+                client_cert_chain_fps: None,
+                sni_matches_cert: None,
+            },
+            names,
+            max_history: MAX_SSL_HISTORY_LENGTH,
+            version_num: None,
+            session_id: None,
+            client_ticket_empty_session_seen: false,
+            client_key_exchange_seen: false,
+            client_psk_seen: false,
+            hrr_seen: false,
+            logged: false,
+            chains: None,
+            weirds: Vec::new(),
+        }
+    }
+
+    /// Overrides `SSL::max_ssl_history_length`.
+    pub fn with_max_history(mut self, max: usize) -> Self {
+        self.max_history = max;
+        self
+    }
+
+    /// The row as it stands (for inspection; the log gets it through the finishing methods).
+    pub fn row(&self) -> &SslLogRow {
+        &self.row
+    }
+
+    /// Whether the row was already handed out.
+    pub fn is_logged(&self) -> bool {
+        self.logged
+    }
+
+    /// Weirds raised since the last call, in order.
+    pub fn take_weirds(&mut self) -> Vec<LogWeird> {
+        std::mem::take(&mut self.weirds)
+    }
+
+    fn add_to_history(&mut self, is_client: bool, letter: char) {
+        if self.row.ssl_history.len() == self.max_history {
+            return;
+        }
+        self.row.ssl_history.push(if is_client {
+            letter.to_ascii_uppercase()
+        } else {
+            letter.to_ascii_lowercase()
+        });
+        if self.row.ssl_history.len() == self.max_history {
+            self.weirds.push(LogWeird {
+                name: WEIRD_HISTORY_LIMIT,
+                addl: Vec::new(),
+                source: WEIRD_SOURCE,
+            });
+        }
+    }
+
+    /// `ssl_client_hello`: `session_id` as the event carries it (32 bytes, zero-padded).
+    pub fn client_hello(&mut self, record_version: u64, session_id: &[u8]) {
+        if !session_id.is_empty() && session_id.iter().any(|&b| b != 0) {
+            self.session_id = Some(session_id.to_vec());
+            self.client_ticket_empty_session_seen = false;
+        }
+        // SSLv2 hellos have no handshake-message event; record_version 0 marks them.
+        if record_version == 0 {
+            self.add_to_history(true, 'c');
+        }
+    }
+
+    /// `ssl_server_hello`: `version` from the hello, its 32-byte random, the event's session id.
+    pub fn server_hello(
+        &mut self,
+        version: u64,
+        server_random: &[u8],
+        session_id: &[u8],
+        cipher: u64,
+    ) {
+        // A supported_versions extension seen earlier overrides the hello's version.
+        if self.version_num.is_none() {
+            self.version_num = Some(version);
+            self.row.version = Some(version_name(version));
+        }
+        self.row.cipher = Some(name_or_unknown((self.names.cipher)(cipher), cipher));
+        if server_random == HELLO_RETRY_REQUEST_RANDOM {
+            self.hrr_seen = true;
+        }
+        let negotiated = self.version_num.unwrap_or(version);
+        if self.session_id.as_deref() == Some(session_id)
+            && !is_tls13_draft(negotiated)
+            && negotiated != TLSV13
+        {
+            self.row.resumed = true;
+        }
+        if version == SSLV2 {
+            self.add_to_history(false, 's');
+        }
+    }
+
+    /// `ssl_extension_supported_versions`: only a server's single selected version counts.
+    pub fn extension_supported_versions(
+        &mut self,
+        is_client: bool,
+        versions: impl IntoIterator<Item = u64>,
+    ) {
+        if is_client {
+            return;
+        }
+        if let Some(v) = single(versions) {
+            self.version_num = Some(v);
+            self.row.version = Some(version_name(v));
+        }
+    }
+
+    /// `ssl_ecdh_server_params`.
+    pub fn ecdh_server_params(&mut self, curve: u64) {
+        self.row.curve = Some(name_or_unknown((self.names.curve)(curve), curve));
+    }
+
+    /// `ssl_extension_key_share`: only a server's single share counts.
+    pub fn extension_key_share(&mut self, is_client: bool, groups: impl IntoIterator<Item = u64>) {
+        if is_client {
+            return;
+        }
+        if let Some(g) = single(groups) {
+            self.row.curve = Some(name_or_unknown((self.names.curve)(g), g));
+        }
+    }
+
+    /// `ssl_extension_server_name`: the client's first name; more than one raises a weird whose
+    /// `addl` lists them all as Zeek's `cat` prints a vector.
+    pub fn extension_server_name<'n>(
+        &mut self,
+        is_client: bool,
+        names: impl IntoIterator<Item = &'n [u8]>,
+    ) {
+        if !is_client {
+            return;
+        }
+        let mut it = names.into_iter();
+        let Some(first) = it.next() else {
+            return;
+        };
+        self.row.server_name = Some(first.to_vec());
+        if let Some(second) = it.next() {
+            let mut addl = b"[".to_vec();
+            for (i, n) in [first, second].into_iter().chain(it).enumerate() {
+                if i > 0 {
+                    addl.extend_from_slice(b", ");
+                }
+                addl.extend_from_slice(n);
+            }
+            addl.push(b']');
+            self.weirds.push(LogWeird {
+                name: WEIRD_MANY_SERVER_NAMES,
+                addl,
+                source: WEIRD_SOURCE,
+            });
+        }
+    }
+
+    /// `ssl_extension_application_layer_protocol_negotiation`: the server's first protocol.
+    pub fn extension_alpn<'p>(
+        &mut self,
+        is_client: bool,
+        protocols: impl IntoIterator<Item = &'p [u8]>,
+    ) {
+        if is_client {
+            return;
+        }
+        if let Some(p) = protocols.into_iter().next() {
+            self.row.next_protocol = Some(p.to_vec());
+        }
+    }
+
+    /// `ssl_connection_flipped`: `^`, appended even past the history limit as Zeek does.
+    pub fn connection_flipped(&mut self) {
+        self.row.ssl_history.push('^');
+    }
+
+    /// `ssl_handshake_message`: one history letter per message type.
+    pub fn handshake_message(&mut self, is_client: bool, msg_type: u64) {
+        if is_client && msg_type == CLIENT_KEY_EXCHANGE {
+            self.client_key_exchange_seen = true;
+        }
+        let letter = match msg_type {
+            HELLO_REQUEST => 'h',
+            CLIENT_HELLO => 'c',
+            SERVER_HELLO if self.hrr_seen => {
+                // The server_hello event came first and flagged the retry request.
+                self.hrr_seen = false;
+                'j'
+            }
+            SERVER_HELLO => 's',
+            HELLO_VERIFY_REQUEST => 'v',
+            SESSION_TICKET => 't',
+            END_OF_EARLY_DATA => 'e',
+            HELLO_RETRY_REQUEST => 'j',
+            ENCRYPTED_EXTENSIONS => 'o',
+            CERTIFICATE => 'x',
+            SERVER_KEY_EXCHANGE => 'k',
+            CERTIFICATE_REQUEST => 'r',
+            SERVER_HELLO_DONE => 'n',
+            CERTIFICATE_VERIFY => 'y',
+            CLIENT_KEY_EXCHANGE => 'g',
+            FINISHED => 'f',
+            CERTIFICATE_URL => 'w',
+            CERTIFICATE_STATUS => 'u',
+            SUPPLEMENTAL_DATA => 'a',
+            KEY_UPDATE => 'p',
+            MESSAGE_HASH => 'm',
+            _ => 'z',
+        };
+        self.add_to_history(is_client, letter);
+    }
+
+    /// `ssl_extension` (raised for every extension, before the hello event): tracks session
+    /// tickets and pre-shared keys for `resumed`. `val_len` is the length of the raw body.
+    pub fn extension(&mut self, is_client: bool, code: u64, val_len: usize) {
+        if is_client && code == EXT_SESSION_TICKET && val_len > 0 {
+            self.client_ticket_empty_session_seen = true;
+        } else if is_client && code == EXT_PRE_SHARED_KEY {
+            self.client_psk_seen = true;
+        } else if !is_client && code == EXT_PRE_SHARED_KEY && self.client_psk_seen {
+            self.row.resumed = true;
+        }
+    }
+
+    /// `ssl_change_cipher_spec`.
+    pub fn change_cipher_spec(&mut self, is_client: bool) {
+        self.add_to_history(is_client, 'i');
+        if is_client && self.client_ticket_empty_session_seen && !self.client_key_exchange_seen {
+            self.row.resumed = true;
+        }
+    }
+
+    /// `ssl_alert`.
+    pub fn alert(&mut self, is_client: bool, _level: u64, desc: u64) {
+        self.add_to_history(is_client, 'l');
+        self.row.last_alert = Some(name_or_unknown((self.names.alert)(desc), desc));
+    }
+
+    /// `ssl_heartbeat`.
+    pub fn heartbeat(&mut self, is_client: bool) {
+        self.add_to_history(is_client, 'b');
+    }
+
+    /// One certificate of a Certificate message, in chain order; `is_client` is the TLS role.
+    pub fn certificate(&mut self, is_client: bool, der: &[u8]) {
+        let (server, client) = self.chains.get_or_insert_with(Default::default);
+        let chain = if is_client { client } else { server };
+        let names = cert_names(der);
+        if names.is_some() && chain.fps.len() < MAX_CHAIN_CERTS {
+            chain.fps.push(fingerprint_hex(der));
+        }
+        if chain.leaf.is_none() {
+            chain.leaf = Some(names);
+        }
+    }
+
+    /// `ssl_established`: marks the row established and hands it out (once).
+    pub fn established(&mut self) -> Option<SslLogRow> {
+        self.row.established = true;
+        self.finish(LogTrigger::Established)
+    }
+
+    /// An SSL/DTLS analyzer violation: hands the row out if not yet done.
+    pub fn violation(&mut self) -> Option<SslLogRow> {
+        self.finish(LogTrigger::Violation)
+    }
+
+    /// End of the connection: hands the row out if not yet done.
+    pub fn connection_end(&mut self) -> Option<SslLogRow> {
+        self.finish(LogTrigger::ConnectionEnd)
+    }
+
+    /// Runs Zeek's `ssl_finishing` (certificate columns) and returns the row unless it was
+    /// already returned.
+    pub fn finish(&mut self, trigger: LogTrigger) -> Option<SslLogRow> {
+        if self.logged {
+            return None;
+        }
+        if trigger == LogTrigger::Established {
+            self.row.established = true;
+        }
+        if let Some((server, client)) = &self.chains {
+            self.row.cert_chain_fps = Some(server.fps.clone());
+            self.row.client_cert_chain_fps = Some(client.fps.clone());
+            if let (Some(Some(leaf)), Some(sni)) = (&server.leaf, &self.row.server_name) {
+                self.row.sni_matches_cert = Some(cert_matches_hostname(leaf, sni));
+            }
+        }
+        self.logged = true;
+        Some(self.row.clone())
+    }
+}
+
+/// The only element of `it`, or `None` when it has zero or several.
+fn single(it: impl IntoIterator<Item = u64>) -> Option<u64> {
+    let mut it = it.into_iter();
+    let first = it.next()?;
+    match it.next() {
+        Some(_) => None,
+        None => Some(first),
+    }
+}

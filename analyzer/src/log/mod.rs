@@ -1,0 +1,16 @@
+//! ssl.log: Zeek's per-connection SSL summary.
+//!
+//! In: a connection's decoded event values, fed to an [`SslLogBuilder`] in event order. Out: one
+//! [`SslLogRow`] per connection (when it is established, on a violation, or at its end — the
+//! builder says which call hands it out), written by [`TsvLogWriter`] (Zeek's ASCII format) or
+//! [`JsonLogWriter`] (Zeek's JSON format). [`names`] maps codes to the names the log prints,
+//! [`cert`] derives fingerprints and the SNI/certificate match.
+
+pub mod builder;
+pub mod cert;
+pub mod names;
+pub mod writer;
+
+pub use builder::{LogTrigger, LogWeird, SslLogBuilder, SslLogRow, MAX_SSL_HISTORY_LENGTH};
+pub use names::NameTables;
+pub use writer::{format_log_time, JsonLogWriter, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES};

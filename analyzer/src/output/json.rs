@@ -1,0 +1,215 @@
+//! JSON Lines event writer, line for line like `conformance/zeek-live/*.events.json`.
+//!
+//! In: per event the timestamp, uid, [`ConnId`], event name, then the arguments through
+//! [`ValueSink`]; or a weird / an analyzer violation. Out: one line per event appended to an
+//! internal byte buffer:
+//! `{"ts":1.5,"uid":"C..","id":{"orig_h":..,"orig_p":..,"resp_h":..,"resp_p":..},"event":"..","args":{..}}`.
+//! Values are written straight into the buffer (no intermediate JSON tree): this is the hot path.
+
+use std::io::{self, Write};
+
+use pac_runtime::ValueSink;
+
+use super::escape::{json_double, json_string};
+use super::{ConnId, CONN_WEIRD_EVENT, VIOLATION_EVENT};
+
+/// Writes events as JSON Lines into a reusable buffer; see the module docs.
+#[derive(Debug, Default)]
+pub struct JsonEventWriter {
+    buf: Vec<u8>,
+    /// One entry per open object/array: whether nothing has been written into it yet, and the
+    /// byte that closes it.
+    open: Vec<(bool, u8)>,
+    /// A `field` call wrote a key; the next value belongs to it and needs no comma.
+    after_key: bool,
+}
+
+impl JsonEventWriter {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts an event line: writes everything up to and including `"args":{`. Arguments follow
+    /// through the [`ValueSink`] methods; [`JsonEventWriter::end_event`] closes the line.
+    pub fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str) {
+        self.open.clear();
+        self.after_key = false;
+        let b = &mut self.buf;
+        b.extend_from_slice(b"{\"ts\":");
+        json_double(b, ts);
+        b.extend_from_slice(b",\"uid\":");
+        json_string(b, uid.as_bytes());
+        b.extend_from_slice(b",\"id\":{\"orig_h\":\"");
+        // Writing into a Vec cannot fail.
+        let _ = write!(b, "{}\",\"orig_p\":{},\"resp_h\":\"", id.orig_h, id.orig_p);
+        let _ = write!(b, "{}\",\"resp_p\":{}}}", id.resp_h, id.resp_p);
+        b.extend_from_slice(b",\"event\":");
+        json_string(b, event.as_bytes());
+        b.extend_from_slice(b",\"args\":{");
+        self.open.push((true, b'}'));
+    }
+
+    /// Closes the line opened by [`JsonEventWriter::begin_event`] (and any container a broken
+    /// visitor left open, so the line stays valid JSON).
+    pub fn end_event(&mut self) {
+        // An unbalanced visitor would leave containers open: close them so the line stays valid.
+        while self.open.len() > 1 {
+            if let Some((_, closer)) = self.open.pop() {
+                self.buf.push(closer);
+            }
+        }
+        self.open.clear();
+        self.buf.extend_from_slice(b"}}\n");
+    }
+
+    /// Writes one whole event line whose arguments `visit` reports.
+    pub fn event(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        event: &str,
+        visit: impl FnOnce(&mut dyn ValueSink),
+    ) {
+        self.begin_event(ts, uid, id, event);
+        visit(self);
+        self.end_event();
+    }
+
+    /// Writes a `conn_weird` line: `"args":{"name":..,"addl":..,"source":..}`.
+    pub fn conn_weird(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        name: &str,
+        addl: &[u8],
+        source: &str,
+    ) {
+        self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_violation_info` line: `"args":{"atype":..,"reason":..}`; `atype` is
+    /// [`super::ANALYZER_SSL`] or [`super::ANALYZER_DTLS`].
+    pub fn analyzer_violation(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        atype: &str,
+        reason: &[u8],
+    ) {
+        self.begin_event(ts, uid, id, VIOLATION_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.field("reason");
+        self.string(reason);
+        self.end_event();
+    }
+
+    /// The bytes written so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the bytes written so far, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Writes the buffered lines to `w` and empties the buffer.
+    pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the comma that separates this value from the previous one, unless it follows a key.
+    fn before_value(&mut self) {
+        if self.after_key {
+            self.after_key = false;
+            return;
+        }
+        self.separate();
+    }
+
+    fn separate(&mut self) {
+        if let Some((first, _)) = self.open.last_mut() {
+            if *first {
+                *first = false;
+            } else {
+                self.buf.push(b',');
+            }
+        }
+    }
+}
+
+impl ValueSink for JsonEventWriter {
+    fn field(&mut self, name: &'static str) {
+        self.separate();
+        json_string(&mut self.buf, name.as_bytes());
+        self.buf.push(b':');
+        self.after_key = true;
+    }
+
+    fn count(&mut self, v: u64) {
+        self.before_value();
+        let _ = write!(self.buf, "{v}");
+    }
+
+    fn int(&mut self, v: i64) {
+        self.before_value();
+        let _ = write!(self.buf, "{v}");
+    }
+
+    fn double(&mut self, v: f64) {
+        self.before_value();
+        json_double(&mut self.buf, v);
+    }
+
+    fn boolean(&mut self, v: bool) {
+        self.before_value();
+        self.buf
+            .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
+    }
+
+    fn string(&mut self, v: &[u8]) {
+        self.before_value();
+        json_string(&mut self.buf, v);
+    }
+
+    fn time(&mut self, secs: f64) {
+        self.before_value();
+        json_double(&mut self.buf, secs);
+    }
+
+    fn begin_vector(&mut self) {
+        self.before_value();
+        self.buf.push(b'[');
+        self.open.push((true, b']'));
+    }
+
+    fn end_vector(&mut self) {
+        self.open.pop();
+        self.buf.push(b']');
+    }
+
+    fn begin_record(&mut self, _type_name: &'static str) {
+        self.before_value();
+        self.buf.push(b'{');
+        self.open.push((true, b'}'));
+    }
+
+    fn end_record(&mut self) {
+        self.open.pop();
+        self.buf.push(b'}');
+    }
+}

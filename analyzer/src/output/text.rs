@@ -1,0 +1,204 @@
+//! Readable event writer: one line per event, `ts uid event name=value ...`.
+//!
+//! In: the same calls as [`super::JsonEventWriter`] (timestamp, uid, event name, arguments through
+//! [`ValueSink`]). Out: lines such as
+//! `1357328848.549370 Cp02TY3r6HRtlFYRK2 ssl_extension is_client=T code=11 val="\x03\x00\x01\x02"`
+//! appended to an internal buffer. Times use Zeek's log rendering (six decimals), booleans `T`/`F`,
+//! strings are quoted with Zeek's `\xNN` escaping, vectors `[a,b]`, records `{name=value,..}`.
+
+use std::io::{self, Write};
+
+use pac_runtime::ValueSink;
+
+use super::escape::fixed6;
+use super::{ConnId, CONN_WEIRD_EVENT, VIOLATION_EVENT};
+
+/// Writes events as text lines into a reusable buffer; see the module docs.
+#[derive(Debug, Default)]
+pub struct TextEventWriter {
+    buf: Vec<u8>,
+    /// One entry per open vector/record: `true` while nothing has been written into it yet.
+    first: Vec<bool>,
+    after_key: bool,
+}
+
+impl TextEventWriter {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a line with `ts uid event`; arguments follow as ` name=value`.
+    pub fn begin_event(&mut self, ts: f64, uid: &str, _id: &ConnId, event: &str) {
+        self.first.clear();
+        self.after_key = false;
+        fixed6(&mut self.buf, ts);
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(uid.as_bytes());
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(event.as_bytes());
+    }
+
+    /// Ends the line.
+    pub fn end_event(&mut self) {
+        self.first.clear();
+        self.buf.push(b'\n');
+    }
+
+    /// Writes one whole event line whose arguments `visit` reports.
+    pub fn event(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        event: &str,
+        visit: impl FnOnce(&mut dyn ValueSink),
+    ) {
+        self.begin_event(ts, uid, id, event);
+        visit(self);
+        self.end_event();
+    }
+
+    /// Writes a `conn_weird` line.
+    pub fn conn_weird(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        name: &str,
+        addl: &[u8],
+        source: &str,
+    ) {
+        self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_violation_info` line.
+    pub fn analyzer_violation(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        atype: &str,
+        reason: &[u8],
+    ) {
+        self.begin_event(ts, uid, id, VIOLATION_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.field("reason");
+        self.string(reason);
+        self.end_event();
+    }
+
+    /// The bytes written so far.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the bytes written so far, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Writes the buffered lines to `w` and empties the buffer.
+    pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn before_value(&mut self) {
+        if self.after_key {
+            self.after_key = false;
+            return;
+        }
+        self.separate();
+    }
+
+    fn separate(&mut self) {
+        match self.first.last_mut() {
+            Some(first) if *first => *first = false,
+            Some(_) => self.buf.push(b','),
+            // Top level: arguments are separated by spaces.
+            None => self.buf.push(b' '),
+        }
+    }
+}
+
+impl ValueSink for TextEventWriter {
+    fn field(&mut self, name: &'static str) {
+        self.separate();
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(b'=');
+        self.after_key = true;
+    }
+
+    fn count(&mut self, v: u64) {
+        self.before_value();
+        let _ = write!(self.buf, "{v}");
+    }
+
+    fn int(&mut self, v: i64) {
+        self.before_value();
+        let _ = write!(self.buf, "{v}");
+    }
+
+    fn double(&mut self, v: f64) {
+        self.before_value();
+        let _ = write!(self.buf, "{v}");
+    }
+
+    fn boolean(&mut self, v: bool) {
+        self.before_value();
+        self.buf.push(if v { b'T' } else { b'F' });
+    }
+
+    fn string(&mut self, v: &[u8]) {
+        self.before_value();
+        self.buf.push(b'"');
+        for &b in v {
+            match b {
+                b'"' => self.buf.extend_from_slice(b"\\\""),
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                0x20..=0x7e => self.buf.push(b),
+                _ => {
+                    let _ = write!(self.buf, "\\x{b:02x}");
+                }
+            }
+        }
+        self.buf.push(b'"');
+    }
+
+    fn time(&mut self, secs: f64) {
+        self.before_value();
+        fixed6(&mut self.buf, secs);
+    }
+
+    fn begin_vector(&mut self) {
+        self.before_value();
+        self.buf.push(b'[');
+        self.first.push(true);
+    }
+
+    fn end_vector(&mut self) {
+        self.first.pop();
+        self.buf.push(b']');
+    }
+
+    fn begin_record(&mut self, _type_name: &'static str) {
+        self.before_value();
+        self.buf.push(b'{');
+        self.first.push(true);
+    }
+
+    fn end_record(&mut self) {
+        self.first.pop();
+        self.buf.push(b'}');
+    }
+}
