@@ -1,0 +1,64 @@
+//! A stand-in analyzer that replays Zeek's own recorded output, for self-checks.
+//!
+//! In: the corpus root. Out: an [`Analyzer`] whose output for a capture is the zeek-live
+//! `*.events.json` and `*.ssl.json` of that capture, optionally perturbed in memory. Comparing
+//! zeek-live with itself must give no mismatch; comparing it with a perturbed copy must give
+//! the perturbation back. This proves the comparator works, and can fail, before the real
+//! analyzer exists.
+
+use std::path::{Path, PathBuf};
+
+use super::analyzer::{Analyzer, AnalyzerOutput, RunOptions};
+
+/// A change applied to the replayed output of a capture (capture name, output).
+pub type Perturbation = Box<dyn Fn(&str, &mut AnalyzerOutput) + Sync>;
+
+/// Replays zeek-live.
+pub struct ReplayAnalyzer {
+    root: PathBuf,
+    /// When set, runs with options other than zeek-live's fail instead of replaying a stream
+    /// that was recorded under different options.
+    pub strict_options: bool,
+    /// Applied to every replayed output.
+    pub perturb: Option<Perturbation>,
+}
+
+impl ReplayAnalyzer {
+    /// Replays from the corpus at `root` (the directory holding `zeek/` and `zeek-live/`).
+    pub fn new(root: &Path) -> Self {
+        ReplayAnalyzer {
+            root: root.to_owned(),
+            strict_options: true,
+            perturb: None,
+        }
+    }
+}
+
+impl Analyzer for ReplayAnalyzer {
+    fn run(&self, capture: &Path, opts: &RunOptions) -> Result<AnalyzerOutput, String> {
+        let traces = self.root.join("zeek/traces");
+        let name = capture
+            .strip_prefix(&traces)
+            .map_err(|_| format!("{} is not under {}", capture.display(), traces.display()))?
+            .to_string_lossy()
+            .replace('\\', "/");
+        if self.strict_options && *opts != RunOptions::zeek_live() {
+            return Err(format!(
+                "replay: zeek-live was recorded with Zeek's defaults, not with {opts:?}"
+            ));
+        }
+        let live = self.root.join("zeek-live");
+        let read = |suffix: &str| {
+            let p = live.join(format!("{name}{suffix}"));
+            std::fs::read_to_string(&p).map_err(|e| format!("replay: {}: {e}", p.display()))
+        };
+        let mut out = AnalyzerOutput {
+            events: read(".events.json")?,
+            ssl_log: read(".ssl.json")?,
+        };
+        if let Some(p) = &self.perturb {
+            p(&name, &mut out);
+        }
+        Ok(out)
+    }
+}
