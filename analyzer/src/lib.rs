@@ -5,3 +5,4 @@
 
 pub mod log;
 pub mod output;
+pub mod ssl;

@@ -1,0 +1,201 @@
+//! The SSL/TLS/DTLS connection analysis: one connection's payload in, Zeek's `ssl_*` events out.
+//!
+//! In: TCP payload per direction ([`SslAnalyzer::deliver`], [`SslAnalyzer::gap`]) or UDP payloads
+//! ([`SslAnalyzer::datagram`]), each with its timestamp. Out: [`Event`]s, in the order Zeek raises
+//! them, through a caller-supplied [`EventSink`]; plus per-connection facts for ssl.log
+//! ([`SslAnalyzer::negotiated_version`], [`SslAnalyzer::flipped`], …) and [`SslAnalyzer::is_done`],
+//! which tells the capture layer to stop feeding.
+//!
+//! Layers:
+//! * `record`: TLS/SSLv2 record headers, version latching and its violations;
+//! * `tls`: TCP framing of records and of handshake messages across records (runtime
+//!   `StreamBuffer`s, capped);
+//! * `dtls`: DTLS records, DTLS 1.3 unified headers, handshake fragment reassembly, STUN skipping;
+//! * `conn`: the state machine both share (encryption per direction, `ssl_established`,
+//!   direction flipping, alerts, heartbeats, CCS, handshake dispatch);
+//! * `hello`: the handshake facts the state machine needs (versions, cipher, certificates);
+//! * `event`: the event types.
+//!
+//! Zeek behaviours reproduced (details in each module): the first record's version is latched
+//! and every later header re-checked; encryption per direction starts with CCS (TLS ≤ 1.2) or the
+//! first application-data record (TLS 1.3, drafts, unknown); `ssl_established` on the first
+//! ciphertext record once both directions are encrypted; `ssl_probable_encrypted_handshake_message`
+//! for TLS 1.3 ciphertext before that; `is_client = is_orig XOR flipped`; after `ssl_established`
+//! (default) or a violation the analyzer finishes the current delivery and is removed; after a
+//! content gap Zeek delivers nothing more to the analyzer, so neither do we.
+//!
+//! Not yet here (needs the generated parsers): the events of parsed messages (hellos,
+//! extensions, key exchange, certificate request, …) — see the module `conn` for where
+//! they plug in. The stateful events are [`StateEvent`]s until the generated `SslEvent` exists.
+
+pub mod conn;
+pub mod dtls;
+pub mod event;
+pub mod hello;
+pub mod record;
+pub mod tls;
+pub mod version;
+
+pub use event::{Analyzer, Event, EventSink, StateEvent};
+
+use conn::Conn;
+
+/// Zeek's default for `SSL::max_alerts_per_record`.
+pub const DEFAULT_MAX_ALERTS_PER_RECORD: usize = 10;
+/// Zeek's default for `SSL::dtls_max_version_errors`.
+pub const DEFAULT_DTLS_MAX_VERSION_ERRORS: u32 = 10;
+/// Zeek's default for `SSL::dtls_max_reported_version_errors`.
+pub const DEFAULT_DTLS_MAX_REPORTED_VERSION_ERRORS: u32 = 1;
+
+/// Options, named after the Zeek options they mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// `SSL::disable_analyzer_after_detection`: stop after `ssl_established` (default true).
+    pub disable_analyzer_after_detection: bool,
+    /// Zeek's DPD framework removes an analyzer that reported a violation (default true).
+    pub disable_analyzer_after_violation: bool,
+    /// `SSL::max_alerts_per_record`.
+    pub max_alerts_per_record: usize,
+    /// `SSL::dtls_max_version_errors`.
+    pub dtls_max_version_errors: u32,
+    /// `SSL::dtls_max_reported_version_errors`.
+    pub dtls_max_reported_version_errors: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            disable_analyzer_after_detection: true,
+            disable_analyzer_after_violation: true,
+            max_alerts_per_record: DEFAULT_MAX_ALERTS_PER_RECORD,
+            dtls_max_version_errors: DEFAULT_DTLS_MAX_VERSION_ERRORS,
+            dtls_max_reported_version_errors: DEFAULT_DTLS_MAX_REPORTED_VERSION_ERRORS,
+        }
+    }
+}
+
+/// The transport-specific half of the analyzer, chosen by the first delivery.
+#[derive(Debug)]
+enum Transport {
+    Undecided,
+    Tls(Box<tls::TlsStreams>),
+    Dtls(Box<dtls::Dtls>),
+}
+
+/// One connection's SSL analyzer; see the module docs.
+#[derive(Debug)]
+pub struct SslAnalyzer {
+    conn: Conn,
+    transport: Transport,
+    done: bool,
+}
+
+impl SslAnalyzer {
+    /// A new analyzer. Whether it is Zeek's SSL or DTLS analyzer is decided by the first call
+    /// to [`deliver`](Self::deliver) or [`datagram`](Self::datagram).
+    pub fn new(config: Config) -> Self {
+        SslAnalyzer {
+            conn: Conn::new(Analyzer::Ssl, config),
+            transport: Transport::Undecided,
+            done: false,
+        }
+    }
+
+    /// TCP payload of one direction, in stream order.
+    pub fn deliver(&mut self, is_orig: bool, ts: f64, bytes: &[u8], sink: &mut dyn EventSink) {
+        if self.done || self.conn.skip {
+            return;
+        }
+        if matches!(self.transport, Transport::Undecided) {
+            self.transport = Transport::Tls(Box::default());
+        }
+        if let Transport::Tls(streams) = &mut self.transport {
+            streams.deliver(&mut self.conn, sink, is_orig, ts, bytes);
+        }
+        self.end_of_delivery();
+    }
+
+    /// A content gap of `len` bytes in one direction. Zeek's SSL analyzer delivers nothing
+    /// after a gap (in either direction), so the analyzer is done.
+    pub fn gap(&mut self, _is_orig: bool, _len: u64, _sink: &mut dyn EventSink) {
+        if let Transport::Tls(streams) = &mut self.transport {
+            streams.clear();
+        }
+        self.done = true;
+    }
+
+    /// One UDP payload of one direction (DTLS).
+    pub fn datagram(&mut self, is_orig: bool, ts: f64, payload: &[u8], sink: &mut dyn EventSink) {
+        if self.done || self.conn.skip {
+            return;
+        }
+        if matches!(self.transport, Transport::Undecided) {
+            self.conn.analyzer = Analyzer::Dtls;
+            self.transport = Transport::Dtls(Box::default());
+        }
+        if let Transport::Dtls(dtls) = &mut self.transport {
+            dtls.datagram(&mut self.conn, sink, is_orig, ts, payload);
+        }
+        self.end_of_delivery();
+    }
+
+    /// The connection ended: partial records and messages are dropped, as binpac drops a
+    /// partial flow unit at end of flow.
+    pub fn finish(&mut self, _sink: &mut dyn EventSink) {
+        if let Transport::Tls(streams) = &mut self.transport {
+            streams.clear();
+        }
+        self.done = true;
+    }
+
+    fn end_of_delivery(&mut self) {
+        if self.conn.remove_pending {
+            self.done = true;
+        }
+    }
+
+    /// True once the analyzer was removed (after `ssl_established` by default, a violation, a
+    /// gap, or [`finish`](Self::finish)) or stopped parsing: the caller can stop feeding it.
+    pub fn is_done(&self) -> bool {
+        self.done || self.conn.skip
+    }
+
+    /// SSL or DTLS (SSL until a datagram arrives).
+    pub fn analyzer(&self) -> Analyzer {
+        self.conn.analyzer
+    }
+
+    /// The negotiated version: the server's `supported_versions` choice, else its hello
+    /// version; `None` before a ServerHello.
+    pub fn negotiated_version(&self) -> Option<u16> {
+        Some(self.conn.chosen_version()).filter(|v| *v != version::UNKNOWN_VERSION)
+    }
+
+    /// The cipher suite of the ServerHello.
+    pub fn chosen_cipher(&self) -> Option<u16> {
+        self.conn.chosen_cipher()
+    }
+
+    /// Whether the responder is the TLS client.
+    pub fn flipped(&self) -> bool {
+        self.conn.flipped()
+    }
+
+    /// Whether the handshake completed (both directions encrypted and a ciphertext record seen).
+    pub fn established(&self) -> bool {
+        self.conn.established()
+    }
+
+    /// Whether a ClientHello with a supported version confirmed the protocol.
+    pub fn confirmed(&self) -> bool {
+        self.conn.confirmed()
+    }
+
+    /// The record-layer version latched from the first TLS record (0 while unknown, 2 for SSLv2).
+    pub fn record_layer_version(&self) -> u16 {
+        match &self.transport {
+            Transport::Tls(streams) => streams.record_layer_version(),
+            _ => version::UNKNOWN_VERSION,
+        }
+    }
+}
