@@ -99,15 +99,23 @@ fn arg<'a>(ev: &'a Value, name: &str) -> &'a Value {
 }
 
 fn count(ev: &Value, name: &str) -> u64 {
-    arg(ev, name).as_u64().unwrap_or_else(|| panic!("{name} is a count in {ev}"))
+    arg(ev, name)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} is a count in {ev}"))
 }
 
 fn flag(ev: &Value, name: &str) -> bool {
-    arg(ev, name).as_bool().unwrap_or_else(|| panic!("{name} is a bool in {ev}"))
+    arg(ev, name)
+        .as_bool()
+        .unwrap_or_else(|| panic!("{name} is a bool in {ev}"))
 }
 
 fn bytes(ev: &Value, name: &str) -> Vec<u8> {
-    zeek_bytes(arg(ev, name).as_str().unwrap_or_else(|| panic!("{name} is a string in {ev}")))
+    zeek_bytes(
+        arg(ev, name)
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} is a string in {ev}")),
+    )
 }
 
 fn counts(ev: &Value, name: &str) -> Vec<u64> {
@@ -127,10 +135,16 @@ fn strings(ev: &Value, name: &str) -> Vec<Vec<u8>> {
 fn conn_id(ev: &Value) -> ConnId {
     let id = &ev["id"];
     let addr = |k: &str| -> IpAddr {
-        id[k].as_str().and_then(|s| s.parse().ok()).expect("address")
+        id[k]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("address")
     };
     let port = |k: &str| -> u16 {
-        id[k].as_u64().and_then(|p| u16::try_from(p).ok()).expect("port")
+        id[k]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .expect("port")
     };
     ConnId {
         orig_h: addr("orig_h"),
@@ -157,7 +171,9 @@ fn apply(b: &mut SslLogBuilder, ev: &Value) -> Option<SslLogRow> {
             b.extension_supported_versions(flag(ev, "is_client"), counts(ev, "versions"))
         }
         "ssl_ecdh_server_params" => b.ecdh_server_params(count(ev, "curve")),
-        "ssl_extension_key_share" => b.extension_key_share(flag(ev, "is_client"), counts(ev, "curves")),
+        "ssl_extension_key_share" => {
+            b.extension_key_share(flag(ev, "is_client"), counts(ev, "curves"))
+        }
         "ssl_extension_server_name" => {
             let names = strings(ev, "names");
             b.extension_server_name(flag(ev, "is_client"), names.iter().map(Vec::as_slice));
@@ -167,8 +183,14 @@ fn apply(b: &mut SslLogBuilder, ev: &Value) -> Option<SslLogRow> {
             b.extension_alpn(flag(ev, "is_client"), p.iter().map(Vec::as_slice));
         }
         "ssl_connection_flipped" => b.connection_flipped(),
-        "ssl_handshake_message" => b.handshake_message(flag(ev, "is_client"), count(ev, "msg_type")),
-        "ssl_extension" => b.extension(flag(ev, "is_client"), count(ev, "code"), bytes(ev, "val").len()),
+        "ssl_handshake_message" => {
+            b.handshake_message(flag(ev, "is_client"), count(ev, "msg_type"))
+        }
+        "ssl_extension" => b.extension(
+            flag(ev, "is_client"),
+            count(ev, "code"),
+            bytes(ev, "val").len(),
+        ),
         "ssl_change_cipher_spec" => b.change_cipher_spec(flag(ev, "is_client")),
         "ssl_alert" => b.alert(flag(ev, "is_client"), count(ev, "level"), count(ev, "desc")),
         "ssl_heartbeat" => b.heartbeat(flag(ev, "is_client")),
@@ -190,7 +212,11 @@ fn row_json(r: &SslLogRow) -> Value {
 
 fn strip(v: &mut Value) {
     if let Some(o) = v.as_object_mut() {
-        for k in ["cert_chain_fps", "client_cert_chain_fps", "sni_matches_cert"] {
+        for k in [
+            "cert_chain_fps",
+            "client_cert_chain_fps",
+            "sni_matches_cert",
+        ] {
             o.remove(k);
         }
     }
@@ -204,7 +230,11 @@ fn replayed_events_give_zeeks_ssl_log_rows() {
     let mut event_files = Vec::new();
     files_with_suffix(&dir, ".events.json", &mut event_files);
     event_files.sort();
-    assert!(!event_files.is_empty(), "no events.json under {}", dir.display());
+    assert!(
+        !event_files.is_empty(),
+        "no events.json under {}",
+        dir.display()
+    );
 
     let names = NameTables {
         cipher: test_cipher_name,
@@ -212,7 +242,11 @@ fn replayed_events_give_zeeks_ssl_log_rows() {
     };
     let (mut compared, mut mismatches) = (0usize, Vec::new());
     for ev_path in &event_files {
-        let log_path = PathBuf::from(ev_path.to_string_lossy().replace(".events.json", ".ssl.json"));
+        let log_path = PathBuf::from(
+            ev_path
+                .to_string_lossy()
+                .replace(".events.json", ".ssl.json"),
+        );
         let Ok(log_text) = std::fs::read_to_string(&log_path) else {
             continue;
         };
@@ -228,7 +262,10 @@ fn replayed_events_give_zeeks_ssl_log_rows() {
                     continue;
                 }
                 let ts = ev["ts"].as_f64().expect("ts");
-                builders.insert(uid.clone(), SslLogBuilder::new(ts, &uid, conn_id(&ev), names));
+                builders.insert(
+                    uid.clone(),
+                    SslLogBuilder::new(ts, &uid, conn_id(&ev), names),
+                );
             }
             if let Some(b) = builders.get_mut(&uid) {
                 if let Some(row) = apply(b, &ev) {
@@ -248,7 +285,11 @@ fn replayed_events_give_zeeks_ssl_log_rows() {
             let uid = v["uid"].as_str().unwrap_or_default().to_owned();
             expected.insert(uid, v);
         }
-        let file = ev_path.strip_prefix(&dir).unwrap_or(ev_path).display().to_string();
+        let file = ev_path
+            .strip_prefix(&dir)
+            .unwrap_or(ev_path)
+            .display()
+            .to_string();
         for (uid, want) in &expected {
             compared += 1;
             match rows.get(uid) {
@@ -265,7 +306,13 @@ fn replayed_events_give_zeeks_ssl_log_rows() {
             mismatches.push(format!("{file} {uid}: row built but Zeek logged none"));
         }
     }
-    eprintln!("compared {compared} ssl.log rows, {} mismatches", mismatches.len());
-    assert!(compared > 50, "the corpus should hold many rows, compared {compared}");
+    eprintln!(
+        "compared {compared} ssl.log rows, {} mismatches",
+        mismatches.len()
+    );
+    assert!(
+        compared > 50,
+        "the corpus should hold many rows, compared {compared}"
+    );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
