@@ -3,6 +3,7 @@
 //! Layers, bottom up: `capture` (pcap/pcapng, link, IP, TCP/UDP flows) -> `ssl` (the SSL/TLS/DTLS
 //! connection state machine over the generated parsers) -> `log` and `output` (ssl.log, event lines).
 
+pub mod capture;
 pub mod log;
 pub mod output;
 pub mod ssl;

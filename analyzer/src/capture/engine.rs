@@ -1,0 +1,704 @@
+//! The connection table: frames in, flows out.
+//!
+//! In: [`Record`]s from [`super::source`] (or frames pushed directly with [`Engine::packet`]).
+//! Out: [`FlowHandler`] calls. The engine decodes link and IP layers, reassembles fragments,
+//! keeps one entry per TCP connection or UDP flow (keyed by the unordered 5-tuple), orients it
+//! (originator = sender of the first packet; the receiver when that packet is a SYN-ACK; the
+//! receiver when a non-SYN first packet comes from a likely server port to a port that is not),
+//! runs TCP reassembly per direction, and ends connections on FIN from both sides or RST (after
+//! the close delay), on inactivity, on eviction from a full table, and at the end of input.
+//!
+//! Time is the packets' time: timers fire when a packet's timestamp passes them, before that
+//! packet is processed, as in Zeek. Timers are lazy (a connection's timer is re-armed when it
+//! fires early), so a packet costs O(1) table work plus a heap operation per expiry.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+
+use super::ip::{self, Defragmenter, Ip, Transport};
+use super::link::{self, LinkError, Network};
+use super::source::{Frame, Record};
+use super::tcp::{Chunk, Reassembler, ReassemblyLimits, StreamSink};
+use super::uid::UidGenerator;
+use super::{weird, ConnId, ConnInfo, EndReason, FlowHandler, Options, Proto, Stats, Verdict};
+
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+
+/// The unordered 5-tuple: the lower endpoint first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    lo: (IpAddr, u16),
+    hi: (IpAddr, u16),
+    proto: u8,
+}
+
+impl FlowKey {
+    fn new(a: (IpAddr, u16), b: (IpAddr, u16), proto: u8) -> Self {
+        if a <= b {
+            FlowKey {
+                lo: a,
+                hi: b,
+                proto,
+            }
+        } else {
+            FlowKey {
+                lo: b,
+                hi: a,
+                proto,
+            }
+        }
+    }
+}
+
+/// TCP state beyond the two streams.
+#[derive(Debug, Default)]
+struct TcpState {
+    /// Index 0 is the originator's stream, 1 the responder's.
+    dirs: [Reassembler; 2],
+    fin_seen: [bool; 2],
+    reset: bool,
+    /// When both FINs or a RST were seen.
+    closed_at: Option<f64>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    info: ConnInfo,
+    last_ts: f64,
+    /// The consumer asked for no more data.
+    stopped: bool,
+    /// Generation of the connection's live timer; heap entries of older generations are stale.
+    timer_gen: u64,
+    tcp: Option<Box<TcpState>>,
+}
+
+/// A heap entry: "look at connection `key` at time `at`".
+#[derive(Debug, Clone, Copy)]
+struct Timer {
+    at: f64,
+    handle: u64,
+    generation: u64,
+    key: FlowKey,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timer {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest timer first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .at
+            .total_cmp(&self.at)
+            .then_with(|| other.handle.cmp(&self.handle))
+            .then_with(|| other.generation.cmp(&self.generation))
+    }
+}
+
+/// A set of ports as a bitmap: one lookup per new connection, no hashing.
+struct PortSet(Vec<u64>);
+
+impl PortSet {
+    fn new(ports: &[u16]) -> Self {
+        let mut bits = vec![0u64; 1024];
+        for &p in ports {
+            if let Some(w) = bits.get_mut(usize::from(p) / 64) {
+                *w |= 1 << (p % 64);
+            }
+        }
+        PortSet(bits)
+    }
+    fn contains(&self, p: u16) -> bool {
+        self.0
+            .get(usize::from(p) / 64)
+            .is_some_and(|w| w & (1 << (p % 64)) != 0)
+    }
+}
+
+/// Routes one direction's reassembled stream to the handler.
+struct DirSink<'a, H: ?Sized> {
+    handler: &'a mut H,
+    info: &'a ConnInfo,
+    is_orig: bool,
+    ts: f64,
+    weirds: &'a mut u64,
+}
+
+impl<H: FlowHandler + ?Sized> StreamSink for DirSink<'_, H> {
+    fn chunk(&mut self, chunk: Chunk<'_>) -> Verdict {
+        match chunk {
+            Chunk::Data(d) => self.handler.tcp_data(self.info, self.is_orig, self.ts, d),
+            Chunk::Gap(n) => self.handler.tcp_gap(self.info, self.is_orig, self.ts, n),
+        }
+    }
+    fn weird(&mut self, name: &'static str, addl: String) {
+        *self.weirds += 1;
+        self.handler.weird(Some(self.info), self.ts, name, &addl);
+    }
+}
+
+/// The fixed part of a TCP header.
+struct TcpHeader<'a> {
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    syn: bool,
+    ack_flag: bool,
+    fin: bool,
+    rst: bool,
+    payload: &'a [u8],
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    let b: [u8; 2] = d.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(u16::from_be_bytes(b))
+}
+
+fn be32(d: &[u8], at: usize) -> Option<u32> {
+    let b: [u8; 4] = d.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_be_bytes(b))
+}
+
+fn parse_tcp(p: &[u8]) -> Result<TcpHeader<'_>, (&'static str, String)> {
+    let short = || (weird::TRUNCATED_TCP_HEADER, format!("{} bytes", p.len()));
+    let sport = be16(p, 0).ok_or_else(short)?;
+    let dport = be16(p, 2).ok_or_else(short)?;
+    let seq = be32(p, 4).ok_or_else(short)?;
+    let ack = be32(p, 8).ok_or_else(short)?;
+    let off = usize::from(p.get(12).ok_or_else(short)? >> 4) * 4;
+    let flags = *p.get(13).ok_or_else(short)?;
+    if p.len() < 20 {
+        return Err(short());
+    }
+    if off < 20 || off > p.len() {
+        return Err((
+            weird::BAD_TCP_HEADER_LEN,
+            format!("data offset {off} in {} bytes", p.len()),
+        ));
+    }
+    Ok(TcpHeader {
+        sport,
+        dport,
+        seq,
+        ack,
+        fin: flags & 0x01 != 0,
+        syn: flags & 0x02 != 0,
+        rst: flags & 0x04 != 0,
+        ack_flag: flags & 0x10 != 0,
+        payload: p.get(off..).unwrap_or_default(),
+    })
+}
+
+/// The connection table and everything below it. [`super::run`] drives one; use it directly to
+/// feed frames from elsewhere (a live capture, a test).
+pub struct Engine {
+    opts: Options,
+    uids: UidGenerator,
+    conns: HashMap<FlowKey, Conn>,
+    timers: BinaryHeap<Timer>,
+    defrag: Defragmenter,
+    limits: ReassemblyLimits,
+    likely_tcp: PortSet,
+    likely_udp: PortSet,
+    next_handle: u64,
+    now: f64,
+    stats: Stats,
+    /// Link types already reported as unsupported in the current input.
+    reported_linktypes: Vec<u32>,
+}
+
+impl Engine {
+    /// An empty table with these options.
+    pub fn new(opts: Options) -> Self {
+        let uids = match opts.seed {
+            Some(s) => UidGenerator::from_seed(s),
+            None => UidGenerator::from_entropy(),
+        };
+        Engine {
+            uids,
+            conns: HashMap::new(),
+            timers: BinaryHeap::new(),
+            defrag: Defragmenter::new(),
+            limits: ReassemblyLimits {
+                max_bytes_per_direction: opts.max_buffered_bytes_per_direction,
+                max_segments_per_direction: opts.max_buffered_segments_per_direction,
+                max_bytes_total: opts.max_buffered_bytes_total,
+                buffered_total: 0,
+            },
+            likely_tcp: PortSet::new(&opts.likely_server_ports_tcp),
+            likely_udp: PortSet::new(&opts.likely_server_ports_udp),
+            next_handle: 0,
+            now: 0.0,
+            stats: Stats::default(),
+            reported_linktypes: Vec::new(),
+            opts,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Connections currently tracked.
+    pub fn active_connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Out-of-order TCP bytes currently buffered over all connections.
+    pub fn buffered_bytes(&self) -> usize {
+        self.limits.buffered_total
+    }
+
+    /// Marks the start of a new input (resets once-per-input weirds).
+    pub fn begin_input(&mut self) {
+        self.stats.inputs += 1;
+        self.reported_linktypes.clear();
+    }
+
+    /// Takes one record from [`super::source::read_records`].
+    pub fn record<H: FlowHandler + ?Sized>(&mut self, rec: Record<'_>, handler: &mut H) {
+        match rec {
+            Record::Frame(f) => self.packet(f, handler),
+            Record::Weird { ts, name, addl } => self.weird(handler, None, ts, name, &addl),
+        }
+    }
+
+    fn weird<H: FlowHandler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        c: Option<&ConnInfo>,
+        ts: f64,
+        name: &'static str,
+        addl: &str,
+    ) {
+        self.stats.weirds += 1;
+        handler.weird(c, ts, name, addl);
+    }
+
+    /// Processes one captured frame.
+    pub fn packet<H: FlowHandler + ?Sized>(&mut self, frame: Frame<'_>, handler: &mut H) {
+        let ts = frame.ts;
+        self.stats.packets += 1;
+        self.stats.bytes += frame.data.len() as u64;
+        if ts > self.now {
+            self.now = ts;
+            self.expire(handler);
+        }
+        let network = match link::decode(frame.linktype, frame.data) {
+            Ok(n) => n,
+            Err(e) => {
+                self.stats.link_errors += 1;
+                match e {
+                    LinkError::Truncated => self.weird(
+                        handler,
+                        None,
+                        ts,
+                        weird::TRUNCATED_LINK_HEADER,
+                        &format!("link type {}, {} bytes", frame.linktype, frame.data.len()),
+                    ),
+                    LinkError::TooDeep => {
+                        self.weird(handler, None, ts, weird::ENCAPSULATION_TOO_DEEP, "")
+                    }
+                    LinkError::Unsupported => {
+                        if !self.reported_linktypes.contains(&frame.linktype) {
+                            self.reported_linktypes.push(frame.linktype);
+                            self.weird(
+                                handler,
+                                None,
+                                ts,
+                                weird::UNSUPPORTED_LINK_TYPE,
+                                &format!("link type {}", frame.linktype),
+                            );
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        let parsed = match network {
+            Network::Ipv4(p) => ip::parse_ipv4(p),
+            Network::Ipv6(p) => ip::parse_ipv6(p),
+            Network::NotIp => {
+                self.stats.non_ip += 1;
+                return;
+            }
+        };
+        match parsed {
+            Ok(Ip::Whole(t)) => self.transport(ts, t, handler),
+            Ok(Ip::Fragment(f)) => {
+                self.stats.fragments += 1;
+                let mut weirds: Vec<(&'static str, String)> = Vec::new();
+                let whole = self.defrag.add(ts, &f, &mut |n, a| weirds.push((n, a)));
+                for (n, a) in weirds {
+                    self.weird(handler, None, ts, n, &a);
+                }
+                if let Some(payload) = whole {
+                    self.stats.reassembled += 1;
+                    let t = Transport {
+                        payload: &payload,
+                        ..f.transport
+                    };
+                    self.transport(ts, t, handler);
+                }
+            }
+            Err((name, addl)) => {
+                self.stats.ip_errors += 1;
+                self.weird(handler, None, ts, name, &addl);
+            }
+        }
+    }
+
+    fn transport<H: FlowHandler + ?Sized>(&mut self, ts: f64, t: Transport<'_>, handler: &mut H) {
+        match t.proto {
+            IPPROTO_TCP => {
+                self.stats.tcp_packets += 1;
+                match parse_tcp(t.payload) {
+                    Ok(h) => self.tcp(ts, &t, &h, handler),
+                    Err((name, addl)) => self.weird(handler, None, ts, name, &addl),
+                }
+            }
+            IPPROTO_UDP => {
+                self.stats.udp_packets += 1;
+                self.udp(ts, &t, handler);
+            }
+            _ => self.stats.other_ip += 1,
+        }
+    }
+
+    fn deadline(&self, c: &Conn) -> f64 {
+        match &c.tcp {
+            Some(t) => match t.closed_at {
+                Some(at) => at + self.opts.tcp_close_delay,
+                None => c.last_ts + self.opts.tcp_inactivity_timeout,
+            },
+            None => c.last_ts + self.opts.udp_inactivity_timeout,
+        }
+    }
+
+    fn arm(&mut self, key: FlowKey) {
+        if let Some(c) = self.conns.get(&key) {
+            let at = self.deadline(c);
+            self.timers.push(Timer {
+                at,
+                handle: c.info.handle,
+                generation: c.timer_gen,
+                key,
+            });
+        }
+    }
+
+    /// Ends connections whose deadline passed.
+    fn expire<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
+        let mut dweirds: Vec<(&'static str, String)> = Vec::new();
+        self.defrag
+            .expire(self.now, &mut |n, a| dweirds.push((n, a)));
+        for (n, a) in dweirds {
+            let now = self.now;
+            self.weird(handler, None, now, n, &a);
+        }
+        while let Some(top) = self.timers.peek().copied() {
+            if top.at > self.now {
+                break;
+            }
+            self.timers.pop();
+            let Some(c) = self.conns.get(&top.key) else {
+                continue;
+            };
+            if c.info.handle != top.handle || c.timer_gen != top.generation {
+                continue;
+            }
+            let due = self.deadline(c);
+            if due > self.now {
+                self.timers.push(Timer { at: due, ..top });
+                continue;
+            }
+            let reason = match c.tcp.as_deref() {
+                Some(t) if t.closed_at.is_some() && t.reset => EndReason::Reset,
+                Some(t) if t.closed_at.is_some() => EndReason::Closed,
+                _ => EndReason::Timeout,
+            };
+            if let Some(c) = self.conns.remove(&top.key) {
+                self.end(c, reason, handler);
+            }
+        }
+        // Stale entries (from closes) pile up only until their time comes; compact if they
+        // ever dominate.
+        if self.timers.len() > 2 * self.conns.len() + 1024 {
+            let keys: Vec<FlowKey> = self.conns.keys().copied().collect();
+            self.timers.clear();
+            for k in keys {
+                self.arm(k);
+            }
+        }
+    }
+
+    /// Hands out what is left of a connection and tells the handler it ended.
+    fn end<H: FlowHandler + ?Sized>(&mut self, mut c: Conn, reason: EndReason, handler: &mut H) {
+        let now = self.now;
+        if let Some(t) = c.tcp.as_deref_mut() {
+            for (i, dir) in t.dirs.iter_mut().enumerate() {
+                if !c.stopped {
+                    let mut sink = DirSink {
+                        handler: &mut *handler,
+                        info: &c.info,
+                        is_orig: i == 0,
+                        ts: now,
+                        weirds: &mut self.stats.weirds,
+                    };
+                    dir.finish(&mut sink, &mut self.limits);
+                }
+                dir.stop(&mut self.limits);
+                self.stats.tcp_bytes_delivered += dir.counters.delivered;
+                self.stats.tcp_gap_bytes += dir.counters.gap;
+                self.stats.tcp_retransmitted_bytes += dir.counters.retransmitted;
+            }
+        }
+        handler.connection_end(&c.info, now, reason);
+    }
+
+    /// Removes the connection whose timer is earliest (the least recently active).
+    fn evict_one<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
+        while let Some(top) = self.timers.pop() {
+            let live = self
+                .conns
+                .get(&top.key)
+                .is_some_and(|c| c.info.handle == top.handle && c.timer_gen == top.generation);
+            if live {
+                if let Some(c) = self.conns.remove(&top.key) {
+                    self.stats.evicted += 1;
+                    let now = self.now;
+                    let addl = format!("{} ended to make room", c.info.uid);
+                    self.weird(
+                        handler,
+                        Some(&c.info),
+                        now,
+                        weird::CONNECTION_TABLE_FULL,
+                        &addl,
+                    );
+                    self.end(c, EndReason::Evicted, handler);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Creates a connection oriented `orig` -> `resp`; returns false when the consumer
+    /// declined it (it is tracked anyway).
+    fn create<H: FlowHandler + ?Sized>(
+        &mut self,
+        key: FlowKey,
+        ts: f64,
+        orig: (IpAddr, u16),
+        resp: (IpAddr, u16),
+        proto: Proto,
+        handler: &mut H,
+    ) {
+        if self.conns.len() >= self.opts.max_connections.max(1) {
+            self.evict_one(handler);
+        }
+        let info = ConnInfo {
+            handle: self.next_handle,
+            uid: self.uids.next_uid('C'),
+            id: ConnId {
+                orig_h: orig.0,
+                orig_p: orig.1,
+                resp_h: resp.0,
+                resp_p: resp.1,
+            },
+            proto,
+            start_ts: ts,
+        };
+        self.next_handle += 1;
+        self.stats.connections += 1;
+        match proto {
+            Proto::Tcp => self.stats.tcp_connections += 1,
+            Proto::Udp => self.stats.udp_connections += 1,
+        }
+        let stopped = handler.new_connection(&info) == Verdict::Stop;
+        let conn = Conn {
+            info,
+            last_ts: ts,
+            stopped,
+            timer_gen: 0,
+            tcp: (proto == Proto::Tcp).then(Box::default),
+        };
+        self.conns.insert(key, conn);
+        self.arm(key);
+    }
+
+    fn tcp<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        t: &Transport<'_>,
+        h: &TcpHeader<'_>,
+        handler: &mut H,
+    ) {
+        let src = (t.src, h.sport);
+        let dst = (t.dst, h.dport);
+        let key = FlowKey::new(src, dst, IPPROTO_TCP);
+        // A SYN on a closed connection's tuple starts a new connection (port reuse).
+        let reused = h.syn
+            && !h.ack_flag
+            && self
+                .conns
+                .get(&key)
+                .and_then(|c| c.tcp.as_deref())
+                .is_some_and(|tc| tc.closed_at.is_some());
+        if reused {
+            if let Some(old) = self.conns.remove(&key) {
+                let reason = match old.tcp.as_deref() {
+                    Some(tc) if tc.reset => EndReason::Reset,
+                    _ => EndReason::Closed,
+                };
+                self.end(old, reason, handler);
+            }
+        }
+        if !self.conns.contains_key(&key) {
+            let flip = if h.syn {
+                h.ack_flag
+            } else {
+                self.likely_tcp.contains(h.sport) && !self.likely_tcp.contains(h.dport)
+            };
+            let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
+            self.create(key, ts, orig, resp, Proto::Tcp, handler);
+        }
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        c.last_ts = c.last_ts.max(ts);
+        let is_orig = c.info.id.orig_h == t.src && c.info.id.orig_p == h.sport;
+        let Some(tc) = c.tcp.as_deref_mut() else {
+            return;
+        };
+        let (me, peer) = if is_orig { (0, 1) } else { (1, 0) };
+        let syn = u32::from(h.syn);
+        let data_seq = h.seq.wrapping_add(syn);
+        if h.syn {
+            tc.dirs[me].init(data_seq);
+            if h.ack_flag {
+                // The SYN-ACK tells where the other side's stream starts.
+                tc.dirs[peer].init(h.ack);
+            }
+        } else if !h.rst || !h.payload.is_empty() {
+            // A RST's sequence number is not always meaningful; do not anchor a stream on it.
+            tc.dirs[me].init(h.seq);
+        }
+        if !c.stopped {
+            if h.ack_flag && !h.rst {
+                let mut sink = DirSink {
+                    handler: &mut *handler,
+                    info: &c.info,
+                    is_orig: !is_orig,
+                    ts,
+                    weirds: &mut self.stats.weirds,
+                };
+                tc.dirs[peer].ack(h.ack, &mut sink, &mut self.limits);
+            }
+            if !h.payload.is_empty() && !tc.dirs[me].is_stopped() {
+                let mut sink = DirSink {
+                    handler: &mut *handler,
+                    info: &c.info,
+                    is_orig,
+                    ts,
+                    weirds: &mut self.stats.weirds,
+                };
+                tc.dirs[me].segment(data_seq, h.payload, &mut sink, &mut self.limits);
+            }
+            if tc.dirs.iter().any(Reassembler::is_stopped) {
+                // Stop is per connection: free the other direction too.
+                c.stopped = true;
+                for d in tc.dirs.iter_mut() {
+                    d.stop(&mut self.limits);
+                }
+            }
+        }
+        if h.fin {
+            tc.dirs[me].fin(data_seq.wrapping_add(h.payload.len() as u32));
+            tc.fin_seen[me] = true;
+        }
+        if h.rst {
+            tc.reset = true;
+        }
+        if tc.closed_at.is_none() && (tc.reset || (tc.fin_seen[0] && tc.fin_seen[1])) {
+            tc.closed_at = Some(ts);
+            c.timer_gen += 1;
+            self.arm(key);
+        }
+    }
+
+    fn udp<H: FlowHandler + ?Sized>(&mut self, ts: f64, t: &Transport<'_>, handler: &mut H) {
+        let p = t.payload;
+        let (Some(sport), Some(dport), Some(len)) = (be16(p, 0), be16(p, 2), be16(p, 4)) else {
+            self.weird(
+                handler,
+                None,
+                ts,
+                weird::TRUNCATED_UDP_HEADER,
+                &format!("{} bytes", p.len()),
+            );
+            return;
+        };
+        if p.len() < 8 {
+            self.weird(
+                handler,
+                None,
+                ts,
+                weird::TRUNCATED_UDP_HEADER,
+                &format!("{} bytes", p.len()),
+            );
+            return;
+        }
+        // The UDP length bounds the payload when it is plausible; a length of 0 (jumbograms)
+        // or beyond the packet falls back to what the IP layer delivered.
+        let end = usize::from(len);
+        let data = if (8..=p.len()).contains(&end) {
+            p.get(8..end)
+        } else {
+            p.get(8..)
+        }
+        .unwrap_or_default();
+        let src = (t.src, sport);
+        let dst = (t.dst, dport);
+        let key = FlowKey::new(src, dst, IPPROTO_UDP);
+        if !self.conns.contains_key(&key) {
+            let flip = self.likely_udp.contains(sport) && !self.likely_udp.contains(dport);
+            let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
+            self.create(key, ts, orig, resp, Proto::Udp, handler);
+        }
+        let Some(c) = self.conns.get_mut(&key) else {
+            return;
+        };
+        c.last_ts = c.last_ts.max(ts);
+        if c.stopped {
+            return;
+        }
+        let is_orig = c.info.id.orig_h == t.src && c.info.id.orig_p == sport;
+        self.stats.udp_bytes_delivered += data.len() as u64;
+        if handler.udp_datagram(&c.info, is_orig, ts, data) == Verdict::Stop {
+            c.stopped = true;
+        }
+    }
+
+    /// Ends every connection (in creation order) and forgets pending fragments.
+    pub fn finish<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
+        let mut all: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
+        all.sort_by_key(|c| c.info.handle);
+        self.timers.clear();
+        self.defrag = Defragmenter::new();
+        for c in all {
+            self.end(c, EndReason::EndOfInput, handler);
+        }
+    }
+}

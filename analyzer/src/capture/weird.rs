@@ -1,0 +1,47 @@
+//! Names of the weirds the packet front end raises.
+//!
+//! In: nothing. Out: one `pub const` per anomaly, passed as `name` to
+//! [`super::FlowHandler::weird`]. Names that Zeek also uses keep Zeek's spelling so that a
+//! `weird.log` produced from these reads like Zeek's; the others say what happened.
+
+/// A frame too short for its link-layer header.
+pub const TRUNCATED_LINK_HEADER: &str = "truncated_link_header";
+/// A link type this reader does not decode (reported once per input and link type).
+pub const UNSUPPORTED_LINK_TYPE: &str = "unsupported_link_type";
+/// More stacked VLAN/MPLS headers than [`super::link::MAX_ENCAPSULATION_DEPTH`].
+pub const ENCAPSULATION_TOO_DEEP: &str = "encapsulation_too_deep";
+/// An IP header that is cut short or inconsistent (Zeek: `truncated_IP`).
+pub const TRUNCATED_IP: &str = "truncated_IP";
+/// An IPv4 header length below 20 bytes.
+pub const BAD_IP_HEADER_LEN: &str = "invalid_IP_header_size";
+/// An IPv4 total length of zero (TCP segmentation offload); the captured length is used.
+pub const IP_LEN_ZERO: &str = "ip_hdr_len_zero";
+/// More IPv6 extension headers than [`super::ip::MAX_IPV6_EXTENSION_HEADERS`].
+pub const IPV6_EXTENSION_LIMIT: &str = "ipv6_extension_header_limit";
+/// A fragment whose bytes differ from an overlapping earlier fragment (first one wins).
+pub const FRAGMENT_INCONSISTENCY: &str = "fragment_inconsistency";
+/// A fragment reaching beyond [`super::ip::MAX_REASSEMBLED_SIZE`].
+pub const EXCESSIVELY_LARGE_FRAGMENT: &str = "excessively_large_fragment";
+/// A datagram with more than [`super::ip::MAX_FRAGMENTS_PER_DATAGRAM`] fragments; dropped.
+pub const TOO_MANY_FRAGMENTS: &str = "too_many_fragments";
+/// The fragment table held [`super::ip::MAX_PENDING_DATAGRAMS`]; the oldest datagram was dropped.
+pub const FRAGMENT_TABLE_FULL: &str = "fragment_table_full";
+/// A partly reassembled datagram timed out ([`super::ip::FRAGMENT_TIMEOUT`]) and was dropped.
+pub const FRAGMENT_TIMEOUT: &str = "fragment_reassembly_timeout";
+/// A TCP header cut short (Zeek: `truncated_header`).
+pub const TRUNCATED_TCP_HEADER: &str = "truncated_header";
+/// A TCP data offset below 5 words or beyond the segment (Zeek: `bad_TCP_header_len`).
+pub const BAD_TCP_HEADER_LEN: &str = "bad_TCP_header_len";
+/// A UDP header cut short.
+pub const TRUNCATED_UDP_HEADER: &str = "truncated_UDP_header";
+/// Retransmitted or overlapping TCP data that differs from what was seen first (Zeek's name);
+/// the first data wins.
+pub const REXMIT_INCONSISTENCY: &str = "rexmit_inconsistency";
+/// Out-of-order data for one direction exceeded its bound; the hole was reported as a gap.
+pub const REASSEMBLY_BUFFER_OVERFLOW: &str = "reassembly_buffer_overflow";
+/// The connection table held `max_connections`; the least recently active one was ended.
+pub const CONNECTION_TABLE_FULL: &str = "connection_table_full";
+/// A pcapng packet block names an interface that was never described (or is over the limit).
+pub const PCAPNG_UNKNOWN_INTERFACE: &str = "pcapng_unknown_interface";
+/// A pcapng interface with an impossible timestamp resolution; microseconds are assumed.
+pub const PCAPNG_BAD_TS_RESOLUTION: &str = "pcapng_bad_ts_resolution";
