@@ -1,0 +1,560 @@
+//! Hand-built byte streams through `SslAnalyzer`: framing, version latching, encryption start,
+//! direction flipping, alert limits, SSLv2, DTLS fragment reassembly; and the invariant that a
+//! stream fed whole or one byte at a time yields the same events.
+
+use tls_analyzer::ssl::{Config, Event, EventSink, SslAnalyzer, StateEvent};
+
+/// Renders every event as one line, so traces compare as plain strings.
+#[derive(Default)]
+struct Lines(Vec<String>);
+
+impl EventSink for Lines {
+    fn event(&mut self, _ts: f64, ev: &Event<'_>) {
+        let line = match ev {
+            Event::State(s) => match s {
+                StateEvent::SslEncryptedData {
+                    is_client,
+                    record_version,
+                    content_type,
+                    length,
+                }
+                | StateEvent::SslPlaintextData {
+                    is_client,
+                    record_version,
+                    content_type,
+                    length,
+                } => {
+                    format!(
+                        "{} {is_client} {record_version:#06x} {content_type} {length}",
+                        s.name()
+                    )
+                }
+                StateEvent::SslChangeCipherSpec { is_client } => {
+                    format!("{} {is_client}", s.name())
+                }
+                StateEvent::SslProbableEncryptedHandshakeMessage { is_client, length } => {
+                    format!("{} {is_client} {length}", s.name())
+                }
+                StateEvent::SslAlert {
+                    is_client,
+                    level,
+                    desc,
+                } => {
+                    format!("{} {is_client} {level} {desc}", s.name())
+                }
+                StateEvent::SslHeartbeat {
+                    is_client,
+                    length,
+                    heartbeat_type,
+                    payload_length,
+                    payload,
+                } => {
+                    format!(
+                        "{} {is_client} {length} {heartbeat_type} {payload_length} {}",
+                        s.name(),
+                        payload.len()
+                    )
+                }
+                StateEvent::SslHandshakeMessage {
+                    is_client,
+                    msg_type,
+                    length,
+                } => {
+                    format!("{} {is_client} {msg_type} {length}", s.name())
+                }
+                StateEvent::SslEstablished | StateEvent::SslConnectionFlipped => {
+                    s.name().to_string()
+                }
+            },
+            Event::Weird { name, addl } => format!("weird {name} {addl}"),
+            Event::Violation { analyzer, reason } => {
+                format!("violation {} {reason}", analyzer.zeek_name())
+            }
+            Event::Confirmation { analyzer } => format!("confirmation {}", analyzer.zeek_name()),
+            Event::Certificate { is_client, der } => {
+                format!("certificate {is_client} {}", der.len())
+            }
+        };
+        self.0.push(line);
+    }
+}
+
+fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type];
+    r.extend(version.to_be_bytes());
+    r.extend((body.len() as u16).to_be_bytes());
+    r.extend(body);
+    r
+}
+
+fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let len = (body.len() as u32).to_be_bytes();
+    let mut m = vec![msg_type, len[1], len[2], len[3]];
+    m.extend(body);
+    m
+}
+
+fn client_hello(version: u16) -> Vec<u8> {
+    let mut b = version.to_be_bytes().to_vec();
+    b.extend([7u8; 32]);
+    b.push(0); // session id
+    b.extend([0, 2, 0x00, 0x2f]); // cipher suites
+    b.extend([1, 0]); // compression methods
+    handshake(1, &b)
+}
+
+fn server_hello(supported_version: Option<u16>) -> Vec<u8> {
+    let mut b = vec![3, 3];
+    b.extend([9u8; 32]);
+    b.push(0);
+    b.extend([0x00, 0x2f, 0]);
+    if let Some(v) = supported_version {
+        b.extend([0, 6, 0, 43, 0, 2]);
+        b.extend(v.to_be_bytes());
+    }
+    handshake(2, &b)
+}
+
+fn certificate() -> Vec<u8> {
+    let der = [0x30u8, 0x03, 1, 2, 3];
+    let mut list = vec![0, 0, der.len() as u8];
+    list.extend(der);
+    let mut b = vec![0, 0, list.len() as u8];
+    b.extend(list);
+    handshake(11, &b)
+}
+
+/// One direction's bytes, in order: `(is_orig, bytes)`.
+type Flow = Vec<(bool, Vec<u8>)>;
+
+fn tls12_flow() -> Flow {
+    let mut server_flight = record(22, 0x0303, &server_hello(None));
+    server_flight.extend(record(
+        22,
+        0x0303,
+        &[certificate(), handshake(14, &[])].concat(),
+    ));
+    let mut client_flight = record(22, 0x0303, &handshake(16, &[0, 2, 0xaa, 0xbb]));
+    client_flight.extend(record(20, 0x0303, &[1]));
+    client_flight.extend(record(22, 0x0303, &[0x55; 40]));
+    let mut server_finish = record(20, 0x0303, &[1]);
+    server_finish.extend(record(22, 0x0303, &[0x66; 40]));
+    vec![
+        (true, record(22, 0x0301, &client_hello(0x0303))),
+        (false, server_flight),
+        (true, client_flight),
+        (false, server_finish),
+        (true, record(23, 0x0303, &[0x77; 30])),
+    ]
+}
+
+fn run(flow: &Flow, config: Config, piece: Option<usize>) -> (Vec<String>, SslAnalyzer) {
+    let mut a = SslAnalyzer::new(config);
+    let mut sink = Lines::default();
+    for (i, (is_orig, bytes)) in flow.iter().enumerate() {
+        match piece {
+            None => a.deliver(*is_orig, i as f64, bytes, &mut sink),
+            Some(n) => {
+                for chunk in bytes.chunks(n) {
+                    a.deliver(*is_orig, i as f64, chunk, &mut sink);
+                }
+            }
+        }
+    }
+    (sink.0, a)
+}
+
+fn keep_going() -> Config {
+    Config {
+        disable_analyzer_after_detection: false,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn tls12_handshake_events_in_zeek_order() {
+    let (events, a) = run(&tls12_flow(), keep_going(), None);
+    let expected = [
+        "confirmation Analyzer::ANALYZER_SSL",
+        "ssl_handshake_message true 1 41",
+        "ssl_plaintext_data true 0x0301 22 45",
+        "ssl_handshake_message false 2 38",
+        "ssl_plaintext_data false 0x0303 22 42",
+        "certificate false 5",
+        "ssl_handshake_message false 11 11",
+        "ssl_handshake_message false 14 0",
+        "ssl_plaintext_data false 0x0303 22 19",
+        "ssl_handshake_message true 16 4",
+        "ssl_plaintext_data true 0x0303 22 8",
+        "ssl_change_cipher_spec true",
+        "ssl_plaintext_data true 0x0303 20 1",
+        "ssl_encrypted_data true 0x0303 22 40",
+        "ssl_change_cipher_spec false",
+        "ssl_plaintext_data false 0x0303 20 1",
+        "ssl_established",
+        "ssl_encrypted_data false 0x0303 22 40",
+        "ssl_encrypted_data true 0x0303 23 30",
+    ];
+    assert_eq!(events, expected);
+    assert!(a.established());
+    assert_eq!(a.negotiated_version(), Some(0x0303));
+    assert_eq!(a.chosen_cipher(), Some(0x002f));
+    assert_eq!(a.record_layer_version(), 0x0301);
+    assert!(!a.is_done());
+}
+
+#[test]
+fn whole_and_bytewise_feeding_give_identical_events() {
+    let flow = tls12_flow();
+    let (whole, _) = run(&flow, keep_going(), None);
+    for n in [1, 2, 3, 5, 7, 13] {
+        let (pieces, _) = run(&flow, keep_going(), Some(n));
+        assert_eq!(pieces, whole, "pieces of {n} bytes");
+    }
+}
+
+#[test]
+fn analyzer_stops_after_established_by_default_but_finishes_the_delivery() {
+    let mut flow = tls12_flow();
+    // Two ciphertext records in the delivery that establishes the connection.
+    if let Some((_, last_server)) = flow.get_mut(3) {
+        last_server.extend(record(23, 0x0303, &[1; 10]));
+    }
+    let (events, a) = run(&flow, Config::default(), None);
+    assert!(a.is_done());
+    let tail: Vec<&str> = events.iter().rev().take(3).map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "ssl_encrypted_data false 0x0303 23 10",
+            "ssl_encrypted_data false 0x0303 22 40",
+            "ssl_established"
+        ]
+    );
+    assert!(
+        !events.iter().any(|e| e.contains("true 0x0303 23 30")),
+        "nothing after removal"
+    );
+}
+
+#[test]
+fn client_hello_from_responder_flips_the_connection() {
+    let flow: Flow = vec![
+        (false, record(22, 0x0301, &client_hello(0x0303))),
+        (true, record(22, 0x0303, &server_hello(None))),
+    ];
+    let (events, a) = run(&flow, Config::default(), None);
+    assert!(a.flipped());
+    assert_eq!(events[0], "ssl_connection_flipped");
+    assert!(events.contains(&"ssl_handshake_message true 1 41".to_string()));
+    assert!(events.contains(&"ssl_plaintext_data false 0x0303 22 42".to_string()));
+
+    // A second ClientHello from the other side flips back, with one weird.
+    let mut flow = flow;
+    flow.push((true, record(22, 0x0303, &client_hello(0x0303))));
+    flow.push((false, record(22, 0x0303, &client_hello(0x0303))));
+    let (events, a) = run(&flow, Config::default(), None);
+    let flips = events
+        .iter()
+        .filter(|e| *e == "ssl_connection_flipped")
+        .count();
+    let weirds = events
+        .iter()
+        .filter(|e| e.starts_with("weird SSL_unclear_connection_direction"))
+        .count();
+    assert_eq!((flips, weirds), (3, 1));
+    assert!(a.flipped());
+}
+
+#[test]
+fn tls13_encryption_starts_with_application_data_and_ignores_ccs() {
+    let mut server = record(22, 0x0303, &server_hello(Some(0x0304)));
+    server.extend(record(20, 0x0303, &[1]));
+    server.extend(record(23, 0x0303, &[0; 50]));
+    let mut client = record(20, 0x0303, &[1]);
+    client.extend(record(23, 0x0303, &[0; 20]));
+    let flow: Flow = vec![
+        (true, record(22, 0x0301, &client_hello(0x0303))),
+        (false, server),
+        (true, client),
+    ];
+    let (events, a) = run(&flow, Config::default(), None);
+    assert_eq!(a.negotiated_version(), Some(0x0304));
+    let tail: Vec<&str> = events.iter().skip(5).map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "ssl_change_cipher_spec false",
+            "ssl_plaintext_data false 0x0303 20 1",
+            "ssl_probable_encrypted_handshake_message false 50",
+            "ssl_encrypted_data false 0x0303 23 50",
+            "ssl_change_cipher_spec true",
+            "ssl_plaintext_data true 0x0303 20 1",
+            "ssl_probable_encrypted_handshake_message true 20",
+            "ssl_established",
+            "ssl_encrypted_data true 0x0303 23 20",
+        ]
+    );
+    assert!(a.is_done());
+}
+
+#[test]
+fn late_invalid_version_is_a_violation_and_stops_parsing() {
+    let mut client = record(22, 0x0301, &client_hello(0x0303));
+    client.extend(b"GET / HTTP/1.1\r\n");
+    let flow: Flow = vec![
+        (true, client),
+        (false, record(22, 0x0303, &server_hello(None))),
+    ];
+    let (events, a) = run(&flow, Config::default(), Some(1));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("violation Analyzer::ANALYZER_SSL Invalid version late in TLS connection. Packet reported version: 17748")
+    );
+    assert!(a.is_done());
+}
+
+#[test]
+fn not_tls_at_all() {
+    let flow: Flow = vec![(true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec())];
+    let (events, a) = run(&flow, Config::default(), None);
+    assert_eq!(events, ["violation Analyzer::ANALYZER_SSL Invalid version in TLS connection. Version: 17748"]);
+    assert!(a.is_done());
+}
+
+#[test]
+fn alerts_are_capped_per_record_with_zeeks_weird() {
+    let alerts: Vec<u8> = (0..12).flat_map(|i| [2u8, i]).collect();
+    let flow: Flow = vec![(true, record(21, 0x0303, &alerts))];
+    let (events, _) = run(&flow, Config::default(), None);
+    assert_eq!(events[0], "weird SSL_excessive_alerts_in_record 12");
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("ssl_alert")).count(),
+        10
+    );
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("ssl_plaintext_data true 0x0303 21 24")
+    );
+}
+
+#[test]
+fn heartbeat_and_unknown_record_type() {
+    let flow: Flow = vec![
+        (true, record(24, 0x0303, &[1, 0x40, 0x00, b'A', b'B'])),
+        (true, record(25, 0x0303, &[0])),
+    ];
+    let (events, _) = run(
+        &flow,
+        Config {
+            disable_analyzer_after_violation: false,
+            ..Config::default()
+        },
+        None,
+    );
+    assert_eq!(
+        events,
+        [
+            "ssl_heartbeat true 5 1 16384 2",
+            "ssl_plaintext_data true 0x0303 24 5",
+            "violation Analyzer::ANALYZER_SSL unknown SSL record type (25) from originator",
+            "ssl_plaintext_data true 0x0303 25 1",
+        ]
+    );
+}
+
+#[test]
+fn handshake_message_split_over_records_and_bad_message_recovers() {
+    let ch = client_hello(0x0303);
+    let (a, b) = ch.split_at(10);
+    let mut stream = record(22, 0x0301, a);
+    stream.extend(record(22, 0x0301, b));
+    let flow: Flow = vec![(true, stream)];
+    let (events, _) = run(&flow, Config::default(), None);
+    assert_eq!(
+        events,
+        [
+            "ssl_plaintext_data true 0x0301 22 10",
+            "confirmation Analyzer::ANALYZER_SSL",
+            "ssl_handshake_message true 1 41",
+            "ssl_plaintext_data true 0x0301 22 35",
+        ]
+    );
+
+    // A truncated certificate list: violation, no handshake_message, next message still parsed.
+    let bad_cert = handshake(11, &[0, 0x0e, 0xef, 0]);
+    let flow: Flow = vec![(
+        false,
+        record(22, 0x0303, &[bad_cert, handshake(14, &[])].concat()),
+    )];
+    let (events, _) = run(&flow, Config::default(), None);
+    assert_eq!(
+        events,
+        [
+            "violation Analyzer::ANALYZER_SSL Binpac exception: binpac exception: out_of_bound: Certificate: 3823 > 1",
+            "ssl_handshake_message false 14 0",
+            "ssl_plaintext_data false 0x0303 22 12",
+        ]
+    );
+}
+
+#[test]
+fn sslv2_hello_master_key_establishes() {
+    // SSLv2 CLIENT-HELLO: 2-byte header, msg type 1, version 2, then lengths and data.
+    let mut ch_body = vec![1, 0, 2, 0, 3, 0, 0, 0, 16, 0x07, 0x00, 0xc0];
+    ch_body.extend([0xab; 16]);
+    let mut ch = vec![0x80 | (ch_body.len() >> 8) as u8, ch_body.len() as u8];
+    ch.extend(&ch_body);
+    // SSLv2 SERVER-HELLO: type 4, session-id-hit 0, cert type 1, version 2, cert, ciphers, conn id.
+    let mut sh_body = vec![
+        4, 0, 1, 0, 2, 0, 3, 0, 3, 0, 16, 0xaa, 0xbb, 0xcc, 0x07, 0x00, 0xc0,
+    ];
+    sh_body.extend([0xcd; 16]);
+    let mut sh = vec![0x80 | (sh_body.len() >> 8) as u8, sh_body.len() as u8];
+    sh.extend(&sh_body);
+    let mk_body = [2u8, 0x07, 0x00, 0xc0, 0, 0, 0, 0, 0, 0];
+    let mut mk = vec![0x80, mk_body.len() as u8];
+    mk.extend(mk_body);
+    let flow: Flow = vec![(true, ch), (false, sh), (true, mk)];
+    let (events, a) = run(&flow, Config::default(), None);
+    assert_eq!(
+        events,
+        [
+            "confirmation Analyzer::ANALYZER_SSL",
+            "ssl_plaintext_data true 0x0000 301 25",
+            "certificate false 3",
+            "ssl_plaintext_data false 0x0000 304 30",
+            "ssl_established",
+            "ssl_plaintext_data true 0x0000 302 7",
+        ]
+    );
+    assert_eq!(a.record_layer_version(), 2);
+    assert!(a.is_done());
+}
+
+fn dtls_record(content_type: u8, epoch: u16, seq: u64, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type, 0xfe, 0xfd];
+    r.extend(epoch.to_be_bytes());
+    r.extend(&seq.to_be_bytes()[2..]);
+    r.extend((body.len() as u16).to_be_bytes());
+    r.extend(body);
+    r
+}
+
+fn dtls_fragment(
+    msg_type: u8,
+    total: &[u8],
+    message_seq: u16,
+    offset: usize,
+    len: usize,
+) -> Vec<u8> {
+    let l = (total.len() as u32).to_be_bytes();
+    let o = (offset as u32).to_be_bytes();
+    let f = (len as u32).to_be_bytes();
+    let mut h = vec![msg_type, l[1], l[2], l[3]];
+    h.extend(message_seq.to_be_bytes());
+    h.extend(&o[1..]);
+    h.extend(&f[1..]);
+    h.extend(&total[offset..offset + len]);
+    h
+}
+
+#[test]
+fn dtls_fragments_reassemble_out_of_order_and_duplicates_are_ignored() {
+    let ch = client_hello(0xfefd);
+    let body = &ch[4..];
+    let mut body_with_cookie = body[..34].to_vec();
+    body_with_cookie.push(0); // cookie length (DTLS ClientHello)
+    body_with_cookie.extend(&body[34..]);
+    let f1 = dtls_record(22, 0, 0, &dtls_fragment(1, &body_with_cookie, 0, 0, 20));
+    let f2 = dtls_record(
+        22,
+        0,
+        1,
+        &dtls_fragment(1, &body_with_cookie, 0, 20, body_with_cookie.len() - 20),
+    );
+    let mut a = SslAnalyzer::new(Config::default());
+    let mut sink = Lines::default();
+    a.datagram(true, 1.0, &f2, &mut sink);
+    a.datagram(true, 1.0, &f2, &mut sink);
+    a.datagram(true, 1.0, &f1, &mut sink);
+    let messages: Vec<&String> = sink
+        .0
+        .iter()
+        .filter(|e| e.starts_with("ssl_handshake_message"))
+        .collect();
+    assert_eq!(messages, ["ssl_handshake_message true 1 42"]);
+    assert_eq!(
+        sink.0
+            .iter()
+            .filter(|e| e.starts_with("ssl_plaintext_data true 0xfefd 22"))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn dtls_sequence_jump_is_zeeks_window_violation_and_stun_is_skipped() {
+    let body = [0u8; 0x51];
+    let mut a = SslAnalyzer::new(Config::default());
+    let mut sink = Lines::default();
+    let mut stun = vec![0, 1, 0, 8, 0x21, 0x12, 0xa4, 0x42];
+    stun.extend([0u8; 20]);
+    a.datagram(true, 0.5, &stun, &mut sink);
+    assert!(sink.0.is_empty(), "STUN raises nothing");
+    a.datagram(
+        true,
+        1.0,
+        &dtls_record(22, 0, 0, &dtls_fragment(1, &body, 0, 0, 0x1b)),
+        &mut sink,
+    );
+    a.datagram(
+        true,
+        2.0,
+        &dtls_record(22, 0, 0x80_0000, &dtls_fragment(1, &body, 0, 0x1b, 0x1b)),
+        &mut sink,
+    );
+    assert_eq!(
+        sink.0,
+        [
+            "ssl_plaintext_data true 0xfefd 22 39",
+            "violation Analyzer::ANALYZER_DTLS DTLS handshake fragment sequence number outside reassembly window.",
+            "ssl_plaintext_data true 0xfefd 22 39",
+        ]
+    );
+    assert!(a.is_done());
+}
+
+#[test]
+fn dtls13_unified_header_records_encrypt_their_direction() {
+    let mut a = SslAnalyzer::new(Config::default());
+    let mut sink = Lines::default();
+    let sh = server_hello(Some(0xfefc));
+    let mut dtls_sh = sh[..4].to_vec();
+    dtls_sh.extend([0, 0, 0, 0, 0]);
+    dtls_sh.extend(&sh[1..4]);
+    dtls_sh.extend(&sh[4..]);
+    a.datagram(false, 1.0, &dtls_record(22, 0, 0, &dtls_sh), &mut sink);
+    assert_eq!(a.negotiated_version(), Some(0xfefc));
+    // 0x2c: no connection id, 16-bit sequence number, length present.
+    let mut unified = vec![0x2c, 0, 1, 0, 31];
+    unified.extend([0u8; 31]);
+    a.datagram(false, 2.0, &unified, &mut sink);
+    a.datagram(true, 3.0, &unified, &mut sink);
+    let tail: Vec<&str> = sink
+        .0
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "ssl_encrypted_data false 0xfefc 23 31",
+            "ssl_established",
+            "ssl_encrypted_data true 0xfefc 23 31"
+        ]
+    );
+}
