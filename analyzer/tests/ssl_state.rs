@@ -318,7 +318,10 @@ fn late_invalid_version_is_a_violation_and_stops_parsing() {
 fn not_tls_at_all() {
     let flow: Flow = vec![(true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec())];
     let (events, a) = run(&flow, Config::default(), None);
-    assert_eq!(events, ["violation Analyzer::ANALYZER_SSL Invalid version in TLS connection. Version: 17748"]);
+    assert_eq!(
+        events,
+        ["violation Analyzer::ANALYZER_SSL Invalid version in TLS connection. Version: 17748"]
+    );
     assert!(a.is_done());
 }
 

@@ -98,6 +98,11 @@ pub enum StateRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Aborted;
 
+/// Where a plaintext handshake unit goes: TLS appends it to the direction's message stream,
+/// DTLS reassembles fragments; both end in [`Conn::handshake_message`].
+pub type HandshakeInput<'h> =
+    dyn FnMut(&mut Conn, &mut dyn EventSink, &[u8]) -> Result<(), Aborted> + 'h;
+
 /// Connection state; see the module docs.
 #[derive(Debug)]
 pub struct Conn {
@@ -292,7 +297,7 @@ impl Conn {
         info: RecordInfo,
         body: &[u8],
         rule: StateRule,
-        handshake: &mut dyn FnMut(&mut Conn, &mut dyn EventSink, &[u8]) -> Result<(), Aborted>,
+        handshake: &mut HandshakeInput<'_>,
     ) -> Result<(), Aborted> {
         let mut rest = body;
         while !rest.is_empty() && !self.skip {
@@ -341,7 +346,7 @@ impl Conn {
         is_orig: bool,
         info: RecordInfo,
         unit: &[u8],
-        handshake: &mut dyn FnMut(&mut Conn, &mut dyn EventSink, &[u8]) -> Result<(), Aborted>,
+        handshake: &mut HandshakeInput<'_>,
     ) -> Result<(), Aborted> {
         let is_client = self.is_client(is_orig);
         match info.content_type {
