@@ -191,7 +191,8 @@ impl RunOptions {
             // port registration nor an ssl.log.
             let mut loaded = strings("scripts_loaded_by_test");
             loaded.extend(strings("extra_scripts_on_command_line"));
-            let ssl_loaded = loaded.iter().any(|s| s.starts_with("base/protocols/ssl"));
+            // Policy scripts under protocols/ssl load the base SSL scripts themselves.
+            let ssl_loaded = loaded.iter().any(|s| s.contains("protocols/ssl"));
             if !ssl_loaded {
                 o.well_known_ports = false;
                 o.write_ssl_log = false;
@@ -237,6 +238,8 @@ impl RunOptions {
                 });
             } else if b.contains("vetoed until 4 ssl_encrypted_data") {
                 o.after_established = AfterEstablished::StopAfterEncryptedData(4);
+            } else if b.contains("max_ssl_history_length") {
+                // Already set from the command-line assignment of the same run.
             } else if b.contains("heartbleed policy keeps the analyzer") {
                 o.after_established = AfterEstablished::Continue;
             } else if b.contains("attached only by content signatures")

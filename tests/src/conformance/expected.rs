@@ -100,7 +100,7 @@ pub fn checks_for(
         let s = m.get("ssl_source");
         checks.push(Check {
             source: src(s),
-            plan: plan(s.and_then(|s| s.get("run"))),
+            plan: log_plan(s.and_then(|s| s.get("run"))),
             kind: CheckKind::SslRows {
                 rows: ssl_rows.clone(),
                 report_extra: true,
@@ -111,7 +111,7 @@ pub fn checks_for(
         let s = m.get("ssl_partial_source");
         checks.push(Check {
             source: src(s),
-            plan: plan(s.and_then(|s| s.get("run"))),
+            plan: log_plan(s.and_then(|s| s.get("run"))),
             kind: CheckKind::SslRows {
                 rows: read_jsonl(&p)?,
                 report_extra: true,
@@ -139,7 +139,7 @@ pub fn checks_for(
                 .collect();
             checks.push(Check {
                 source,
-                plan: plan(run),
+                plan: log_plan(run),
                 kind: CheckKind::SslRows {
                     rows,
                     report_extra: false,
@@ -200,6 +200,14 @@ pub fn checks_for(
         }
     }
     Ok((checks, skipped))
+}
+
+/// The plan of a run whose ssl.log rows are expected: whatever the script list says, Zeek
+/// wrote the log.
+fn log_plan(run: Option<&Value>) -> PlannedRun {
+    let mut p = plan(run);
+    p.options.write_ssl_log = true;
+    p
 }
 
 fn plan(run: Option<&Value>) -> PlannedRun {

@@ -13,12 +13,23 @@ use super::analyzer::{Analyzer, AnalyzerOutput, RunOptions};
 /// A change applied to the replayed output of a capture (capture name, output).
 pub type Perturbation = Box<dyn Fn(&str, &mut AnalyzerOutput) + Sync>;
 
+/// Which runs the replay answers; the others fail, because zeek-live was recorded under
+/// [`RunOptions::zeek_live`] only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayPolicy {
+    /// Only runs with exactly zeek-live's options.
+    Exact,
+    /// Also runs whose options differ only where the SSL events of a well-formed capture do
+    /// not depend on them: checksum checking, port registrations (the analyzer detects TLS by
+    /// content), and whether ssl.log is written (then the replayed log is empty).
+    SameEvents,
+}
+
 /// Replays zeek-live.
 pub struct ReplayAnalyzer {
     root: PathBuf,
-    /// When set, runs with options other than zeek-live's fail instead of replaying a stream
-    /// that was recorded under different options.
-    pub strict_options: bool,
+    /// Which runs are answered.
+    pub policy: ReplayPolicy,
     /// Applied to every replayed output.
     pub perturb: Option<Perturbation>,
 }
@@ -28,7 +39,7 @@ impl ReplayAnalyzer {
     pub fn new(root: &Path) -> Self {
         ReplayAnalyzer {
             root: root.to_owned(),
-            strict_options: true,
+            policy: ReplayPolicy::Exact,
             perturb: None,
         }
     }
@@ -42,7 +53,19 @@ impl Analyzer for ReplayAnalyzer {
             .map_err(|_| format!("{} is not under {}", capture.display(), traces.display()))?
             .to_string_lossy()
             .replace('\\', "/");
-        if self.strict_options && *opts != RunOptions::zeek_live() {
+        let live_opts = RunOptions::zeek_live();
+        let answered = match self.policy {
+            ReplayPolicy::Exact => *opts == live_opts,
+            ReplayPolicy::SameEvents => {
+                RunOptions {
+                    ignore_checksums: live_opts.ignore_checksums,
+                    well_known_ports: live_opts.well_known_ports,
+                    write_ssl_log: live_opts.write_ssl_log,
+                    ..opts.clone()
+                } == live_opts
+            }
+        };
+        if !answered {
             return Err(format!(
                 "replay: zeek-live was recorded with Zeek's defaults, not with {opts:?}"
             ));
@@ -56,6 +79,9 @@ impl Analyzer for ReplayAnalyzer {
             events: read(".events.json")?,
             ssl_log: read(".ssl.json")?,
         };
+        if !opts.write_ssl_log {
+            out.ssl_log.clear();
+        }
         if let Some(p) = &self.perturb {
             p(&name, &mut out);
         }
