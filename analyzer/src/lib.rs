@@ -4,6 +4,7 @@
 //! connection state machine over the generated parsers) -> `log` and `output` (ssl.log, event lines).
 
 pub mod capture;
+pub mod detect;
 pub mod log;
 pub mod output;
 pub mod ssl;

@@ -1,0 +1,148 @@
+//! Protocol detection by content: does a flow carry SSL/TLS/DTLS, and where does it start?
+//!
+//! In: the first bytes of a TCP direction (at a delivery boundary) or one UDP datagram. Out: a
+//! [`Detected`] verdict. Zeek attaches its SSL analyzer either by well-known port or by its DPD
+//! signatures (`dpd_ssl_client`: a TLS or SSLv2 ClientHello from the originator). We detect by
+//! content only, on every port: a flow is SSL when a side opens with something only an SSL/TLS
+//! speaker sends — a handshake record carrying a ClientHello or ServerHello, an SSLv2
+//! CLIENT-HELLO, or a DTLS handshake record. A plain-HTTP connection on 443 therefore is not TLS.
+//!
+//! STARTTLS (SMTP, IMAP, POP3, FTP, XMPP, IRC, MySQL, RDP …) switches to TLS in the middle of a
+//! stream. The flow layer keeps looking at the start of each delivery for a ClientHello, up to
+//! [`MAX_STARTTLS_SCAN_BYTES`] of a connection, and attaches the analyzer at that point.
+
+/// How many bytes of a connection (both directions together) are searched for a late
+/// ClientHello (STARTTLS upgrades) before the connection is given up as not SSL.
+pub const MAX_STARTTLS_SCAN_BYTES: u64 = 64 * 1024;
+
+/// The verdict on the first bytes of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detected {
+    /// A TLS record carrying a ClientHello, or an SSLv2-format CLIENT-HELLO.
+    ClientHello,
+    /// A TLS record carrying a ServerHello (the responder spoke first, or we missed the hello).
+    ServerHello,
+    /// Not recognisably SSL.
+    No,
+}
+
+/// TLS record content type `handshake` (RFC 5246 §6.2.1).
+const CONTENT_HANDSHAKE: u8 = 22;
+/// TLS record content type `alert`.
+const CONTENT_ALERT: u8 = 21;
+/// Handshake type `client_hello`.
+const HS_CLIENT_HELLO: u8 = 1;
+/// Handshake type `server_hello`.
+const HS_SERVER_HELLO: u8 = 2;
+/// SSLv2 message type CLIENT-HELLO.
+const SSLV2_CLIENT_HELLO: u8 = 1;
+
+/// Looks at the start of a TCP delivery.
+///
+/// Mirrors Zeek's `dpd_ssl_client`/`dpd_ssl_server` signatures: record major version 3 with a
+/// minor of 0..=4, a handshake record whose first message is a hello whose own version is 3.x
+/// (the server side may be preceded by an alert record, as in Zeek's signature), or an SSLv2
+/// CLIENT-HELLO offering version 2 or 3.x.
+pub fn tcp(data: &[u8]) -> Detected {
+    if is_tls_hello(data, HS_CLIENT_HELLO) || is_sslv2_client_hello(data) {
+        return Detected::ClientHello;
+    }
+    if is_tls_hello(data, HS_SERVER_HELLO) {
+        return Detected::ServerHello;
+    }
+    // Zeek's server signature allows one alert record before the ServerHello.
+    if data.first() == Some(&CONTENT_ALERT) && is_record_version(data.get(1..3)) {
+        if let Some(rest) = data.get(7..) {
+            if is_tls_hello(rest, HS_SERVER_HELLO) {
+                return Detected::ServerHello;
+            }
+        }
+    }
+    Detected::No
+}
+
+/// Looks at one UDP datagram: a DTLS handshake record (versions 1.0, 1.2, and the 1.2
+/// version number that DTLS 1.3 hellos carry), possibly after STUN packets on the same flow.
+pub fn udp(data: &[u8]) -> Detected {
+    let (Some(&content), Some(&major), Some(&minor)) = (data.first(), data.get(1), data.get(2))
+    else {
+        return Detected::No;
+    };
+    if content != CONTENT_HANDSHAKE || major != 0xfe || !matches!(minor, 0xff | 0xfd | 0xfc) {
+        return Detected::No;
+    }
+    // DTLS record header is 13 bytes; the handshake type follows.
+    match data.get(13) {
+        Some(&HS_CLIENT_HELLO) => Detected::ClientHello,
+        Some(&HS_SERVER_HELLO) | Some(&3) => Detected::ServerHello,
+        _ => Detected::No,
+    }
+}
+
+fn is_record_version(v: Option<&[u8]>) -> bool {
+    matches!(v, Some([3, 0..=4]))
+}
+
+fn is_tls_hello(data: &[u8], hs_type: u8) -> bool {
+    data.first() == Some(&CONTENT_HANDSHAKE)
+        && is_record_version(data.get(1..3))
+        && data.get(5) == Some(&hs_type)
+        // The hello's own version follows the 4-byte handshake header.
+        && is_record_version(data.get(9..11))
+}
+
+fn is_sslv2_client_hello(data: &[u8]) -> bool {
+    // Two-byte header with the high bit set, then msg type 1 and version 0x0002 or 0x03xx.
+    let (Some(&h0), Some(&msg), Some(&major), Some(&minor)) =
+        (data.first(), data.get(2), data.get(3), data.get(4))
+    else {
+        return false;
+    };
+    h0 & 0x80 != 0
+        && msg == SSLV2_CLIENT_HELLO
+        && ((major == 0 && minor == 2) || (major == 3 && minor <= 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_client_and_server_hello() {
+        let ch = [22, 3, 1, 0, 50, 1, 0, 0, 46, 3, 3];
+        assert_eq!(tcp(&ch), Detected::ClientHello);
+        let sh = [22, 3, 3, 0, 50, 2, 0, 0, 46, 3, 3];
+        assert_eq!(tcp(&sh), Detected::ServerHello);
+        let alert_then_sh = [21, 3, 3, 0, 2, 1, 0, 22, 3, 3, 0, 50, 2, 0, 0, 46, 3, 3];
+        assert_eq!(tcp(&alert_then_sh), Detected::ServerHello);
+    }
+
+    #[test]
+    fn sslv2_client_hello() {
+        let v2 = [0x80, 0x2e, 1, 3, 1, 0, 0x15];
+        assert_eq!(tcp(&v2), Detected::ClientHello);
+    }
+
+    #[test]
+    fn http_and_short_input_are_not_tls() {
+        assert_eq!(tcp(b"GET / HTTP/1.1\r\n"), Detected::No);
+        assert_eq!(tcp(b"HTTP/1.1 200 OK\r\n"), Detected::No);
+        assert_eq!(tcp(&[22, 3]), Detected::No);
+        assert_eq!(tcp(&[]), Detected::No);
+        // A handshake record whose message is not a hello.
+        assert_eq!(tcp(&[22, 3, 3, 0, 4, 11, 0, 0, 0, 3, 3]), Detected::No);
+    }
+
+    #[test]
+    fn dtls_hellos() {
+        let mut ch = [0u8; 14];
+        ch[..3].copy_from_slice(&[22, 0xfe, 0xfd]);
+        ch[13] = 1;
+        assert_eq!(udp(&ch), Detected::ClientHello);
+        ch[13] = 3; // HelloVerifyRequest
+        assert_eq!(udp(&ch), Detected::ServerHello);
+        ch[2] = 0x01;
+        assert_eq!(udp(&ch), Detected::No);
+        assert_eq!(udp(b"\x00\x01\x00\x00\x21\x12\xa4\x42"), Detected::No);
+    }
+}
