@@ -384,19 +384,20 @@ fn handshake_message_split_over_records_and_bad_message_recovers() {
         ]
     );
 
-    // A truncated certificate list: violation, no handshake_message, next message still parsed.
+    // A truncated certificate list: violation, no handshake_message, the rest of the handshake
+    // data buffered with it is discarded (binpac), the next record's message is parsed again.
     let bad_cert = handshake(11, &[0, 0x0e, 0xef, 0]);
-    let flow: Flow = vec![(
-        false,
-        record(22, 0x0303, &[bad_cert, handshake(14, &[])].concat()),
-    )];
+    let mut stream = record(22, 0x0303, &[bad_cert, vec![0xde, 0xad]].concat());
+    stream.extend(record(22, 0x0303, &handshake(14, &[])));
+    let flow: Flow = vec![(false, stream)];
     let (events, _) = run(&flow, Config::default(), None);
     assert_eq!(
         events,
         [
-            "violation Analyzer::ANALYZER_SSL Binpac exception: binpac exception: out_of_bound: Certificate: 3823 > 1",
+            "violation Analyzer::ANALYZER_SSL Binpac exception: binpac exception: out_of_bound: Certificate: 3826 > 4",
+            "ssl_plaintext_data false 0x0303 22 10",
             "ssl_handshake_message false 14 0",
-            "ssl_plaintext_data false 0x0303 22 12",
+            "ssl_plaintext_data false 0x0303 22 4",
         ]
     );
 }

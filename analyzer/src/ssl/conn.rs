@@ -526,7 +526,9 @@ impl Conn {
 
     /// One complete handshake message (header included), as Zeek's handshake analyzer sees it.
     /// `record_version` is the version of the record that completed it (Zeek's
-    /// `set_record_version`), for the generated hello events.
+    /// `set_record_version`), for the generated hello events. Returns [`Aborted`] when parsing
+    /// the message failed: binpac then discards everything buffered in the handshake flow, so
+    /// the caller drops the rest of the data it was given.
     pub fn handshake_message(
         &mut self,
         sink: &mut dyn EventSink,
@@ -534,13 +536,13 @@ impl Conn {
         is_orig: bool,
         _record_version: u16,
         msg: &[u8],
-    ) {
+    ) -> Result<(), Aborted> {
         if self.skip {
-            return;
+            return Ok(());
         }
         let [msg_type, l0, l1, l2, body @ ..] = msg else {
             // The framer only hands out messages with a complete header.
-            return;
+            return Ok(());
         };
         let length = u32::from_be_bytes([0, *l0, *l1, *l2]);
         match msg_type {
@@ -595,16 +597,22 @@ impl Conn {
             }
         };
         match outcome {
-            Ok(()) => self.state(
-                sink,
-                ts,
-                StateEvent::SslHandshakeMessage {
-                    is_client,
-                    msg_type: *msg_type,
-                    length,
-                },
-            ),
-            Err(reason) => self.violation(sink, ts, &reason),
+            Ok(()) => {
+                self.state(
+                    sink,
+                    ts,
+                    StateEvent::SslHandshakeMessage {
+                        is_client,
+                        msg_type: *msg_type,
+                        length,
+                    },
+                );
+                Ok(())
+            }
+            Err(reason) => {
+                self.violation(sink, ts, &reason);
+                Err(Aborted)
+            }
         }
     }
 }

@@ -118,8 +118,16 @@ pub fn certificates<'a>(body: &'a [u8], mut each: impl FnMut(&'a [u8])) -> Resul
         unit: "Certificate",
     };
     let total = c.uint(3, "length")? as usize;
+    // Zeek bounds the whole unit (`&length = length + 3`), so its text counts the prefix too.
+    let Some(certs) = c.data.get(..total) else {
+        return Err(format!(
+            "Binpac exception: binpac exception: out_of_bound: Certificate: {} > {}",
+            total + 3,
+            body.len()
+        ));
+    };
     let mut list = Cursor {
-        data: c.bytes(total, "certificates")?,
+        data: certs,
         unit: "X509Certificate",
     };
     while !list.data.is_empty() {
@@ -163,7 +171,7 @@ mod tests {
         let err = certificates(&[0, 0x0e, 0xef, 0], |_| {}).expect_err("too short");
         assert_eq!(
             err,
-            "Binpac exception: binpac exception: out_of_bound: Certificate: 3823 > 1"
+            "Binpac exception: binpac exception: out_of_bound: Certificate: 3823 > 4"
         );
     }
 }

@@ -191,8 +191,8 @@ pub fn feed_handshake(
         }
     };
     let result = buffer.feed(data, framer, |msg| {
-        conn.handshake_message(sink, ts, is_orig, record_version, msg);
-        if conn.skip {
+        let parsed = conn.handshake_message(sink, ts, is_orig, record_version, msg);
+        if parsed.is_err() || conn.skip {
             Flow::Stop
         } else {
             Flow::Continue
