@@ -1,1 +1,140 @@
-//! placeholder
+//! `pac-codegen`: compiles `.pac` specs (a BinPAC dialect) into zero-copy Rust parsers and event
+//! glue.
+//!
+//! In: spec files (or in-memory sources) and [`Options`]. Out: one formatted Rust file, plus
+//! rendered warnings; or every diagnostic of the failing stage, rendered like rustc. The whole
+//! pipeline is [`compile_sources`], top to bottom.
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod docs;
+pub mod emit;
+pub mod ir;
+pub mod names;
+pub mod parse;
+
+use std::path::{Path, PathBuf};
+
+/// Compile options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Spec paths in diagnostics and `Spec:` lines are shown relative to this directory.
+    pub root: PathBuf,
+    /// Name of the generated event enum.
+    pub event_enum: String,
+    /// Path of the runtime crate in generated code.
+    pub runtime_path: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { root: PathBuf::from("."), event_enum: "SslEvent".into(), runtime_path: "::pac_runtime".into() }
+    }
+}
+
+/// One spec source.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Display path (relative to the workspace root).
+    pub name: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// A successful compilation.
+#[derive(Debug)]
+pub struct Output {
+    /// The resolved spec (for `dump-ir` and `docs`).
+    pub ir: ir::Spec,
+    /// Formatted Rust (empty unless requested by [`compile_sources`]'s caller via [`emit`]).
+    pub code: String,
+    /// Rendered warnings (empty when none).
+    pub warnings: String,
+}
+
+/// A failed compilation: every diagnostic of the failing stage, rendered.
+#[derive(Debug)]
+pub struct Failure {
+    /// Rendered diagnostics (or an I/O or internal error message).
+    pub rendered: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.rendered)
+    }
+}
+
+/// The `.pac` files of a directory, sorted (the load order, so output is deterministic).
+pub fn spec_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pac") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Loads files (sorted by path) as sources named relative to `opts.root`.
+pub fn load(files: &[PathBuf], opts: &Options) -> Result<Vec<Source>, Failure> {
+    let mut files = files.to_vec();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| Failure { rendered: format!("error: cannot read {}: {e}\n", p.display()) })?;
+            let name = display_name(p, &opts.root);
+            Ok(Source { name, text })
+        })
+        .collect()
+}
+
+/// `p` relative to `root` with `/` separators, or `p` itself when outside it.
+fn display_name(p: &Path, root: &Path) -> String {
+    let canon = |x: &Path| x.canonicalize().unwrap_or_else(|_| x.to_path_buf());
+    let rel = canon(p).strip_prefix(canon(root)).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf());
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// The whole pipeline over files: load -> [`compile_sources`].
+pub fn compile(files: &[PathBuf], opts: &Options) -> Result<Output, Failure> {
+    compile_sources(load(files, opts)?, opts)
+}
+
+/// The whole pipeline: parse -> AST -> check -> lower -> emit -> format.
+pub fn compile_sources(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
+    let mut out = front(sources, opts)?;
+    out.code = emit::generate(&out.ir, opts).map_err(|rendered| Failure { rendered })?;
+    Ok(out)
+}
+
+/// The front end only (parse, check, lower): what `pacc check`, `dump-ir` and `docs` need.
+pub fn front(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
+    let _ = opts;
+    let mut files = diag::Files::default();
+    let mut diags = diag::Diags::default();
+    // Parse every file; syntax errors of all files are reported together.
+    let mut spec = ast::Spec::default();
+    for s in sources {
+        let id = files.add(s.name, s.text);
+        let items = parse::parse_file(id, files.text(id), &mut diags);
+        spec.items.extend(items);
+    }
+    if diags.has_errors() {
+        return Err(Failure { rendered: diags.render(&files) });
+    }
+    // Check everything; all errors of the stage at once.
+    let mut env = check::check(&spec, &mut diags);
+    if diags.has_errors() {
+        return Err(Failure { rendered: diags.render(&files) });
+    }
+    let warnings = diags.render(&files);
+    let ir = ir::lower(&spec, &mut env, &files);
+    Ok(Output { ir, code: String::new(), warnings })
+}
+
+/// Formats the IR for `pacc dump-ir` and snapshots (stable: `Debug` of ordered data).
+pub fn dump_ir(ir: &ir::Spec) -> String {
+    format!("{ir:#?}\n")
+}

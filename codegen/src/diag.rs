@@ -1,0 +1,177 @@
+//! Diagnostics: spans, the loaded source files, and rustc-style rendering.
+//!
+//! In: spans into loaded files and messages from the parser and checker. Out: text rendered by
+//! codespan-reporting (path relative to the workspace root, 1-based line:col, the source line, a
+//! caret under the token, a `help:` note), without colour so snapshots and logs stay stable.
+
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor::NoColor};
+
+/// A byte range in one loaded file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// Index into [`Files`].
+    pub file: usize,
+    /// Start byte.
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+}
+
+impl Span {
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// The loaded spec files.
+pub struct Files {
+    /// Display name (relative to the workspace root) and contents.
+    files: SimpleFiles<String, String>,
+    /// Display names again, for `Spec:` comments.
+    names: Vec<String>,
+    /// Byte offsets of line starts, per file.
+    line_starts: Vec<Vec<usize>>,
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Self { files: SimpleFiles::new(), names: Vec::new(), line_starts: Vec::new() }
+    }
+}
+
+impl Files {
+    /// Adds a file and returns its index.
+    pub fn add(&mut self, name: String, text: String) -> usize {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        self.names.push(name.clone());
+        self.line_starts.push(starts);
+        self.files.add(name, text)
+    }
+
+    /// The source text of a file.
+    pub fn text(&self, file: usize) -> &str {
+        self.files.get(file).map(|f| f.source().as_str()).unwrap_or("")
+    }
+
+    /// The display name of a file.
+    pub fn name(&self, file: usize) -> &str {
+        self.names.get(file).map(String::as_str).unwrap_or("<unknown>")
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, span: Span) -> usize {
+        match self.line_starts.get(span.file) {
+            Some(starts) => starts.partition_point(|&s| s <= span.start),
+            None => 0,
+        }
+    }
+
+    /// The number of files.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when no file is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Compilation fails.
+    Error,
+    /// Compilation continues; the generated code guards at run time.
+    Warning,
+}
+
+/// One finding.
+#[derive(Clone, Debug)]
+pub struct Diag {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The headline.
+    pub message: String,
+    /// Where the caret goes.
+    pub span: Span,
+    /// Text next to the caret.
+    pub label: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+/// All findings of one stage.
+#[derive(Clone, Debug, Default)]
+pub struct Diags {
+    /// In the order found.
+    pub list: Vec<Diag>,
+}
+
+impl Diags {
+    /// Records an error.
+    pub fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+        self.list.push(Diag {
+            severity: Severity::Error,
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: help.into(),
+        });
+    }
+
+    /// Records a warning.
+    pub fn warning(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+        self.list.push(Diag {
+            severity: Severity::Warning,
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: help.into(),
+        });
+    }
+
+    /// True when any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// Renders every finding, sorted by position so the output is stable.
+    pub fn render(&self, files: &Files) -> String {
+        let mut sorted: Vec<&Diag> = self.list.iter().collect();
+        sorted.sort_by_key(|d| (d.span, d.message.clone()));
+        let mut out = NoColor::new(Vec::new());
+        let config = term::Config::default();
+        for d in sorted {
+            let diag = match d.severity {
+                Severity::Error => Diagnostic::error(),
+                Severity::Warning => Diagnostic::warning(),
+            };
+            let mut notes = Vec::new();
+            if !d.help.is_empty() {
+                notes.push(format!("help: {}", d.help));
+            }
+            let diag = diag
+                .with_message(d.message.clone())
+                .with_labels(vec![Label::primary(d.span.file, d.span.start..d.span.end)
+                    .with_message(d.label.clone())])
+                .with_notes(notes);
+            // Writing into a Vec cannot fail; a rendering failure (a span outside its file)
+            // falls back to the bare message rather than losing the diagnostic.
+            if term::emit(&mut out, &config, &files.files, &diag).is_err() {
+                let line = format!("{}: {}\n", files.name(d.span.file), d.message);
+                out.get_mut().extend_from_slice(line.as_bytes());
+            }
+        }
+        String::from_utf8_lossy(&out.into_inner()).into_owned()
+    }
+}

@@ -1,0 +1,67 @@
+//! Spec names -> Rust identifiers.
+//!
+//! In: names as written in the spec. Out: identifiers that are always valid Rust: keywords are
+//! escaped as raw identifiers (`r#type`), the four that cannot be raw (`self`, `Self`, `super`,
+//! `crate`) get a trailing `_`, and CamelCase forms for variants and generated enums.
+
+use proc_macro2::{Ident, Span};
+
+/// Rust keywords (strict and reserved, all editions) that a raw identifier can escape.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+/// Keywords that cannot be raw identifiers.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// The Rust spelling of a spec name, as text (`r#type`, `self_`).
+pub fn rust_ident_str(name: &str) -> String {
+    if NOT_RAW.contains(&name) {
+        format!("{name}_")
+    } else if KEYWORDS.contains(&name) {
+        format!("r#{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// The Rust identifier token for a spec name (already escaped or not).
+pub fn ident(name: &str) -> Ident {
+    let escaped = if name.starts_with("r#") { name.to_string() } else { rust_ident_str(name) };
+    match escaped.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(&escaped, Span::call_site()),
+    }
+}
+
+/// `ssl_client_hello` -> `SslClientHello`; already-CamelCase names are kept.
+pub fn camel(name: &str) -> String {
+    let mut out = String::new();
+    for part in name.split('_').filter(|p| !p.is_empty()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    if NOT_RAW.contains(&out.as_str()) {
+        out.push('_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_keywords() {
+        assert_eq!(rust_ident_str("type"), "r#type");
+        assert_eq!(rust_ident_str("self"), "self_");
+        assert_eq!(ident("match").to_string(), "r#match");
+        assert_eq!(camel("ssl_client_hello"), "SslClientHello");
+        assert_eq!(camel("ServerName"), "ServerName");
+    }
+}
