@@ -286,7 +286,7 @@ pub struct Recorder {
     pub events: Vec<Ev>,
     /// Return `Stop` once this many data deliveries were made on a connection.
     pub stop_after: Option<usize>,
-    deliveries: std::collections::HashMap<u64, usize>,
+    pub deliveries: std::collections::HashMap<u64, usize>,
 }
 
 impl Recorder {

@@ -468,34 +468,41 @@ impl Engine {
         handler.connection_end(&c.info, now, reason);
     }
 
-    /// Removes the connection whose timer is earliest (the least recently active).
+    /// Removes the connection whose deadline is earliest (for connections of one protocol and
+    /// state: the least recently active).
     fn evict_one<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
         while let Some(top) = self.timers.pop() {
-            let live = self
-                .conns
-                .get(&top.key)
-                .is_some_and(|c| c.info.handle == top.handle && c.timer_gen == top.generation);
-            if live {
-                if let Some(c) = self.conns.remove(&top.key) {
-                    self.stats.evicted += 1;
-                    let now = self.now;
-                    let addl = format!("{} ended to make room", c.info.uid);
-                    self.weird(
-                        handler,
-                        Some(&c.info),
-                        now,
-                        weird::CONNECTION_TABLE_FULL,
-                        &addl,
-                    );
-                    self.end(c, EndReason::Evicted, handler);
-                }
-                return;
+            let Some(c) = self.conns.get(&top.key) else {
+                continue;
+            };
+            if c.info.handle != top.handle || c.timer_gen != top.generation {
+                continue;
             }
+            // Timers are not moved on every packet; bring this one up to date first.
+            let due = self.deadline(c);
+            if due > top.at {
+                self.timers.push(Timer { at: due, ..top });
+                continue;
+            }
+            if let Some(c) = self.conns.remove(&top.key) {
+                self.stats.evicted += 1;
+                let now = self.now;
+                let addl = format!("{} ended to make room", c.info.uid);
+                self.weird(
+                    handler,
+                    Some(&c.info),
+                    now,
+                    weird::CONNECTION_TABLE_FULL,
+                    &addl,
+                );
+                self.end(c, EndReason::Evicted, handler);
+            }
+            return;
         }
     }
 
-    /// Creates a connection oriented `orig` -> `resp`; returns false when the consumer
-    /// declined it (it is tracked anyway).
+    /// Creates a connection oriented `orig` -> `resp` (tracked even when the consumer declines
+    /// it).
     fn create<H: FlowHandler + ?Sized>(
         &mut self,
         key: FlowKey,
