@@ -42,7 +42,11 @@ pub struct Files {
 
 impl Default for Files {
     fn default() -> Self {
-        Self { files: SimpleFiles::new(), names: Vec::new(), line_starts: Vec::new() }
+        Self {
+            files: SimpleFiles::new(),
+            names: Vec::new(),
+            line_starts: Vec::new(),
+        }
     }
 }
 
@@ -59,12 +63,18 @@ impl Files {
 
     /// The source text of a file.
     pub fn text(&self, file: usize) -> &str {
-        self.files.get(file).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(file)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     /// The display name of a file.
     pub fn name(&self, file: usize) -> &str {
-        self.names.get(file).map(String::as_str).unwrap_or("<unknown>")
+        self.names
+            .get(file)
+            .map(String::as_str)
+            .unwrap_or("<unknown>")
     }
 
     /// 1-based line of a byte offset.
@@ -119,7 +129,13 @@ pub struct Diags {
 
 impl Diags {
     /// Records an error.
-    pub fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.list.push(Diag {
             severity: Severity::Error,
             message: message.into(),
@@ -130,7 +146,13 @@ impl Diags {
     }
 
     /// Records a warning.
-    pub fn warning(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.list.push(Diag {
             severity: Severity::Warning,
             message: message.into(),

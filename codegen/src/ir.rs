@@ -409,29 +409,67 @@ use crate::names::{camel, rust_ident_str};
 /// Lowers a checked spec. Never fails: unresolved pieces (impossible after a clean check) become
 /// neutral defaults.
 pub fn lower<'s>(spec: &'s ast::Spec, env: &mut Env<'s>, files: &Files) -> Spec {
-    let origin = |span: Span, docs: &[String]| Origin { file: files.name(span.file).to_string(), line: files.line(span), docs: docs.to_vec() };
+    let origin = |span: Span, docs: &[String]| Origin {
+        file: files.name(span.file).to_string(),
+        line: files.line(span),
+        docs: docs.to_vec(),
+    };
     let mut out = Spec::default();
     for item in &spec.items {
         match item {
-            ast::Item::Enum(e) if env.enums.get(&e.name.name).is_some_and(|d| std::ptr::eq(*d, e)) => {
+            ast::Item::Enum(e)
+                if env
+                    .enums
+                    .get(&e.name.name)
+                    .is_some_and(|d| std::ptr::eq(*d, e)) =>
+            {
                 out.enums.push(lower_enum(spec, env, e, &origin));
             }
-            ast::Item::Record(r) if env.records.get(&r.name.name).is_some_and(|d| std::ptr::eq(*d, r)) => {
+            ast::Item::Record(r)
+                if env
+                    .records
+                    .get(&r.name.name)
+                    .is_some_and(|d| std::ptr::eq(*d, r)) =>
+            {
                 let rec = lower_record(env, r, files, &origin);
                 out.records.push(rec);
             }
-            ast::Item::ZeekRecord(z) if env.zeek.get(&z.name.name).is_some_and(|d| std::ptr::eq(*d, z)) => {
+            ast::Item::ZeekRecord(z)
+                if env
+                    .zeek
+                    .get(&z.name.name)
+                    .is_some_and(|d| std::ptr::eq(*d, z)) =>
+            {
                 let fields = z.fields.iter().filter_map(|f| zfield(env, f)).collect();
-                out.zeek_records.push(ZeekRecord { name: z.name.name.clone(), fields, borrows: false, origin: origin(z.span, &z.docs) });
+                out.zeek_records.push(ZeekRecord {
+                    name: z.name.name.clone(),
+                    fields,
+                    borrows: false,
+                    origin: origin(z.span, &z.docs),
+                });
             }
-            ast::Item::Context(c) => out.context.extend(c.fields.iter().filter_map(|f| zfield(env, f))),
-            ast::Item::Event(ev) if env.events.get(&ev.name.name).is_some_and(|d| std::ptr::eq(*d, ev)) => {
-                let mut params: Vec<ZField> = ev.params.iter().filter_map(|f| zfield(env, f)).collect();
+            ast::Item::Context(c) => out
+                .context
+                .extend(c.fields.iter().filter_map(|f| zfield(env, f))),
+            ast::Item::Event(ev)
+                if env
+                    .events
+                    .get(&ev.name.name)
+                    .is_some_and(|d| std::ptr::eq(*d, ev)) =>
+            {
+                let mut params: Vec<ZField> =
+                    ev.params.iter().filter_map(|f| zfield(env, f)).collect();
                 let has_conn = params.first().is_some_and(|p| p.ty == ZTy::Connection);
                 if has_conn {
                     params.remove(0);
                 }
-                out.events.push(Event { name: ev.name.name.clone(), variant: camel(&ev.name.name), params, has_conn, origin: origin(ev.span, &ev.docs) });
+                out.events.push(Event {
+                    name: ev.name.name.clone(),
+                    variant: camel(&ev.name.name),
+                    params,
+                    has_conn,
+                    origin: origin(ev.span, &ev.docs),
+                });
             }
             _ => {}
         }
@@ -439,18 +477,31 @@ pub fn lower<'s>(spec: &'s ast::Spec, env: &mut Env<'s>, files: &Files) -> Spec 
     for item in &spec.items {
         let ast::Item::Glue(g) = item else { continue };
         let rec_def = env.records.get(&g.ty.name).copied();
-        let Some(ev) = env.events.get(&g.event.name).copied() else { continue };
+        let Some(ev) = env.events.get(&g.event.name).copied() else {
+            continue;
+        };
         let scope = Scope::glue(rec_def);
         let cond = g.cond.as_ref().map(|c| check::retype(env, c, &scope));
         let mut args = Vec::new();
         for (a, p) in g.args.iter().zip(&ev.params) {
-            let Some(z) = check::resolve_ztype(env, &p.ty) else { continue };
+            let Some(z) = check::resolve_ztype(env, &p.ty) else {
+                continue;
+            };
             if z == ZTy::Connection {
                 continue;
             }
-            args.push((rust_ident_str(&p.name.name), z, check::retype(env, a, &scope)));
+            args.push((
+                rust_ident_str(&p.name.name),
+                z,
+                check::retype(env, a, &scope),
+            ));
         }
-        let glue = Glue { cond, variant: camel(&g.event.name), args, origin: origin(g.span, &[]) };
+        let glue = Glue {
+            cond,
+            variant: camel(&g.event.name),
+            args,
+            origin: origin(g.span, &[]),
+        };
         if let Some(rec) = out.records.iter_mut().find(|r| r.name == g.ty.name) {
             rec.glue.push(glue);
         }
@@ -460,7 +511,12 @@ pub fn lower<'s>(spec: &'s ast::Spec, env: &mut Env<'s>, files: &Files) -> Spec 
 }
 
 /// Lowers an enum and its derived tables.
-fn lower_enum(spec: &ast::Spec, env: &Env<'_>, e: &ast::EnumDef, origin: &impl Fn(Span, &[String]) -> Origin) -> Enum {
+fn lower_enum(
+    spec: &ast::Spec,
+    env: &Env<'_>,
+    e: &ast::EnumDef,
+    origin: &impl Fn(Span, &[String]) -> Origin,
+) -> Enum {
     let mut seen = std::collections::BTreeSet::new();
     let consts: Vec<EnumConst> = e
         .consts
@@ -468,7 +524,14 @@ fn lower_enum(spec: &ast::Spec, env: &Env<'_>, e: &ast::EnumDef, origin: &impl F
         .map(|c| {
             let value = c.value.unwrap_or(0);
             let alias = c.attrs.iter().any(|a| a.name.name == "alias") || !seen.insert(value);
-            EnumConst { name: c.name.name.clone(), rust: rust_ident_str(&c.name.name), value, display: c.label.clone().unwrap_or_else(|| c.name.name.clone()), alias, docs: c.docs.clone() }
+            EnumConst {
+                name: c.name.name.clone(),
+                rust: rust_ident_str(&c.name.name),
+                value,
+                display: c.label.clone().unwrap_or_else(|| c.name.name.clone()),
+                alias,
+                docs: c.docs.clone(),
+            }
         })
         .collect();
     let mut derives = Vec::new();
@@ -477,28 +540,60 @@ fn lower_enum(spec: &ast::Spec, env: &Env<'_>, e: &ast::EnumDef, origin: &impl F
         if d.enum_name.name != e.name.name || !env.enums.contains_key(&d.target.name) {
             continue;
         }
-        let default = d.rules.iter().find(|r| r.prefix.is_none()).map(|r| rust_ident_str(&r.target.name)).unwrap_or_default();
+        let default = d
+            .rules
+            .iter()
+            .find(|r| r.prefix.is_none())
+            .map(|r| rust_ident_str(&r.target.name))
+            .unwrap_or_default();
         let mut table = Vec::new();
         for c in consts.iter().filter(|c| !c.alias) {
             // Longest matching prefix wins.
-            let best = d.rules.iter().filter_map(|r| r.prefix.as_ref().map(|p| (p, r))).filter(|(p, _)| c.name.starts_with(p.as_str())).max_by_key(|(p, _)| p.len());
+            let best = d
+                .rules
+                .iter()
+                .filter_map(|r| r.prefix.as_ref().map(|p| (p, r)))
+                .filter(|(p, _)| c.name.starts_with(p.as_str()))
+                .max_by_key(|(p, _)| p.len());
             if let Some((_, r)) = best {
                 table.push((c.value, rust_ident_str(&r.target.name)));
             }
         }
-        derives.push(Derive { method: rust_ident_str(&d.method.name), target: d.target.name.clone(), table, default, origin: origin(d.span, &d.docs) });
+        derives.push(Derive {
+            method: rust_ident_str(&d.method.name),
+            target: d.target.name.clone(),
+            table,
+            default,
+            origin: origin(d.span, &d.docs),
+        });
     }
     let width = check::uint_width(&e.base.name).unwrap_or(1);
-    Enum { name: e.name.name.clone(), width, consts, derives, origin: origin(e.span, &e.docs) }
+    Enum {
+        name: e.name.name.clone(),
+        width,
+        consts,
+        derives,
+        origin: origin(e.span, &e.docs),
+    }
 }
 
 /// Lowers a Zeek-typed name.
 fn zfield(env: &Env<'_>, f: &ast::ZField) -> Option<ZField> {
-    Some(ZField { name: f.name.name.clone(), rust: rust_ident_str(&f.name.name), ty: check::resolve_ztype(env, &f.ty)?, docs: f.docs.clone() })
+    Some(ZField {
+        name: f.name.name.clone(),
+        rust: rust_ident_str(&f.name.name),
+        ty: check::resolve_ztype(env, &f.ty)?,
+        docs: f.docs.clone(),
+    })
 }
 
 /// Lowers a record (glue is attached later).
-fn lower_record<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, files: &Files, origin: &impl Fn(Span, &[String]) -> Origin) -> Record {
+fn lower_record<'s>(
+    env: &mut Env<'s>,
+    r: &'s ast::RecordDef,
+    files: &Files,
+    origin: &impl Fn(Span, &[String]) -> Origin,
+) -> Record {
     let params = r
         .params
         .iter()
@@ -511,7 +606,12 @@ fn lower_record<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, files: &Files, ori
             (rust_ident_str(&p.name.name), ty)
         })
         .collect();
-    let length = r.attrs.iter().find(|a| a.name.name == "length").and_then(|a| a.value.as_ref()).map(|v| check::retype(env, v, &Scope::parse(r, 0)));
+    let length = r
+        .attrs
+        .iter()
+        .find(|a| a.name.name == "length")
+        .and_then(|a| a.value.as_ref())
+        .map(|v| check::retype(env, v, &Scope::parse(r, 0)));
     let sourcedata = env.sources.contains(&(r.name.name.clone(), String::new()));
     let mut members = Vec::new();
     for (i, m) in r.members.iter().enumerate() {
@@ -541,20 +641,47 @@ fn lower_record<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, files: &Files, ori
             }
         }
     }
-    Record { name: r.name.name.clone(), params, borrows: false, length, sourcedata, members, glue: Vec::new(), walks: false, origin: origin(r.span, &r.docs) }
+    Record {
+        name: r.name.name.clone(),
+        params,
+        borrows: false,
+        length,
+        sourcedata,
+        members,
+        glue: Vec::new(),
+        walks: false,
+        origin: origin(r.span, &r.docs),
+    }
 }
 
 /// Lowers one field (a record field or a case arm's field).
 #[allow(clippy::too_many_arguments)]
-fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, scope: &Scope<'s>, index: usize, path: String, files: &Files, origin: &impl Fn(Span, &[String]) -> Origin) -> Member {
+fn lower_field<'s>(
+    env: &mut Env<'s>,
+    r: &'s ast::RecordDef,
+    f: &'s ast::Field,
+    scope: &Scope<'s>,
+    index: usize,
+    path: String,
+    files: &Files,
+    origin: &impl Fn(Span, &[String]) -> Origin,
+) -> Member {
     let attr = |n: &str| f.attrs.iter().find(|a| a.name.name == n);
-    let length = attr("length").and_then(|a| a.value.as_ref()).map(|v| check::retype(env, v, scope));
-    let if_cond = attr("if").and_then(|a| a.value.as_ref()).map(|v| check::retype(env, v, scope));
+    let length = attr("length")
+        .and_then(|a| a.value.as_ref())
+        .map(|v| check::retype(env, v, scope));
+    let if_cond = attr("if")
+        .and_then(|a| a.value.as_ref())
+        .map(|v| check::retype(env, v, scope));
     let check_scope = Scope::parse(r, index.saturating_add(1));
     let mut checks = Vec::new();
     for a in f.attrs.iter().filter(|a| a.name.name == "check") {
         if let Some(v) = &a.value {
-            let text = files.text(v.span.file).get(v.span.start..v.span.end).unwrap_or("").to_string();
+            let text = files
+                .text(v.span.file)
+                .get(v.span.start..v.span.end)
+                .unwrap_or("")
+                .to_string();
             checks.push((check::retype(env, v, &check_scope), text));
         }
     }
@@ -568,24 +695,51 @@ fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, 
             } else if let Some(e) = env.enums.get(name) {
                 Kind::Enum(name.into(), check::uint_width(&e.base.name).unwrap_or(1))
             } else {
-                let args = n.args.iter().map(|a| check::retype(env, a, scope)).collect();
+                let args = n
+                    .args
+                    .iter()
+                    .map(|a| check::retype(env, a, scope))
+                    .collect();
                 Kind::Record(name.into(), args)
             }
         }
         ast::FieldType::Array { elem, count, .. } => {
             let el = check::elem_of(env, &elem.name.name).unwrap_or(Elem::Int(1));
-            let args = elem.args.iter().map(|a| check::retype(env, a, scope)).collect();
+            let args = elem
+                .args
+                .iter()
+                .map(|a| check::retype(env, a, scope))
+                .collect();
             let count = count.as_ref().map(|c| check::retype(env, c, scope));
-            Kind::List { elem: el, args, count }
+            Kind::List {
+                elem: el,
+                args,
+                count,
+            }
         }
         ast::FieldType::Case(c) => {
             let selector = check::retype(env, &c.selector, scope);
             let mut arms = Vec::new();
             let mut default = None;
             for (ai, arm) in c.arms.iter().enumerate() {
-                let field = arm.field.as_ref().map(|af| Box::new(lower_field(env, r, af, scope, usize::MAX, format!("{path}.{}", af.name.name), files, origin)));
+                let field = arm.field.as_ref().map(|af| {
+                    Box::new(lower_field(
+                        env,
+                        r,
+                        af,
+                        scope,
+                        usize::MAX,
+                        format!("{path}.{}", af.name.name),
+                        files,
+                        origin,
+                    ))
+                });
                 if arm.is_default {
-                    let is_unknown = arm.field.as_ref().is_some_and(|af| matches!(&af.ty, ast::FieldType::Named(n) if n.name.name == "bytestring") && af.attrs.len() == 1 && af.attrs.iter().all(|a| a.name.name == "restofdata"));
+                    let is_unknown = arm.field.as_ref().is_some_and(|af| {
+                        matches!(&af.ty, ast::FieldType::Named(n) if n.name.name == "bytestring")
+                            && af.attrs.len() == 1
+                            && af.attrs.iter().all(|a| a.name.name == "restofdata")
+                    });
                     default = Some(if is_unknown { None } else { Some(field) });
                     continue;
                 }
@@ -593,7 +747,9 @@ fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, 
                     .labels
                     .iter()
                     .map(|l| match l {
-                        ast::Label::Const(e, k) => Pattern::Const(e.name.clone(), rust_ident_str(&k.name)),
+                        ast::Label::Const(e, k) => {
+                            Pattern::Const(e.name.clone(), rust_ident_str(&k.name))
+                        }
                         ast::Label::Int(v, _) => Pattern::Int(v.unwrap_or(0)),
                         ast::Label::Bool(b, _) => Pattern::Bool(*b),
                     })
@@ -603,13 +759,23 @@ fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, 
                     (None, Some(ast::Label::Const(_, k))) => camel(&k.name),
                     _ => format!("Empty{ai}"),
                 };
-                arms.push(Arm { variant, labels, field });
+                arms.push(Arm {
+                    variant,
+                    labels,
+                    field,
+                });
             }
             let default = match default {
                 None | Some(None) => None,
                 Some(Some(d)) => Some(d),
             };
-            Kind::Case(Case { enum_name: format!("{}{}", r.name.name, camel(&f.name.name)), selector, arms, default, borrows: false })
+            Kind::Case(Case {
+                enum_name: format!("{}{}", r.name.name, camel(&f.name.name)),
+                selector,
+                arms,
+                default,
+                borrows: false,
+            })
         }
     };
     Member {
@@ -622,7 +788,9 @@ fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, 
         if_cond,
         optional: attr("optional").is_some(),
         checks,
-        sourcedata: env.sources.contains(&(r.name.name.clone(), f.name.name.clone())),
+        sourcedata: env
+            .sources
+            .contains(&(r.name.name.clone(), f.name.name.clone())),
         origin: origin(f.span, &f.docs),
     }
 }
@@ -630,8 +798,18 @@ fn lower_field<'s>(env: &mut Env<'s>, r: &'s ast::RecordDef, f: &'s ast::Field, 
 /// Computes `borrows` (records, cases, Zeek records) and `walks` to a fixpoint.
 fn fixpoints(spec: &mut Spec) {
     loop {
-        let borrowing: std::collections::BTreeSet<String> = spec.records.iter().filter(|r| r.borrows).map(|r| r.name.clone()).collect();
-        let walking: std::collections::BTreeSet<String> = spec.records.iter().filter(|r| r.walks).map(|r| r.name.clone()).collect();
+        let borrowing: std::collections::BTreeSet<String> = spec
+            .records
+            .iter()
+            .filter(|r| r.borrows)
+            .map(|r| r.name.clone())
+            .collect();
+        let walking: std::collections::BTreeSet<String> = spec
+            .records
+            .iter()
+            .filter(|r| r.walks)
+            .map(|r| r.name.clone())
+            .collect();
         let mut changed = false;
         for r in &mut spec.records {
             for m in &mut r.members {
@@ -648,7 +826,12 @@ fn fixpoints(spec: &mut Spec) {
         }
     }
     loop {
-        let borrowing: std::collections::BTreeSet<String> = spec.zeek_records.iter().filter(|z| z.borrows).map(|z| z.name.clone()).collect();
+        let borrowing: std::collections::BTreeSet<String> = spec
+            .zeek_records
+            .iter()
+            .filter(|z| z.borrows)
+            .map(|z| z.name.clone())
+            .collect();
         let mut changed = false;
         for z in &mut spec.zeek_records {
             let b = z.fields.iter().any(|f| zty_borrows(&f.ty, &borrowing));
@@ -680,7 +863,12 @@ fn set_case_borrows(m: &mut Member, borrowing: &std::collections::BTreeSet<Strin
         if let Some(Some(f)) = &mut c.default {
             set_case_borrows(f, borrowing);
         }
-        c.borrows = c.default.is_none() || c.arms.iter().filter_map(|a| a.field.as_deref()).chain(c.default.iter().flatten().map(|b| &**b)).any(|f| member_borrows(f, borrowing));
+        c.borrows = c.default.is_none()
+            || c.arms
+                .iter()
+                .filter_map(|a| a.field.as_deref())
+                .chain(c.default.iter().flatten().map(|b| &**b))
+                .any(|f| member_borrows(f, borrowing));
     }
 }
 
@@ -696,8 +884,17 @@ fn member_borrows(m: &Member, borrowing: &std::collections::BTreeSet<String>) ->
 
 fn member_walks(m: &Member, walking: &std::collections::BTreeSet<String>) -> bool {
     match &m.kind {
-        Kind::Record(r, _) | Kind::List { elem: Elem::Record(r), .. } => walking.contains(r),
-        Kind::Case(c) => c.arms.iter().filter_map(|a| a.field.as_deref()).chain(c.default.iter().flatten().map(|b| &**b)).any(|f| member_walks(f, walking)),
+        Kind::Record(r, _)
+        | Kind::List {
+            elem: Elem::Record(r),
+            ..
+        } => walking.contains(r),
+        Kind::Case(c) => c
+            .arms
+            .iter()
+            .filter_map(|a| a.field.as_deref())
+            .chain(c.default.iter().flatten().map(|b| &**b))
+            .any(|f| member_walks(f, walking)),
         _ => false,
     }
 }

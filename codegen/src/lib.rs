@@ -29,7 +29,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { root: PathBuf::from("."), event_enum: "SslEvent".into(), runtime_path: "::pac_runtime".into() }
+        Self {
+            root: PathBuf::from("."),
+            event_enum: "SslEvent".into(),
+            runtime_path: "::pac_runtime".into(),
+        }
     }
 }
 
@@ -83,7 +87,9 @@ pub fn load(files: &[PathBuf], opts: &Options) -> Result<Vec<Source>, Failure> {
     files
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| Failure { rendered: format!("error: cannot read {}: {e}\n", p.display()) })?;
+            let text = std::fs::read_to_string(p).map_err(|e| Failure {
+                rendered: format!("error: cannot read {}: {e}\n", p.display()),
+            })?;
             let name = display_name(p, &opts.root);
             Ok(Source { name, text })
         })
@@ -93,8 +99,13 @@ pub fn load(files: &[PathBuf], opts: &Options) -> Result<Vec<Source>, Failure> {
 /// `p` relative to `root` with `/` separators, or `p` itself when outside it.
 fn display_name(p: &Path, root: &Path) -> String {
     let canon = |x: &Path| x.canonicalize().unwrap_or_else(|_| x.to_path_buf());
-    let rel = canon(p).strip_prefix(canon(root)).map(Path::to_path_buf).unwrap_or_else(|_| p.to_path_buf());
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    let Ok(rel) = canon(p).strip_prefix(canon(root)).map(Path::to_path_buf) else {
+        return p.display().to_string();
+    };
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The whole pipeline over files: load -> [`compile_sources`].
@@ -122,16 +133,24 @@ pub fn front(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
         spec.items.extend(items);
     }
     if diags.has_errors() {
-        return Err(Failure { rendered: diags.render(&files) });
+        return Err(Failure {
+            rendered: diags.render(&files),
+        });
     }
     // Check everything; all errors of the stage at once.
     let mut env = check::check(&spec, &mut diags);
     if diags.has_errors() {
-        return Err(Failure { rendered: diags.render(&files) });
+        return Err(Failure {
+            rendered: diags.render(&files),
+        });
     }
     let warnings = diags.render(&files);
     let ir = ir::lower(&spec, &mut env, &files);
-    Ok(Output { ir, code: String::new(), warnings })
+    Ok(Output {
+        ir,
+        code: String::new(),
+        warnings,
+    })
 }
 
 /// Formats the IR for `pacc dump-ir` and snapshots (stable: `Debug` of ordered data).

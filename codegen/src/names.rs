@@ -8,7 +8,11 @@ use proc_macro2::{Ident, Span};
 
 /// Rust keywords (strict and reserved, all editions) that a raw identifier can escape.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
+    "abstract", "become", "box", "do", "final", "gen", "macro", "override", "priv", "try",
+    "typeof", "unsized", "virtual", "yield",
 ];
 /// Keywords that cannot be raw identifiers.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
@@ -26,7 +30,11 @@ pub fn rust_ident_str(name: &str) -> String {
 
 /// The Rust identifier token for a spec name (already escaped or not).
 pub fn ident(name: &str) -> Ident {
-    let escaped = if name.starts_with("r#") { name.to_string() } else { rust_ident_str(name) };
+    let escaped = if name.starts_with("r#") {
+        name.to_string()
+    } else {
+        rust_ident_str(name)
+    };
     match escaped.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(&escaped, Span::call_site()),

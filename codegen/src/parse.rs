@@ -24,10 +24,19 @@ pub fn parse_file(file: usize, text: &str, diags: &mut Diags) -> Vec<Item> {
                 pest::error::InputLocation::Span(s) => s,
             };
             // A zero-width span at the end of a line still gets a caret from codespan.
-            let span = Span { file, start, end: end.max(start) };
+            let span = Span {
+                file,
+                start,
+                end: end.max(start),
+            };
             let e = e.renamed_rules(rule_name);
             let expected = e.variant.message().into_owned();
-            diags.error(span, format!("syntax error: {expected}"), "here", "see docs/SPEC-LANGUAGE.md §1-2 for the syntax");
+            diags.error(
+                span,
+                format!("syntax error: {expected}"),
+                "here",
+                "see docs/SPEC-LANGUAGE.md §1-2 for the syntax",
+            );
             return Vec::new();
         }
     };
@@ -72,11 +81,18 @@ struct Cx<'t> {
 impl Cx<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span { file: self.file, start: s.start(), end: s.end() }
+        Span {
+            file: self.file,
+            start: s.start(),
+            end: s.end(),
+        }
     }
 
     fn ident(&self, p: Pair<'_, Rule>) -> Ident {
-        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
     }
 
     /// The `##` lines immediately above byte `start` (no blank line between).
@@ -89,7 +105,12 @@ impl Cx<'_> {
         while let Some(line) = lines.pop() {
             let t = line.trim_start();
             match t.strip_prefix("##") {
-                Some(rest) => docs.push(rest.strip_prefix(' ').unwrap_or(rest).trim_end().to_string()),
+                Some(rest) => docs.push(
+                    rest.strip_prefix(' ')
+                        .unwrap_or(rest)
+                        .trim_end()
+                        .to_string(),
+                ),
                 None => break,
             }
         }
@@ -107,7 +128,13 @@ impl Cx<'_> {
                 let name = self.ident(it.next()?);
                 let base = self.ident(it.next()?);
                 let consts = it.map(|c| self.enum_const(c, diags)).collect();
-                Item::Enum(EnumDef { name, base, consts, docs, span })
+                Item::Enum(EnumDef {
+                    name,
+                    base,
+                    consts,
+                    docs,
+                    span,
+                })
             }
             Rule::derive_def => {
                 let enum_name = self.ident(it.next()?);
@@ -115,7 +142,15 @@ impl Cx<'_> {
                 let target = self.ident(it.next()?);
                 let mode = self.ident(it.next()?);
                 let rules = it.filter_map(|r| self.derive_rule(r)).collect();
-                Item::Derive(DeriveDef { enum_name, method, target, mode, rules, docs, span })
+                Item::Derive(DeriveDef {
+                    enum_name,
+                    method,
+                    target,
+                    mode,
+                    rules,
+                    docs,
+                    span,
+                })
             }
             Rule::type_def => {
                 let name = self.ident(it.next()?);
@@ -127,8 +162,13 @@ impl Cx<'_> {
                         Rule::params => {
                             for prm in m.into_inner() {
                                 let mut pi = prm.into_inner();
-                                let (Some(n), Some(t)) = (pi.next(), pi.next()) else { continue };
-                                params.push(Param { name: self.ident(n), ty: self.ident(t) });
+                                let (Some(n), Some(t)) = (pi.next(), pi.next()) else {
+                                    continue;
+                                };
+                                params.push(Param {
+                                    name: self.ident(n),
+                                    ty: self.ident(t),
+                                });
                             }
                         }
                         Rule::field => members.push(Member::Field(self.field(m, diags)?)),
@@ -139,18 +179,36 @@ impl Cx<'_> {
                             let name = self.ident(li.next()?);
                             let ty = self.ident(li.next()?);
                             let expr = self.expr(li.next()?, diags);
-                            members.push(Member::Let(LetDef { name, ty, expr, docs: ldocs, span: lspan }));
+                            members.push(Member::Let(LetDef {
+                                name,
+                                ty,
+                                expr,
+                                docs: ldocs,
+                                span: lspan,
+                            }));
                         }
                         Rule::attr => attrs.push(self.attr(m, diags)),
                         _ => {}
                     }
                 }
-                Item::Record(RecordDef { name, params, members, attrs, docs, span })
+                Item::Record(RecordDef {
+                    name,
+                    params,
+                    members,
+                    attrs,
+                    docs,
+                    span,
+                })
             }
             Rule::zeek_record => {
                 let name = self.ident(it.next()?);
                 let fields = it.filter_map(|f| self.zfield(f)).collect();
-                Item::ZeekRecord(ZeekRecordDef { name, fields, docs, span })
+                Item::ZeekRecord(ZeekRecordDef {
+                    name,
+                    fields,
+                    docs,
+                    span,
+                })
             }
             Rule::context_def => {
                 let fields = it.filter_map(|f| self.zfield(f)).collect();
@@ -163,14 +221,22 @@ impl Cx<'_> {
                 let mut event_docs = Vec::new();
                 for line in docs {
                     let target = line.split_once(':').and_then(|(n, rest)| {
-                        params.iter().position(|p| p.name.name == n.trim()).map(|i| (i, rest.trim().to_string()))
+                        params
+                            .iter()
+                            .position(|p| p.name.name == n.trim())
+                            .map(|i| (i, rest.trim().to_string()))
                     });
                     match target.and_then(|(i, text)| params.get_mut(i).map(|p| (p, text))) {
                         Some((p, text)) => p.docs.push(text),
                         None => event_docs.push(line),
                     }
                 }
-                Item::Event(EventDef { name, params, docs: event_docs, span })
+                Item::Event(EventDef {
+                    name,
+                    params,
+                    docs: event_docs,
+                    span,
+                })
             }
             Rule::glue => {
                 let ty = self.ident(it.next()?);
@@ -183,8 +249,19 @@ impl Cx<'_> {
                 let event = self.ident(next);
                 let args: Vec<Expr> = it.map(|a| self.expr(a, diags)).collect();
                 // The argument list runs from just after the event name to the end of the item.
-                let args_span = Span { file: self.file, start: event.span.end, end: span.end.saturating_sub(1).max(event.span.end) };
-                Item::Glue(GlueDef { ty, cond, event, args, args_span, span })
+                let args_span = Span {
+                    file: self.file,
+                    start: event.span.end,
+                    end: span.end.saturating_sub(1).max(event.span.end),
+                };
+                Item::Glue(GlueDef {
+                    ty,
+                    cond,
+                    event,
+                    args,
+                    args_span,
+                    span,
+                })
             }
             _ => return None,
         })
@@ -204,13 +281,25 @@ impl Cx<'_> {
                     value_span = self.span(&c);
                     value = parse_int(c.as_str());
                 }
-                Rule::string_lit => label = Some(String::from_utf8_lossy(&unescape(c.as_str())).into_owned()),
+                Rule::string_lit => {
+                    label = Some(String::from_utf8_lossy(&unescape(c.as_str())).into_owned())
+                }
                 Rule::attr => attrs.push(self.attr(c, diags)),
                 _ => {}
             }
         }
-        let name = name.unwrap_or(Ident { name: String::new(), span: value_span });
-        EnumConst { name, value, value_span, label, attrs, docs }
+        let name = name.unwrap_or(Ident {
+            name: String::new(),
+            span: value_span,
+        });
+        EnumConst {
+            name,
+            value,
+            value_span,
+            label,
+            attrs,
+            docs,
+        }
     }
 
     fn derive_rule(&self, p: Pair<'_, Rule>) -> Option<DeriveRule> {
@@ -218,10 +307,16 @@ impl Cx<'_> {
         let mut it = p.into_inner();
         let first = it.next()?;
         let prefix = match first.as_rule() {
-            Rule::string_lit => Some(String::from_utf8_lossy(&unescape(first.as_str())).into_owned()),
+            Rule::string_lit => {
+                Some(String::from_utf8_lossy(&unescape(first.as_str())).into_owned())
+            }
             _ => None,
         };
-        Some(DeriveRule { prefix, target: self.ident(it.next()?), span })
+        Some(DeriveRule {
+            prefix,
+            target: self.ident(it.next()?),
+            span,
+        })
     }
 
     fn zfield(&self, p: Pair<'_, Rule>) -> Option<ZField> {
@@ -251,7 +346,13 @@ impl Cx<'_> {
         let name = self.ident(it.next()?);
         let ty = self.field_type(it.next()?, diags)?;
         let attrs = it.map(|a| self.attr(a, diags)).collect();
-        Some(Field { name, ty, attrs, docs, span })
+        Some(Field {
+            name,
+            ty,
+            attrs,
+            docs,
+            span,
+        })
     }
 
     fn named_type(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Option<NamedType> {
@@ -308,9 +409,18 @@ impl Cx<'_> {
                         Rule::arm_field => Some(self.field(body, diags)?),
                         _ => None,
                     };
-                    arms.push(CaseArm { labels, is_default, field, span: aspan });
+                    arms.push(CaseArm {
+                        labels,
+                        is_default,
+                        field,
+                        span: aspan,
+                    });
                 }
-                Some(FieldType::Case(CaseType { selector, arms, span }))
+                Some(FieldType::Case(CaseType {
+                    selector,
+                    arms,
+                    span,
+                }))
             }
             _ => None,
         }
@@ -321,7 +431,10 @@ impl Cx<'_> {
         let mut it = p.into_inner();
         let name = match it.next() {
             Some(n) => self.ident(n),
-            None => Ident { name: String::new(), span },
+            None => Ident {
+                name: String::new(),
+                span,
+            },
         };
         let value = it.next().map(|e| self.expr(e, diags));
         Attr { name, value, span }
@@ -330,7 +443,10 @@ impl Cx<'_> {
     /// Any expression rule (`expr`, `attr_expr`, `binary`, ...).
     fn expr(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Expr {
         let span = self.span(&p);
-        let err = Expr { kind: ExprKind::Int(Some(0)), span };
+        let err = Expr {
+            kind: ExprKind::Int(Some(0)),
+            span,
+        };
         match p.as_rule() {
             Rule::expr => {
                 let mut it = p.into_inner();
@@ -339,7 +455,10 @@ impl Cx<'_> {
                 match (it.next(), it.next()) {
                     (Some(a), Some(b)) => {
                         let (a, b) = (self.expr(a, diags), self.expr(b, diags));
-                        Expr { kind: ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)), span }
+                        Expr {
+                            kind: ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)),
+                            span,
+                        }
                     }
                     _ => cond,
                 }
@@ -355,7 +474,9 @@ impl Cx<'_> {
                     }
                 }
                 let mut operands = operands.into_iter();
-                let Some(first) = operands.next() else { return err };
+                let Some(first) = operands.next() else {
+                    return err;
+                };
                 let mut rest = ops.into_iter().zip(operands).peekable();
                 climb(first, 0, &mut rest)
             }
@@ -371,7 +492,10 @@ impl Cx<'_> {
                 for (not, pspan) in prefixes.into_iter().rev() {
                     let op = if not { UnOp::Not } else { UnOp::Neg };
                     let span = pspan.join(operand.span);
-                    operand = Expr { kind: ExprKind::Unary(op, Box::new(operand)), span };
+                    operand = Expr {
+                        kind: ExprKind::Unary(op, Box::new(operand)),
+                        span,
+                    };
                 }
                 operand
             }
@@ -385,28 +509,61 @@ impl Cx<'_> {
                     let mut pi = post.into_inner();
                     let Some(a) = pi.next() else { continue };
                     e = match (a.as_rule(), pi.next()) {
-                        (Rule::sourcedata, _) => Expr { kind: ExprKind::SourceData(Box::new(e)), span },
-                        (Rule::ident, _) => Expr { kind: ExprKind::Member(Box::new(e), self.ident(a)), span },
+                        (Rule::sourcedata, _) => Expr {
+                            kind: ExprKind::SourceData(Box::new(e)),
+                            span,
+                        },
+                        (Rule::ident, _) => Expr {
+                            kind: ExprKind::Member(Box::new(e), self.ident(a)),
+                            span,
+                        },
                         (_, Some(b)) => {
                             let (a, b) = (self.expr(a, diags), self.expr(b, diags));
-                            Expr { kind: ExprKind::Slice(Box::new(e), Box::new(a), Box::new(b)), span }
+                            Expr {
+                                kind: ExprKind::Slice(Box::new(e), Box::new(a), Box::new(b)),
+                                span,
+                            }
                         }
                         _ => e,
                     };
                 }
                 e
             }
-            Rule::int_lit => Expr { kind: ExprKind::Int(parse_int(p.as_str())), span },
-            Rule::string_lit => Expr { kind: ExprKind::Str(unescape(p.as_str())), span },
-            Rule::kw_true => Expr { kind: ExprKind::Bool(true), span },
-            Rule::kw_false => Expr { kind: ExprKind::Bool(false), span },
-            Rule::kw_self => Expr { kind: ExprKind::SelfRef, span },
-            Rule::ctx_ref => Expr { kind: ExprKind::Ctx(p.as_str().trim_start_matches('$').to_string()), span },
-            Rule::ident => Expr { kind: ExprKind::Name(p.as_str().to_string()), span },
+            Rule::int_lit => Expr {
+                kind: ExprKind::Int(parse_int(p.as_str())),
+                span,
+            },
+            Rule::string_lit => Expr {
+                kind: ExprKind::Str(unescape(p.as_str())),
+                span,
+            },
+            Rule::kw_true => Expr {
+                kind: ExprKind::Bool(true),
+                span,
+            },
+            Rule::kw_false => Expr {
+                kind: ExprKind::Bool(false),
+                span,
+            },
+            Rule::kw_self => Expr {
+                kind: ExprKind::SelfRef,
+                span,
+            },
+            Rule::ctx_ref => Expr {
+                kind: ExprKind::Ctx(p.as_str().trim_start_matches('$').to_string()),
+                span,
+            },
+            Rule::ident => Expr {
+                kind: ExprKind::Name(p.as_str().to_string()),
+                span,
+            },
             Rule::enum_path => {
                 let mut it = p.into_inner();
                 match (it.next(), it.next()) {
-                    (Some(a), Some(b)) => Expr { kind: ExprKind::EnumConst(self.ident(a), self.ident(b)), span },
+                    (Some(a), Some(b)) => Expr {
+                        kind: ExprKind::EnumConst(self.ident(a), self.ident(b)),
+                        span,
+                    },
                     _ => err,
                 }
             }
@@ -415,7 +572,10 @@ impl Cx<'_> {
                 let Some(name) = it.next() else { return err };
                 let name = self.ident(name);
                 let args = it.map(|a| self.expr(a, diags)).collect();
-                Expr { kind: ExprKind::Call(name, args), span }
+                Expr {
+                    kind: ExprKind::Call(name, args),
+                    span,
+                }
             }
             Rule::record_lit => {
                 let mut it = p.into_inner();
@@ -428,7 +588,10 @@ impl Cx<'_> {
                         inits.push((self.ident(f), self.expr(e, diags)));
                     }
                 }
-                Expr { kind: ExprKind::RecordLit(name, inits), span }
+                Expr {
+                    kind: ExprKind::RecordLit(name, inits),
+                    span,
+                }
             }
             Rule::comprehension => {
                 let mut body = None;
@@ -446,7 +609,12 @@ impl Cx<'_> {
                 }
                 match (body, var, list) {
                     (Some(body), Some(var), Some(list)) => Expr {
-                        kind: ExprKind::Comprehension { body: Box::new(body), var, list: Box::new(list), filter },
+                        kind: ExprKind::Comprehension {
+                            body: Box::new(body),
+                            var,
+                            list: Box::new(list),
+                            filter,
+                        },
                         span,
                     },
                     _ => err,
@@ -458,12 +626,18 @@ impl Cx<'_> {
 }
 
 /// Folds `first (op operand)*` into a tree, binding tighter operators first.
-fn climb(mut lhs: Expr, min_prec: u8, rest: &mut std::iter::Peekable<impl Iterator<Item = (BinOp, Expr)>>) -> Expr {
+fn climb(
+    mut lhs: Expr,
+    min_prec: u8,
+    rest: &mut std::iter::Peekable<impl Iterator<Item = (BinOp, Expr)>>,
+) -> Expr {
     while let Some(&(op, _)) = rest.peek() {
         if op.precedence() < min_prec {
             break;
         }
-        let Some((op, mut rhs)) = rest.next() else { break };
+        let Some((op, mut rhs)) = rest.next() else {
+            break;
+        };
         while let Some(&(next, _)) = rest.peek() {
             if next.precedence() <= op.precedence() {
                 break;
@@ -471,7 +645,10 @@ fn climb(mut lhs: Expr, min_prec: u8, rest: &mut std::iter::Peekable<impl Iterat
             rhs = climb(rhs, next.precedence(), rest);
         }
         let span = lhs.span.join(rhs.span);
-        lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        lhs = Expr {
+            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            span,
+        };
     }
     lhs
 }
@@ -514,7 +691,10 @@ pub fn parse_int(s: &str) -> Option<u64> {
 
 /// The bytes of a string literal (quotes included in the input).
 fn unescape(s: &str) -> Vec<u8> {
-    let inner = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
     let mut out = Vec::new();
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {

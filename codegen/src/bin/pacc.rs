@@ -47,7 +47,9 @@ fn files(args: &Args) -> Result<Vec<PathBuf>, Failure> {
     let mut out = Vec::new();
     for p in &args.paths {
         if p.is_dir() {
-            out.extend(pac_codegen::spec_files(p).map_err(|e| Failure { rendered: format!("error: cannot read {}: {e}\n", p.display()) })?);
+            out.extend(pac_codegen::spec_files(p).map_err(|e| Failure {
+                rendered: format!("error: cannot read {}: {e}\n", p.display()),
+            })?);
         } else {
             out.push(p.clone());
         }
@@ -62,12 +64,25 @@ fn run(cli: Cli) -> Result<String, Failure> {
         Cmd::DumpIr(a) => (a, 2),
         Cmd::Docs(a) => (a, 3),
     };
-    let opts = Options { root: args.root.clone(), event_enum: args.event_enum.clone(), ..Options::default() };
+    let opts = Options {
+        root: args.root.clone(),
+        event_enum: args.event_enum.clone(),
+        ..Options::default()
+    };
     let sources = pac_codegen::load(&files(args)?, &opts)?;
-    let out = if mode == 1 { pac_codegen::compile_sources(sources, &opts)? } else { pac_codegen::front(sources, &opts)? };
+    let out = if mode == 1 {
+        pac_codegen::compile_sources(sources, &opts)?
+    } else {
+        pac_codegen::front(sources, &opts)?
+    };
     eprint!("{}", out.warnings);
     Ok(match mode {
-        0 => format!("ok: {} record(s), {} enum(s), {} event(s)\n", out.ir.records.len(), out.ir.enums.len(), out.ir.events.len()),
+        0 => format!(
+            "ok: {} record(s), {} enum(s), {} event(s)\n",
+            out.ir.records.len(),
+            out.ir.enums.len(),
+            out.ir.events.len()
+        ),
         1 => out.code,
         2 => pac_codegen::dump_ir(&out.ir),
         _ => pac_codegen::docs::render(&out.ir),

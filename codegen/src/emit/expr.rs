@@ -44,7 +44,9 @@ impl ExprGen<'_> {
                 let v = self.value(e);
                 quote!(u64::from(#v.0))
             }
-            (IKind::Len(_) | IKind::BeUint(_) | IKind::Binary(..) | IKind::Cond(..), _) => self.value(e),
+            (IKind::Len(_) | IKind::BeUint(_) | IKind::Binary(..) | IKind::Cond(..), _) => {
+                self.value(e)
+            }
             _ => {
                 let v = self.value(e);
                 quote!(u64::from(#v))
@@ -97,7 +99,9 @@ impl ExprGen<'_> {
                 let x = self.value(x);
                 let (a, b) = (self.int(a), self.int(b));
                 match self.mode {
-                    Mode::Glue | Mode::Closure => quote!(#x.get(usize::try_from(#a).unwrap_or(usize::MAX)..usize::try_from(#b).unwrap_or(usize::MAX)).unwrap_or(&[])),
+                    Mode::Glue | Mode::Closure => {
+                        quote!(#x.get(usize::try_from(#a).unwrap_or(usize::MAX)..usize::try_from(#b).unwrap_or(usize::MAX)).unwrap_or(&[]))
+                    }
                     Mode::Parse => quote!({
                         let __a = #rt::to_usize(#a, #path, r.offset())?;
                         let __b = #rt::to_usize(#b, #path, r.offset())?;
@@ -126,14 +130,28 @@ impl ExprGen<'_> {
             IKind::Binary(op, a, b) => self.binary(*op, a, b),
             IKind::Cond(c, a, b) => {
                 let c = self.boolean(c);
-                let (a, b) = if e.ty == Ty::Int(8) || matches!(e.ty, Ty::Int(_)) { (self.int(a), self.int(b)) } else { (self.value(a), self.value(b)) };
+                let (a, b) = if e.ty == Ty::Int(8) || matches!(e.ty, Ty::Int(_)) {
+                    (self.int(a), self.int(b))
+                } else {
+                    (self.value(a), self.value(b))
+                };
                 quote!((if #c { #a } else { #b }))
             }
-            IKind::Comprehension { body, var, elem, list, filter } => {
+            IKind::Comprehension {
+                body,
+                var,
+                elem,
+                list,
+                filter,
+            } => {
                 let list = self.value(list);
                 let elem_ty = self.gen.elem_type(elem, quote!('_));
                 let var = ident(var);
-                let inner = ExprGen { gen: self.gen, mode: Mode::Closure, path: self.path };
+                let inner = ExprGen {
+                    gen: self.gen,
+                    mode: Mode::Closure,
+                    path: self.path,
+                };
                 let z = match &e.ty {
                     Ty::Vector(z) => (**z).clone(),
                     _ => ZTy::Count,
@@ -151,7 +169,10 @@ impl ExprGen<'_> {
             IKind::RecordLit(name, fields) => {
                 let rec = self.gen.spec.zeek_records.iter().find(|z| &z.name == name);
                 let inits = fields.iter().map(|(f, v)| {
-                    let z = rec.and_then(|r| r.fields.iter().find(|x| &x.rust == f)).map(|x| x.ty.clone()).unwrap_or(ZTy::Count);
+                    let z = rec
+                        .and_then(|r| r.fields.iter().find(|x| &x.rust == f))
+                        .map(|x| x.ty.clone())
+                        .unwrap_or(ZTy::Count);
                     let fid = ident(f);
                     let v = self.convert(v, &z);
                     quote!(#fid: #v)
@@ -175,8 +196,16 @@ impl ExprGen<'_> {
                 }
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let natural = matches!((&a.ty, &b.ty), (Ty::Enum(x), Ty::Enum(y)) if x == y) || matches!((&a.ty, &b.ty), (Ty::Bool, Ty::Bool) | (Ty::Bytes, Ty::Bytes));
-                let (x, y) = if natural { (self.value(a), self.value(b)) } else { (self.int(a), self.int(b)) };
+                let natural = matches!((&a.ty, &b.ty), (Ty::Enum(x), Ty::Enum(y)) if x == y)
+                    || matches!(
+                        (&a.ty, &b.ty),
+                        (Ty::Bool, Ty::Bool) | (Ty::Bytes, Ty::Bytes)
+                    );
+                let (x, y) = if natural {
+                    (self.value(a), self.value(b))
+                } else {
+                    (self.int(a), self.int(b))
+                };
                 let tok = match op {
                     BinOp::Eq => quote!(==),
                     BinOp::Ne => quote!(!=),
