@@ -379,10 +379,10 @@ impl Engine {
 
     fn deadline(&self, c: &Conn) -> f64 {
         match &c.tcp {
-            Some(t) => match t.closed_at {
-                Some(at) => at + self.opts.tcp_close_delay,
-                None => c.last_ts + self.opts.tcp_inactivity_timeout,
-            },
+            // Like Zeek's connection linger, the close delay counts from the last packet, so
+            // trailing retransmissions of a closed connection do not start a new one.
+            Some(t) if t.closed_at.is_some() => c.last_ts + self.opts.tcp_close_delay,
+            Some(_) => c.last_ts + self.opts.tcp_inactivity_timeout,
             None => c.last_ts + self.opts.udp_inactivity_timeout,
         }
     }

@@ -135,8 +135,8 @@ pub trait FlowHandler {
 pub const DEFAULT_TCP_INACTIVITY_TIMEOUT: f64 = 300.0;
 /// Zeek's `udp_inactivity_timeout`.
 pub const DEFAULT_UDP_INACTIVITY_TIMEOUT: f64 = 60.0;
-/// Zeek's `tcp_close_delay` (and `tcp_reset_delay`): how long a closed connection lingers to
-/// absorb its last ACKs and retransmissions before it ends.
+/// Zeek's `tcp_close_delay`/`tcp_connection_linger`: how long after its last packet a closed
+/// connection lingers to absorb final ACKs and retransmissions before it ends.
 pub const DEFAULT_TCP_CLOSE_DELAY: f64 = 5.0;
 /// Default bound on tracked connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000_000;
@@ -163,7 +163,8 @@ pub struct Options {
     pub tcp_inactivity_timeout: f64,
     /// Seconds without a packet after which a UDP flow ends.
     pub udp_inactivity_timeout: f64,
-    /// Seconds a TCP connection lingers after FIN from both sides or RST.
+    /// Seconds a TCP connection lingers after its last packet once both sides sent FIN or one
+    /// sent RST.
     pub tcp_close_delay: f64,
     /// Most connections tracked at once; when full the least recently active one is ended.
     pub max_connections: usize,
