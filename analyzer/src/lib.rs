@@ -7,4 +7,6 @@ pub mod capture;
 pub mod detect;
 pub mod log;
 pub mod output;
+pub mod run;
+pub mod session;
 pub mod ssl;
