@@ -1,6 +1,7 @@
 //! Flows: TCP reassembly (out of order, retransmission, overlap, gaps), orientation of
 //! connections picked up mid-stream, timeouts and closes, fragments, IPv6, UDP, the consumer's
 //! Stop, table bounds, and uid determinism.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 #[path = "capture_util.rs"]
 mod util;

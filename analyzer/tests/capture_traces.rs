@@ -2,6 +2,7 @@
 //! only): every trace reads without error, and the TCP bytes delivered per connection and
 //! direction agree with an independent count of TCP payload made with etherparse.
 //! When the directory is missing the test says so loudly and checks nothing.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -194,7 +194,7 @@ pub fn pcap_with_snaplen(
 
 fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
     let mut body = body.to_vec();
-    while body.len() % 4 != 0 {
+    while body.len() & 3 != 0 {
         body.push(0);
     }
     let len = (12 + body.len()) as u32;

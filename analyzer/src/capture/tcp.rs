@@ -205,8 +205,11 @@ impl Reassembler {
             data = data.get(skip..).unwrap_or_default();
             start = self.next;
         }
-        let first_buffered = self.buffered.keys().next().copied();
-        if start == self.next && first_buffered.map_or(true, |b| end <= b) {
+        let clear_of_buffer = match self.buffered.keys().next() {
+            Some(&b) => end <= b,
+            None => true,
+        };
+        if start == self.next && clear_of_buffer {
             // In order and clear of buffered data: hand out the packet's own bytes.
             self.next = end;
             self.emit(Chunk::Data(data), sink, limits);
