@@ -73,6 +73,12 @@ fn be16(d: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
 }
 
+fn first4(d: &[u8]) -> Result<[u8; 4], LinkError> {
+    d.get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(LinkError::Truncated)
+}
+
 /// Decodes one frame of link type `linktype`.
 pub fn decode(linktype: u32, frame: &[u8]) -> Result<Network<'_>, LinkError> {
     match linktype {
@@ -92,8 +98,7 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Result<Network<'_>, LinkError> {
         LINKTYPE_IPV4 => Ok(Network::Ipv4(frame)),
         LINKTYPE_IPV6 => Ok(Network::Ipv6(frame)),
         LINKTYPE_NULL => {
-            let b = frame.get(..4).ok_or(LinkError::Truncated)?;
-            let arr = [b[0], b[1], b[2], b[3]];
+            let arr = first4(frame)?;
             // The family is in the byte order of the host that captured, which the file does not
             // say; families are small numbers, so the reading that is small is the right one.
             let le = u32::from_le_bytes(arr);
@@ -105,8 +110,7 @@ pub fn decode(linktype: u32, frame: &[u8]) -> Result<Network<'_>, LinkError> {
             by_family(family, frame.get(4..).ok_or(LinkError::Truncated)?)
         }
         LINKTYPE_LOOP => {
-            let b = frame.get(..4).ok_or(LinkError::Truncated)?;
-            let family = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            let family = u32::from_be_bytes(first4(frame)?);
             by_family(family, frame.get(4..).ok_or(LinkError::Truncated)?)
         }
         LINKTYPE_PPP | LINKTYPE_PPP_HDLC => {
