@@ -1,2 +1,3 @@
 //! placeholder
 pub mod conformance;
+pub mod tshark;
