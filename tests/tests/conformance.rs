@@ -505,3 +505,140 @@ fn self_check_value_rules() {
     assert!(!glob("tls/a.pcap", "tls/a.pcapng"));
     assert!(glob("args.*random", "args.client_random"));
 }
+
+#[test]
+fn self_check_expected_files_detect_a_perturbation() {
+    let Some(corpus) = corpus_or_skip("self_check_expected_files_detect_a_perturbation") else {
+        return;
+    };
+    let mut replay = ReplayAnalyzer::new(&corpus.root);
+    replay.policy = ReplayPolicy::SameEvents;
+    replay.perturb = Some(edit_events(|lines| {
+        let i = first_index(lines, "ssl_client_hello");
+        let s = lines[i]["args"]["client_random"]
+            .as_str()
+            .expect("client_random is a string")
+            .to_owned();
+        let mut bytes = zeek_unescape(&s);
+        bytes[27] ^= 0x80;
+        lines[i]["args"]["client_random"] = Value::String(zeek_escape(&bytes));
+    }));
+    let scope = Scope {
+        expected: true,
+        live: false,
+        only: Some(vec![CAPTURE.to_owned()]),
+        check_stale: false,
+    };
+    let r = run_conformance(&corpus, &replay, &Deviations::default(), &scope);
+    let hits: Vec<_> = r
+        .uncovered()
+        .filter(|m| m.kind == MismatchKind::Value)
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(
+        hits[0].source,
+        "scripts/base/protocols/ssl/tls-1.2-random.test:.stdout"
+    );
+    assert_eq!(hits[0].field.as_deref(), Some("args.client_random"));
+    assert!(
+        hits[0].expected.contains("first difference at byte 27"),
+        "{}",
+        hits[0]
+    );
+}
+
+/// Builds one stream line for synthetic streams.
+fn line(conn: u16, event: &str, args: Value) -> String {
+    let v = json!({
+        "ts": 1.0, "uid": "C1",
+        "id": {"orig_h": "10.0.0.1", "orig_p": conn, "resp_h": "10.0.0.2", "resp_p": 443},
+        "event": event, "args": args,
+    });
+    format!("{v}\n")
+}
+
+/// The group modes that zeek-live cannot exercise (it stops after `ssl_established`), on
+/// synthetic streams: `subset` order, `per-connection-unordered` absence, and derived values.
+#[test]
+fn self_check_group_modes_on_synthetic_streams() {
+    use pac_tests::conformance::analyzer::RunOptions;
+    use pac_tests::conformance::corpus::parse_events;
+    use pac_tests::conformance::expected::{run_check, Check, CheckKind};
+    use pac_tests::conformance::mismatch::Tally;
+
+    let ours_text = [
+        line(1, "ssl_encrypted_data", json!({"is_client": true, "record_version": 771, "content_type": 24, "length": 32})),
+        line(1, "ssl_encrypted_data", json!({"is_client": false, "record_version": 771, "content_type": 24, "length": 48})),
+        line(1, "ssl_heartbeat", json!({"is_client": true, "length": 16368, "heartbeat_type": 1, "payload_length": 16365, "payload": "\\x01"})),
+        line(2, "ssl_rsa_client_pms", json!({"pms": "\\x00\\x02ab"})),
+    ]
+    .concat();
+    let ours = parse_events(&ours_text, "synthetic").expect("synthetic stream parses");
+    let c1 =
+        json!({"id": {"orig_h": "10.0.0.1", "orig_p": 1, "resp_h": "10.0.0.2", "resp_p": 443}});
+    let c2 =
+        json!({"id": {"orig_h": "10.0.0.1", "orig_p": 2, "resp_h": "10.0.0.2", "resp_p": 443}});
+    let check = |order: &str, handlers: &[&str], events: Vec<Value>| Check {
+        source: format!("synthetic {order}"),
+        plan: RunOptions::from_manifest_run(&json!({"base_scripts_only": true})),
+        kind: CheckKind::Events {
+            handlers: handlers.iter().map(|h| (*h).to_owned()).collect(),
+            order: order.to_owned(),
+            filtered: false,
+            events,
+        },
+    };
+    let mismatches = |c: &Check| {
+        let mut out = Vec::new();
+        run_check("synthetic", c, &ours, &[], &mut Tally::default(), &mut out);
+        out
+    };
+    let server_record = json!({"event": "ssl_encrypted_data", "is_client": false,
+        "args": {"c": c1, "content_type": 24, "length": 48},
+        "derived": {"length_of_preceding_client_heartbeat_record": 32}});
+    let heartbeat = json!({"event": "ssl_heartbeat", "args": {"c": c1, "length": 16368, "payload_length": 16365}});
+
+    // subset: in order, with the derived value taken from the client record before it.
+    let ok = check(
+        "subset",
+        &["ssl_heartbeat", "ssl_encrypted_data"],
+        vec![server_record.clone(), heartbeat.clone()],
+    );
+    assert!(mismatches(&ok).is_empty(), "{:#?}", mismatches(&ok));
+    // subset: the wrong relative order is a difference.
+    let swapped = check(
+        "subset",
+        &["ssl_heartbeat", "ssl_encrypted_data"],
+        vec![heartbeat, server_record.clone()],
+    );
+    assert_eq!(mismatches(&swapped).len(), 1, "{:#?}", mismatches(&swapped));
+    // A wrong derived value is a difference named after it.
+    let mut bad = server_record;
+    bad["derived"]["length_of_preceding_client_heartbeat_record"] = json!(33);
+    let m = mismatches(&check("subset", &["ssl_encrypted_data"], vec![bad]));
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].field.as_deref(),
+        Some("derived.length_of_preceding_client_heartbeat_record")
+    );
+
+    // per-connection-unordered: hex: bytes match Zeek's escapes; an event on a connection of
+    // the group whose column was unset is extra.
+    let pms = json!({"event": "ssl_rsa_client_pms", "args": {"c": c2, "pms": "hex:00026162"}});
+    let handlers = ["ssl_rsa_client_pms", "ssl_encrypted_data"];
+    assert!(mismatches(&check(
+        "per-connection-unordered",
+        &handlers,
+        vec![pms.clone()]
+    ))
+    .is_empty());
+    let c1_only = json!({"event": "ssl_rsa_client_pms", "args": {"c": c1, "pms": "hex:00026162"}});
+    let m = mismatches(&check(
+        "per-connection-unordered",
+        &handlers,
+        vec![pms, c1_only],
+    ));
+    let kinds: Vec<_> = m.iter().map(|m| m.kind).collect();
+    assert!(kinds.contains(&MismatchKind::MissingEvent), "{m:#?}");
+    assert!(kinds.contains(&MismatchKind::ExtraEvent), "{m:#?}");
+}

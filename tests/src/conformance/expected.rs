@@ -542,20 +542,40 @@ fn subset(mut g: GroupCtx<'_>, exp: &[Expected], mine: &[&Event]) {
                 cursor = j + 1;
             }
             None => {
-                // Show the nearest candidate's differences, which is what a human needs.
-                let near =
-                    (cursor..mine.len()).find(|&j| mine[j].name == e.name && e.on(&mine[j].conn));
-                match near {
-                    Some(j) => {
-                        let mut d = Vec::new();
-                        g.tally.fields += e.compare(mine[j], g.ours, &mut d);
-                        g.push_diffs(i, e, mine[j], d);
+                // Show the differences of the closest candidate, which is what a human needs.
+                let later: Vec<&Event> = mine[cursor..].to_vec();
+                match closest(e, &later, g.ours) {
+                    Some((o, n, d)) => {
+                        g.tally.fields += n;
+                        g.push_diffs(i, e, o, d);
                     }
                     None => g.missing(i, e, "<no such event later in our stream>"),
                 }
             }
         }
     }
+}
+
+/// Among our events of the expected name on its connection, the one with the fewest
+/// differences (the first on ties), with the fields compared and the differences.
+fn closest<'a>(
+    e: &Expected,
+    cands: &[&'a Event],
+    stream: &[Event],
+) -> Option<(&'a Event, usize, Vec<FieldDiff>)> {
+    let mut best: Option<(&'a Event, usize, Vec<FieldDiff>)> = None;
+    for o in cands.iter().filter(|o| o.name == e.name && e.on(&o.conn)) {
+        let mut d = Vec::new();
+        let n = e.compare(o, stream, &mut d);
+        let better = match &best {
+            None => true,
+            Some(b) => d.len() < b.2.len(),
+        };
+        if better {
+            best = Some((o, n, d));
+        }
+    }
+    best
 }
 
 fn unordered(mut g: GroupCtx<'_>, exp: &[Expected], mine: &[&Event], handlers: &[String]) {
@@ -565,15 +585,12 @@ fn unordered(mut g: GroupCtx<'_>, exp: &[Expected], mine: &[&Event], handlers: &
             .copied()
             .filter(|o| o.name == e.name && e.on(&o.conn))
             .collect();
-        let exact_match = cands.iter().find(|o| e.equals(o, g.ours));
-        match (exact_match, cands.first()) {
-            (Some(o), _) => g.tally.fields += e.compare(o, g.ours, &mut Vec::new()),
-            (None, Some(o)) => {
-                let mut d = Vec::new();
-                g.tally.fields += e.compare(o, g.ours, &mut d);
+        match closest(e, &cands, g.ours) {
+            Some((o, n, d)) => {
+                g.tally.fields += n;
                 g.push_diffs(i, e, o, d);
             }
-            (None, None) => g.missing(i, e, "<no such event on this connection>"),
+            None => g.missing(i, e, "<no such event on this connection>"),
         }
     }
     // An unset column means the event did not occur on that connection.
