@@ -18,13 +18,14 @@ type Handshake(is_dtls: bool, tls13: bool, has_sigalgs: bool, kex: KeyExchangeCl
 
 ## RFC 6347 §4.2.2 — a DTLS handshake fragment: the TLS header plus the message sequence
 ## number and the fragment's place in the message. The analyzer reassembles fragments and
-## parses the whole body as a HandshakeMessage.
+## parses the whole body as a HandshakeMessage. `length` is the whole message's length, which
+## this fragment does not contain; RFC 6347 §4.2.3 only lets a fragment lie inside it.
 type DtlsHandshake = record {
     msg_type        : HandshakeType;
     length          : uint24;
     message_seq     : uint16;
     fragment_offset : uint24;
-    fragment_length : uint24;
+    fragment_length : uint24 &check(fragment_offset + fragment_length <= length);
     fragment        : bytestring &length = fragment_length;
 };
 
@@ -460,10 +461,12 @@ type KeyUpdate = record {
     request_update : KeyUpdateRequest;
 };
 
-## RFC 8879 §4 — CompressedCertificate.
+## RFC 8879 §4 — CompressedCertificate. RFC 8879 calls the first length
+## `uncompressed_length`; it measures the Certificate message after decompression, which is
+## not in these bytes, so it is named for what it is rather than as a length of this unit.
 type CompressedCertificate = record {
     algorithm                     : uint16;
-    uncompressed_length           : uint24;
+    uncompressed_size             : uint24;
     compressed_certificate_length : uint24;
     compressed_certificate        : bytestring &length = compressed_certificate_length;
 };

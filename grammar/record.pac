@@ -90,8 +90,9 @@ type SSLv2Record = record {
 type SSLv2RecordPadded = record {
     length_high    : uint8 &check((length_high & 0x80) == 0);
     length_low     : uint8;
-    padding_length : uint8;
     let length     : uint16 = ((length_high & 0x3f) << 8) | length_low;
+    # The padding is the tail of the record's data, so it cannot be longer than the record.
+    padding_length : uint8 &check(padding_length <= length);
     message        : SSLv2Message &length = length;
 };
 
