@@ -137,7 +137,11 @@ pub fn check<'s>(spec: &'s Spec, diags: &mut Diags) -> Env<'s> {
         }
     }
     c.recursion(spec);
-    c.unused_lengths(spec);
+    // An unused length is often the echo of another mistake (a misspelt reference); report it
+    // only when nothing else is wrong, so each fixture shows its one real error.
+    if !c.diags.has_errors() {
+        c.unused_lengths(spec);
+    }
     c.env
 }
 
@@ -950,8 +954,13 @@ impl<'s> Checker<'s, '_> {
                 format!("declared as `event {}({})`", ev.name.name, sig.join(", ")),
             );
         }
+        let count_ok = ev.params.len() == g.args.len();
         for (a, p) in g.args.iter().zip(&ev.params) {
             let got = self.expr(a, &scope);
+            // With a wrong count, positions do not line up: the count error says it all.
+            if !count_ok {
+                continue;
+            }
             if let Some(want) = self.ztype_quiet(&p.ty) {
                 if !compatible(&got.ty, &want) {
                     self.diags.error(

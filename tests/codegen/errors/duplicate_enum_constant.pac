@@ -1,0 +1,4 @@
+enum AlertLevel : uint8 {
+    warning = 1,
+    warning = 2,
+}

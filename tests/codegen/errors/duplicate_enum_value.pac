@@ -1,0 +1,5 @@
+enum AlertLevel : uint8 {
+    warning = 1,
+    fatal   = 2,
+    severe  = 2,
+}

@@ -1,0 +1,2 @@
+event ssl_alert(c: connection, level: count);
+event ssl_alert(c: connection, level: count, desc: count);

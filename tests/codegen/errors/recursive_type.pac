@@ -1,0 +1,4 @@
+type Node = record {
+    value : uint8;
+    next  : Node;
+};

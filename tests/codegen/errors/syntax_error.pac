@@ -1,0 +1,4 @@
+type Alert = record {
+    level : uint8
+    desc  : uint8;
+};

@@ -1,0 +1,4 @@
+type Hello(is_client: bool) = record {
+    len_session : uint8;
+    session_id  : bytestring &length = len_session + is_client;
+};

@@ -1,0 +1,3 @@
+type Alert = record {
+    level : uint8 &lenght = 1;
+};

@@ -1,0 +1,9 @@
+enum ContentType : uint8 { alert = 21, handshake = 22 }
+
+type Record = record {
+    content_type : ContentType;
+    body : case content_type of {
+        ContentType::handshak -> hello : bytestring &restofdata;
+        default               -> other : bytestring &restofdata;
+    };
+};

@@ -1,0 +1,4 @@
+type Hello = record {
+    version : uint16;
+    random  : Random;
+};

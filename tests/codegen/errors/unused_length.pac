@@ -1,0 +1,4 @@
+type Hello = record {
+    len_session : uint8;
+    session_id  : bytestring &restofdata;
+};
