@@ -1,3 +1,4 @@
 //! placeholder
+pub mod adapter;
 pub mod conformance;
 pub mod tshark;

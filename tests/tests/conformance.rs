@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 // While this returns `None`, `full_corpus_conformance` is SKIPPED (and says so).
 // =============================================================================================
 fn our_analyzer() -> Option<Box<dyn Analyzer>> {
-    None
+    Some(Box::new(pac_tests::adapter::TlsAnalyzer))
 }
 
 /// The corpus, or `None` after a loud notice that it is absent.

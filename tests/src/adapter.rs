@@ -1,0 +1,55 @@
+//! The analyzer under test, behind the conformance harness's [`Analyzer`] trait.
+//!
+//! In: a capture path and the harness's [`RunOptions`] (Zeek settings of one test run). Out: the
+//! event stream and ssl.log rows as JSON Lines, produced by `tls_analyzer::run::run` exactly as
+//! `tls-analyzer events --format json` and `tls-analyzer log --format json` print them.
+
+use std::path::Path;
+
+use tls_analyzer::capture::Input;
+use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunOptions as OurOptions};
+
+use crate::conformance::analyzer::{AfterEstablished, Analyzer, RunOptions};
+use crate::conformance::AnalyzerOutput;
+
+/// Fixed uid seed: outputs are compared run against run, so they must be reproducible.
+const CONFORMANCE_SEED: u64 = 1;
+
+/// `tls_analyzer` as the conformance harness sees it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TlsAnalyzer;
+
+impl TlsAnalyzer {
+    /// Our options for a Zeek test run's settings. Settings without a counterpart are left at
+    /// their defaults; the harness records them next to any mismatch.
+    pub fn options(opts: &RunOptions) -> OurOptions {
+        let mut o = OurOptions::default();
+        o.capture.seed = Some(CONFORMANCE_SEED);
+        o.ssl.disable_analyzer_after_detection =
+            !matches!(opts.after_established, AfterEstablished::Continue);
+        o.max_ssl_history_length = usize::try_from(opts.max_ssl_history_length).unwrap_or(100);
+        o
+    }
+}
+
+impl Analyzer for TlsAnalyzer {
+    fn run(&self, capture: &Path, opts: &RunOptions) -> Result<AnalyzerOutput, String> {
+        let ours = Self::options(opts);
+        let input = [Input::Path(capture.to_path_buf())];
+        let mut events = Vec::new();
+        let mut log = Vec::new();
+        let outputs = Outputs {
+            events: Some((EventFormat::Json, &mut events)),
+            log: if opts.write_ssl_log {
+                Some((LogFormat::Json, &mut log))
+            } else {
+                None
+            },
+        };
+        run(&input, &ours, outputs).map_err(|e| e.to_string())?;
+        Ok(AnalyzerOutput {
+            events: String::from_utf8(events).map_err(|e| format!("events are not UTF-8: {e}"))?,
+            ssl_log: String::from_utf8(log).map_err(|e| format!("ssl.log is not UTF-8: {e}"))?,
+        })
+    }
+}
