@@ -14,8 +14,15 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    let root = manifest.parent().map(PathBuf::from).unwrap_or_else(|| manifest.clone());
-    let opts = pac_codegen::Options { root, event_enum: "TestEvent".into(), ..pac_codegen::Options::default() };
+    let root = manifest
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.clone());
+    let opts = pac_codegen::Options {
+        root,
+        event_enum: "TestEvent".into(),
+        ..pac_codegen::Options::default()
+    };
     match pac_codegen::compile(&files, &opts) {
         Ok(out) => {
             let target = out_dir.join("runnable.rs");

@@ -44,7 +44,7 @@ pub fn parse_file(file: usize, text: &str, diags: &mut Diags) -> Vec<Item> {
     let mut items = Vec::new();
     for pair in pairs.flatten().filter(|p| p.as_rule() == Rule::file) {
         for item in pair.into_inner() {
-            if let Some(it) = cx.item(item, diags) {
+            if let Some(it) = cx.item(item) {
                 items.push(it);
             }
         }
@@ -119,7 +119,7 @@ impl Cx<'_> {
         docs
     }
 
-    fn item(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Item> {
+    fn item(&self, p: Pair<'_, Rule>) -> Option<Item> {
         let span = self.span(&p);
         let docs = self.docs(span.start);
         let rule = p.as_rule();
@@ -128,7 +128,7 @@ impl Cx<'_> {
             Rule::enum_def => {
                 let name = self.ident(it.next()?);
                 let base = self.ident(it.next()?);
-                let consts = it.map(|c| self.enum_const(c, diags)).collect();
+                let consts = it.map(|c| self.enum_const(c)).collect();
                 Item::Enum(EnumDef {
                     name,
                     base,
@@ -172,14 +172,14 @@ impl Cx<'_> {
                                 });
                             }
                         }
-                        Rule::field => members.push(Member::Field(self.field(m, diags)?)),
+                        Rule::field => members.push(Member::Field(self.field(m)?)),
                         Rule::let_decl => {
                             let lspan = self.span(&m);
                             let ldocs = self.docs(lspan.start);
                             let mut li = m.into_inner().skip(1);
                             let name = self.ident(li.next()?);
                             let ty = self.ident(li.next()?);
-                            let expr = self.expr(li.next()?, diags);
+                            let expr = self.expr(li.next()?);
                             members.push(Member::Let(LetDef {
                                 name,
                                 ty,
@@ -188,7 +188,7 @@ impl Cx<'_> {
                                 span: lspan,
                             }));
                         }
-                        Rule::attr => attrs.push(self.attr(m, diags)),
+                        Rule::attr => attrs.push(self.attr(m)),
                         _ => {}
                     }
                 }
@@ -244,11 +244,11 @@ impl Cx<'_> {
                 let mut cond = None;
                 let mut next = it.next()?;
                 if next.as_rule() == Rule::kw_if {
-                    cond = Some(self.expr(it.next()?, diags));
+                    cond = Some(self.expr(it.next()?));
                     next = it.next()?;
                 }
                 let event = self.ident(next);
-                let args: Vec<Expr> = it.map(|a| self.expr(a, diags)).collect();
+                let args: Vec<Expr> = it.map(|a| self.expr(a)).collect();
                 // The argument list runs from just after the event name to the end of the item.
                 let args_span = Span {
                     file: self.file,
@@ -268,7 +268,7 @@ impl Cx<'_> {
         })
     }
 
-    fn enum_const(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> EnumConst {
+    fn enum_const(&self, p: Pair<'_, Rule>) -> EnumConst {
         let docs = self.docs(p.as_span().start());
         let mut name = None;
         let mut value = None;
@@ -285,7 +285,7 @@ impl Cx<'_> {
                 Rule::string_lit => {
                     label = Some(String::from_utf8_lossy(&unescape(c.as_str())).into_owned())
                 }
-                Rule::attr => attrs.push(self.attr(c, diags)),
+                Rule::attr => attrs.push(self.attr(c)),
                 _ => {}
             }
         }
@@ -340,13 +340,13 @@ impl Cx<'_> {
     }
 
     /// A field declaration (`field` or `arm_field`).
-    fn field(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Field> {
+    fn field(&self, p: Pair<'_, Rule>) -> Option<Field> {
         let span = self.span(&p);
         let docs = self.docs(span.start);
         let mut it = p.into_inner();
         let name = self.ident(it.next()?);
-        let ty = self.field_type(it.next()?, diags)?;
-        let attrs = it.map(|a| self.attr(a, diags)).collect();
+        let ty = self.field_type(it.next()?)?;
+        let attrs = it.map(|a| self.attr(a)).collect();
         Some(Field {
             name,
             ty,
@@ -356,29 +356,29 @@ impl Cx<'_> {
         })
     }
 
-    fn named_type(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Option<NamedType> {
+    fn named_type(&self, p: Pair<'_, Rule>) -> Option<NamedType> {
         let mut it = p.into_inner();
         let name = self.ident(it.next()?);
         let args = match it.next() {
-            Some(a) => a.into_inner().map(|e| self.expr(e, diags)).collect(),
+            Some(a) => a.into_inner().map(|e| self.expr(e)).collect(),
             None => Vec::new(),
         };
         Some(NamedType { name, args })
     }
 
-    fn field_type(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Option<FieldType> {
+    fn field_type(&self, p: Pair<'_, Rule>) -> Option<FieldType> {
         let span = self.span(&p);
         match p.as_rule() {
-            Rule::named_type => Some(FieldType::Named(self.named_type(p, diags)?)),
+            Rule::named_type => Some(FieldType::Named(self.named_type(p)?)),
             Rule::array_type => {
                 let mut it = p.into_inner();
-                let elem = self.named_type(it.next()?, diags)?;
-                let count = it.next().map(|e| self.expr(e, diags));
+                let elem = self.named_type(it.next()?)?;
+                let count = it.next().map(|e| self.expr(e));
                 Some(FieldType::Array { elem, count, span })
             }
             Rule::case_type => {
                 let mut it = p.into_inner();
-                let selector = self.expr(it.next()?, diags);
+                let selector = self.expr(it.next()?);
                 let mut arms = Vec::new();
                 for arm in it {
                     let aspan = self.span(&arm);
@@ -407,7 +407,7 @@ impl Cx<'_> {
                     }
                     let body = ai.next()?;
                     let field = match body.as_rule() {
-                        Rule::arm_field => Some(self.field(body, diags)?),
+                        Rule::arm_field => Some(self.field(body)?),
                         _ => None,
                     };
                     arms.push(CaseArm {
@@ -427,7 +427,7 @@ impl Cx<'_> {
         }
     }
 
-    fn attr(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Attr {
+    fn attr(&self, p: Pair<'_, Rule>) -> Attr {
         let span = self.span(&p);
         let mut it = p.into_inner();
         let name = match it.next() {
@@ -437,12 +437,12 @@ impl Cx<'_> {
                 span,
             },
         };
-        let value = it.next().map(|e| self.expr(e, diags));
+        let value = it.next().map(|e| self.expr(e));
         Attr { name, value, span }
     }
 
     /// Any expression rule (`expr`, `attr_expr`, `binary`, ...).
-    fn expr(&self, p: Pair<'_, Rule>, diags: &mut Diags) -> Expr {
+    fn expr(&self, p: Pair<'_, Rule>) -> Expr {
         let span = self.span(&p);
         let err = Expr {
             kind: ExprKind::Int(Some(0)),
@@ -452,10 +452,10 @@ impl Cx<'_> {
             Rule::expr => {
                 let mut it = p.into_inner();
                 let Some(first) = it.next() else { return err };
-                let cond = self.expr(first, diags);
+                let cond = self.expr(first);
                 match (it.next(), it.next()) {
                     (Some(a), Some(b)) => {
-                        let (a, b) = (self.expr(a, diags), self.expr(b, diags));
+                        let (a, b) = (self.expr(a), self.expr(b));
                         Expr {
                             kind: ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)),
                             span,
@@ -471,7 +471,7 @@ impl Cx<'_> {
                 for c in p.into_inner() {
                     match c.as_rule() {
                         Rule::infix | Rule::attr_infix => ops.push(binop(c.as_str())),
-                        _ => operands.push(self.expr(c, diags)),
+                        _ => operands.push(self.expr(c)),
                     }
                 }
                 let mut operands = operands.into_iter();
@@ -487,7 +487,7 @@ impl Cx<'_> {
                 for c in p.into_inner() {
                     match c.as_rule() {
                         Rule::prefix_op => prefixes.push((c.as_str() == "!", self.span(&c))),
-                        _ => operand = self.expr(c, diags),
+                        _ => operand = self.expr(c),
                     }
                 }
                 for (not, pspan) in prefixes.into_iter().rev() {
@@ -503,7 +503,7 @@ impl Cx<'_> {
             Rule::postfix_expr => {
                 let mut it = p.into_inner();
                 let Some(first) = it.next() else { return err };
-                let mut e = self.expr(first, diags);
+                let mut e = self.expr(first);
                 for post in it {
                     let pspan = self.span(&post);
                     let span = e.span.join(pspan);
@@ -519,7 +519,7 @@ impl Cx<'_> {
                             span,
                         },
                         (_, Some(b)) => {
-                            let (a, b) = (self.expr(a, diags), self.expr(b, diags));
+                            let (a, b) = (self.expr(a), self.expr(b));
                             Expr {
                                 kind: ExprKind::Slice(Box::new(e), Box::new(a), Box::new(b)),
                                 span,
@@ -572,7 +572,7 @@ impl Cx<'_> {
                 let mut it = p.into_inner();
                 let Some(name) = it.next() else { return err };
                 let name = self.ident(name);
-                let args = it.map(|a| self.expr(a, diags)).collect();
+                let args = it.map(|a| self.expr(a)).collect();
                 Expr {
                     kind: ExprKind::Call(name, args),
                     span,
@@ -586,7 +586,7 @@ impl Cx<'_> {
                 for init in it {
                     let mut ii = init.into_inner();
                     if let (Some(f), Some(e)) = (ii.next(), ii.next()) {
-                        inits.push((self.ident(f), self.expr(e, diags)));
+                        inits.push((self.ident(f), self.expr(e)));
                     }
                 }
                 Expr {
@@ -603,9 +603,9 @@ impl Cx<'_> {
                     match c.as_rule() {
                         Rule::kw_for | Rule::kw_in | Rule::kw_if => {}
                         Rule::ident if var.is_none() && body.is_some() => var = Some(self.ident(c)),
-                        _ if body.is_none() => body = Some(self.expr(c, diags)),
-                        _ if list.is_none() => list = Some(self.expr(c, diags)),
-                        _ => filter = Some(Box::new(self.expr(c, diags))),
+                        _ if body.is_none() => body = Some(self.expr(c)),
+                        _ if list.is_none() => list = Some(self.expr(c)),
+                        _ => filter = Some(Box::new(self.expr(c))),
                     }
                 }
                 match (body, var, list) {

@@ -2,7 +2,14 @@
 //! system allocator counts every allocation, and parse + walk + visit of a fixture must not move the count.
 //! Its own test binary, so no other test's allocations interfere.
 
-#[allow(clippy::all, dead_code, non_upper_case_globals, non_snake_case, unused_parens, unreachable_patterns)]
+#[allow(
+    clippy::all,
+    dead_code,
+    non_upper_case_globals,
+    non_snake_case,
+    unused_parens,
+    unreachable_patterns
+)]
 mod gen {
     include!(concat!(env!("OUT_DIR"), "/runnable.rs"));
 }
@@ -57,13 +64,16 @@ impl ValueSink for Tally {
 
 /// The handshake fixture of codegen_run.rs.
 const HELLO: &[u8] = &[
-    0x16, 0x03, 0x03, 0x00, 0x1b, 0x03, 0x03, 0x02, b'a', b'b', 0x00, 0x04, 0xc0, 0x2f, 0x00, 0x01, 0x02, 0x01, 0x02, 0x03,
-    0x04, 0x04, 0x01, 0x02, b'x', b'y', 0x00, 0x04, 0x07, 0x01, b'z', 0x09,
+    0x16, 0x03, 0x03, 0x00, 0x1b, 0x03, 0x03, 0x02, b'a', b'b', 0x00, 0x04, 0xc0, 0x2f, 0x00, 0x01,
+    0x02, 0x01, 0x02, 0x03, 0x04, 0x04, 0x01, 0x02, b'x', b'y', 0x00, 0x04, 0x07, 0x01, b'z', 0x09,
 ];
 
 #[test]
 fn parse_walk_and_visit_allocate_nothing() {
-    let ctx = gen::Context { is_orig: true, version: 0 };
+    let ctx = gen::Context {
+        is_orig: true,
+        version: 0,
+    };
     let mut events = 0usize;
     let mut tally = Tally::default();
     let region = Region::new(GLOBAL);
@@ -81,8 +91,14 @@ fn parse_walk_and_visit_allocate_nothing() {
     let change = region.change();
     assert_eq!(events, 5000, "four events and one error per round");
     assert!(tally.0 > 0);
-    assert_eq!(change.allocations, 0, "parse + walk + visit allocated: {change:?}");
-    assert_eq!(change.reallocations, 0, "parse + walk + visit reallocated: {change:?}");
+    assert_eq!(
+        change.allocations, 0,
+        "parse + walk + visit allocated: {change:?}"
+    );
+    assert_eq!(
+        change.reallocations, 0,
+        "parse + walk + visit reallocated: {change:?}"
+    );
     // Positive control: the counter does see an allocation.
     let control = vec![0u8; 16];
     assert!(region.change().allocations >= 1 && control.len() == 16);

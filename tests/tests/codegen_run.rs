@@ -2,7 +2,14 @@
 //! bytes: values, error paths and offsets, post-order events, and that every strict prefix of
 //! every fixture is an `Err`, never a panic.
 
-#[allow(clippy::all, dead_code, non_upper_case_globals, non_snake_case, unused_parens, unreachable_patterns)]
+#[allow(
+    clippy::all,
+    dead_code,
+    non_upper_case_globals,
+    non_snake_case,
+    unused_parens,
+    unreachable_patterns
+)]
 mod gen {
     include!(concat!(env!("OUT_DIR"), "/runnable.rs"));
 }
@@ -37,10 +44,15 @@ fn parses_hello_fields() {
     assert_eq!(rec.content_type, ContentType::handshake);
     assert_eq!(rec.len_body, 27);
     assert_eq!(rec.sourcedata, HELLO);
-    let RecordBody::Hello(h) = rec.body else { panic!("expected a hello, got {:?}", rec.body) };
+    let RecordBody::Hello(h) = rec.body else {
+        panic!("expected a hello, got {:?}", rec.body)
+    };
     assert_eq!(h.record_version, 0x0303);
     assert_eq!(h.session_id, b"ab");
-    assert_eq!(h.suites.iter().collect::<Vec<_>>(), vec![Suite::TLS_ECDHE_RSA_X, Suite::TLS_RSA_WITH_NULL]);
+    assert_eq!(
+        h.suites.iter().collect::<Vec<_>>(),
+        vec![Suite::TLS_ECDHE_RSA_X, Suite::TLS_RSA_WITH_NULL]
+    );
     assert_eq!(h.pairs.iter().collect::<Vec<_>>(), vec![0x0102, 0x0304]);
     assert!(h.is_new);
     let names: Vec<Item<'_>> = h.names.iter().collect();
@@ -71,11 +83,22 @@ fn enums_names_and_derived_tables() {
 #[test]
 fn case_arms_unknown_and_empty() {
     let (rec, _) = Record::parse(ALERTS).expect("alerts parse");
-    let RecordBody::Alerts(alerts) = rec.body else { panic!("expected alerts") };
+    let RecordBody::Alerts(alerts) = rec.body else {
+        panic!("expected alerts")
+    };
     assert_eq!(alerts.len(), 2);
-    assert_eq!(alerts.iter().map(|a| a.description).collect::<Vec<_>>(), vec![0x28, 0]);
+    assert_eq!(
+        alerts.iter().map(|a| a.description).collect::<Vec<_>>(),
+        vec![0x28, 0]
+    );
     let (rec, _) = Record::parse(UNKNOWN).expect("unknown parses");
-    assert_eq!(rec.body, RecordBody::Unknown { tag: ContentType(0x63), body: &[0xaa, 0xbb] });
+    assert_eq!(
+        rec.body,
+        RecordBody::Unknown {
+            tag: ContentType(0x63),
+            body: &[0xaa, 0xbb]
+        }
+    );
     let (rec, _) = Record::parse(CCS).expect("ccs parses");
     assert_eq!(rec.body, RecordBody::ChangeCipherSpec);
 }
@@ -98,14 +121,20 @@ fn errors_name_the_field_and_offset() {
     long.push(0x01);
     let err = Record::parse(&long).expect_err("odd alert bytes");
     assert_eq!(err.path, "Alert.description");
-    assert_eq!(err.to_string(), "Alert.description at offset 10: input ends 1 byte(s) too early");
+    assert_eq!(
+        err.to_string(),
+        "Alert.description at offset 10: input ends 1 byte(s) too early"
+    );
 }
 
 #[test]
 fn every_strict_prefix_is_an_error() {
     for fixture in [HELLO, ALERTS, UNKNOWN, CCS] {
         for n in 0..fixture.len() {
-            assert!(Record::parse(&fixture[..n]).is_err(), "prefix of {n} bytes of {fixture:02x?} parsed");
+            assert!(
+                Record::parse(&fixture[..n]).is_err(),
+                "prefix of {n} bytes of {fixture:02x?} parsed"
+            );
         }
         assert!(Record::parse(fixture).is_ok());
     }
@@ -135,7 +164,8 @@ impl ValueSink for Text {
         self.0.push_str(&v.to_string());
     }
     fn string(&mut self, v: &[u8]) {
-        self.0.push_str(&format!("{:?}", String::from_utf8_lossy(v)));
+        self.0
+            .push_str(&format!("{:?}", String::from_utf8_lossy(v)));
     }
     fn time(&mut self, secs: f64) {
         self.0.push_str(&secs.to_string());
@@ -158,7 +188,10 @@ impl ValueSink for Text {
 #[test]
 fn walk_raises_events_in_post_order() {
     let (rec, _) = Record::parse(HELLO).expect("fixture parses");
-    let ctx = Context { is_orig: true, version: 0 };
+    let ctx = Context {
+        is_orig: true,
+        version: 0,
+    };
     let mut lines = Vec::new();
     rec.walk(&ctx, &mut |ev| {
         let mut t = Text::default();
