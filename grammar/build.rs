@@ -18,8 +18,14 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| manifest.clone());
-    let opts = pac_codegen::Options { root, ..pac_codegen::Options::default() };
+    let root = manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest.clone());
+    let opts = pac_codegen::Options {
+        root,
+        ..pac_codegen::Options::default()
+    };
     // No spec yet: the same pipeline over zero sources yields the empty-but-valid module.
     let out = match pac_codegen::compile(&files, &opts) {
         Ok(out) => out,
