@@ -176,6 +176,10 @@ pub struct Connection {
 #[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Dissection {
     pub connections: Vec<Connection>,
+    /// What the dissector said besides its output (e.g. tshark on a capture cut short in the
+    /// middle of a packet); not part of what is compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Dissection {
@@ -271,10 +275,24 @@ pub fn dissect_with(path: &Path, options: &Options) -> Result<Dissection, Tshark
         }
     };
     if !out.status.success() {
-        return Err(TsharkError::Failed {
-            status: out.status.code(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
+        // On a truncated capture tshark exits with status 2 after printing everything before
+        // the cut, as complete JSON; keep that, like our analyzer keeps what precedes a cut.
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        return match parse_json(&out.stdout) {
+            Ok(mut d) if !out.stdout.is_empty() => {
+                d.notes.extend(
+                    stderr
+                        .lines()
+                        .filter(|l| l.starts_with("tshark:"))
+                        .map(str::to_string),
+                );
+                Ok(d)
+            }
+            _ => Err(TsharkError::Failed {
+                status: out.status.code(),
+                stderr,
+            }),
+        };
     }
     parse_json(&out.stdout)
 }
@@ -297,6 +315,7 @@ pub fn parse_json(json: &[u8]) -> Result<Dissection, TsharkError> {
     }
     Ok(Dissection {
         connections: b.connections,
+        notes: Vec::new(),
     })
 }
 

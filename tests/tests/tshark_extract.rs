@@ -374,3 +374,40 @@ fn every_capture_dissects() {
         }
     }
 }
+
+/// A capture cut short in the middle of a packet still yields what precedes the cut, with a note.
+#[test]
+fn truncated_capture_keeps_what_precedes_the_cut() {
+    let bytes = std::fs::read(capture("tls12")).expect("capture reads");
+    let path = std::env::temp_dir().join(format!("tshark-truncated-{}.pcap", std::process::id()));
+    // The first four packets (SYN, SYN-ACK, ACK, ClientHello) end well before byte 1000.
+    std::fs::write(&path, &bytes[..1000]).expect("temp file writes");
+    let result = tshark::dissect(&path);
+    let _ = std::fs::remove_file(&path);
+    let d = match result {
+        Ok(d) => d,
+        Err(e) => return tshark::skip_or_fail("truncated capture test", &e),
+    };
+    assert!(
+        d.notes.iter().any(|n| n.contains("cut short")),
+        "{:?}",
+        d.notes
+    );
+    let c = d
+        .tls_connections()
+        .next()
+        .expect("the ClientHello survives the cut");
+    assert_eq!(c.client_hellos.len(), 1);
+}
+
+/// A file that is not a capture is an error, not an empty dissection.
+#[test]
+fn not_a_capture_is_an_error() {
+    match tshark::dissect(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")) {
+        Err(tshark::TsharkError::NotInstalled) => {
+            tshark::skip_or_fail("not-a-capture test", &tshark::TsharkError::NotInstalled)
+        }
+        Err(tshark::TsharkError::Failed { .. }) => {}
+        other => panic!("expected a tshark failure, got {other:?}"),
+    }
+}
