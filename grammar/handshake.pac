@@ -315,14 +315,15 @@ type CertificateRequest(tls13: bool, has_sigalgs: bool) = record {
     };
 };
 
-## RFC 5246 §7.4.4 — TLS 1.2 CertificateRequest.
+## RFC 5246 §7.4.4 — TLS 1.2 CertificateRequest. The signature algorithms have the layout of
+## the signature_algorithms extension and are parsed as one, because Zeek raises
+## ssl_extension_signature_algorithm for them (before ssl_certificate_request).
 type CertificateRequest12 = record {
-    certificate_types_length              : uint8;
-    certificate_types                     : ClientCertificateType[] &length = certificate_types_length;
-    supported_signature_algorithms_length : uint16;
-    supported_signature_algorithms        : SignatureScheme[] &length = supported_signature_algorithms_length;
-    certificate_authorities_length        : uint16;
-    certificate_authorities               : DistinguishedName[] &length = certificate_authorities_length;
+    certificate_types_length       : uint8;
+    certificate_types              : ClientCertificateType[] &length = certificate_types_length;
+    supported_signature_algorithms : SignatureSchemeList;
+    certificate_authorities_length : uint16;
+    certificate_authorities        : DistinguishedName[] &length = certificate_authorities_length;
 };
 
 ## RFC 4346 §7.4.4 — CertificateRequest before TLS 1.2 (no signature algorithms).
