@@ -35,7 +35,7 @@ PIDS=()
 cleanup() {
     local pid
     for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
     done
     if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -469,4 +469,4 @@ gnutls() { # name priority
 gnutls gnutls-tls13 'NORMAL:-VERS-ALL:+VERS-TLS1.3'
 gnutls gnutls-tls12 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
 
-log "done: $(ls "$OUT"/*.pcap | wc -l) captures in $OUT"
+log "done: $(find "$OUT" -maxdepth 1 -name "*.pcap" | wc -l) captures in $OUT"
