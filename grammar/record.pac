@@ -34,9 +34,11 @@ type DtlsUnifiedHeader(cid_length: uint8) = record {
         true    -> seq16 : uint16;
         default -> seq8  : uint8;
     };
-    body            : case (flags & 0x04) != 0 of {
-        true    -> with_length : DtlsUnifiedPayload;
-        default -> to_end      : bytestring &restofdata;
+    # The arm without a length comes first so that `default` is the record and not
+    # generated as an Unknown arm (what a `bytestring &restofdata` default becomes).
+    body            : case (flags & 0x04) == 0 of {
+        true    -> to_end      : bytestring &restofdata;
+        default -> with_length : DtlsUnifiedPayload;
     };
     let epoch_bits  : uint8 = flags & 0x03;
 };
