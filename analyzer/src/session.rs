@@ -6,11 +6,13 @@
 //! the way Zeek's `base/protocols/ssl/main.zeek` builds `ssl.log` from the same events.
 
 use pac_runtime::ValueSink;
+use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
+use crate::log::builder::SESSION_EVENTS;
 use crate::log::{names::NameTables, LogTrigger, SslLogBuilder};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::run::{EventWriter, LogWriter, RunOptions};
-use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, StateEvent};
+use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
 const WEIRD_SOURCE_SSL: &str = "SSL";
@@ -193,27 +195,69 @@ impl Sink<'_, '_> {
         }
     }
 
-    fn state_event(&mut self, ts: f64, ev: &StateEvent<'_>) {
-        self.print(ts, ev.name(), |v| visit_state(ev, v));
-        let b = self.builder(ts);
+    /// Prints one `ssl_*` event and applies it to the ssl.log builder the way Zeek's
+    /// `base/protocols/ssl/main.zeek` handlers do.
+    fn ssl_event(&mut self, ts: f64, ev: &SslEvent<'_>) {
+        self.print(ts, ev.name(), |v| ev.visit(v));
+        // Only the events main.zeek handles create the log record (`set_session`).
+        let b = if SESSION_EVENTS.contains(&ev.name()) {
+            self.builder(ts)
+        } else if let Some(b) = self.log.as_mut() {
+            b
+        } else {
+            return;
+        };
         match *ev {
-            StateEvent::SslChangeCipherSpec { is_client } => b.change_cipher_spec(is_client),
-            StateEvent::SslConnectionFlipped => b.connection_flipped(),
-            StateEvent::SslAlert {
+            SslEvent::SslClientHello {
+                record_version,
+                session_id,
+                ..
+            } => session_id.with_bytes(|sid| b.client_hello(record_version, sid)),
+            SslEvent::SslServerHello {
+                version,
+                server_random,
+                session_id,
+                cipher,
+                ..
+            } => session_id
+                .with_bytes(|sid| b.server_hello(version, server_random.unpadded(), sid, cipher)),
+            SslEvent::SslExtensionSupportedVersions {
+                is_client,
+                versions,
+            } => b.extension_supported_versions(is_client, versions.iter()),
+            SslEvent::SslEcdhServerParams { curve, .. } => b.ecdh_server_params(curve),
+            SslEvent::SslExtensionKeyShare { is_client, curves } => {
+                b.extension_key_share(is_client, curves.iter())
+            }
+            SslEvent::SslExtensionServerName { is_client, names } => {
+                b.extension_server_name(is_client, names.iter().map(|n| n.unpadded()))
+            }
+            SslEvent::SslExtensionApplicationLayerProtocolNegotiation {
+                is_client,
+                protocols,
+            } => b.extension_alpn(is_client, protocols.iter().map(|p| p.unpadded())),
+            SslEvent::SslConnectionFlipped {} => b.connection_flipped(),
+            SslEvent::SslHandshakeMessage {
+                is_client,
+                msg_type,
+                ..
+            } => b.handshake_message(is_client, msg_type),
+            SslEvent::SslExtension {
+                is_client,
+                code,
+                val,
+            } => b.extension(is_client, code, val.len()),
+            SslEvent::SslChangeCipherSpec { is_client } => b.change_cipher_spec(is_client),
+            SslEvent::SslAlert {
                 is_client,
                 level,
                 desc,
             } => b.alert(is_client, level, desc),
-            StateEvent::SslHeartbeat { is_client, .. } => b.heartbeat(is_client),
-            StateEvent::SslHandshakeMessage {
-                is_client,
-                msg_type,
-                ..
-            } => b.handshake_message(is_client, u64::from(msg_type)),
+            SslEvent::SslHeartbeat { is_client, .. } => b.heartbeat(is_client),
             _ => {}
         }
         self.drain_log_weirds(ts);
-        if matches!(ev, StateEvent::SslEstablished) {
+        if matches!(ev, SslEvent::SslEstablished {}) {
             self.finish_log(LogTrigger::Established);
         }
     }
@@ -222,7 +266,7 @@ impl Sink<'_, '_> {
 impl EventSink for Sink<'_, '_> {
     fn event(&mut self, ts: f64, ev: &Event<'_>) {
         match ev {
-            Event::State(se) => self.state_event(ts, se),
+            Event::Ssl(ev) => self.ssl_event(ts, ev),
             Event::Weird { name, addl } => {
                 self.print_weird(ts, name, addl.as_bytes(), WEIRD_SOURCE_SSL)
             }
@@ -230,93 +274,31 @@ impl EventSink for Sink<'_, '_> {
                 self.print_violation(ts, *analyzer, reason.as_bytes());
                 self.finish_log(LogTrigger::Violation);
             }
-            Event::Confirmation { .. } => {}
+            // main.zeek's analyzer_confirmation_info handler creates the record as well.
+            Event::Confirmation { .. } => {
+                self.builder(ts);
+            }
             Event::Certificate { is_client, der } => self.builder(ts).certificate(*is_client, der),
         }
     }
 }
 
-/// Names ssl.log prints for codes: cipher names come from the spec's `CipherSuite` enum.
+/// Names ssl.log prints for codes: cipher names come from the spec's `CipherSuite` enum (TLS
+/// 16-bit codes) and `SSLv2CipherSpec` enum (SSLv2 24-bit cipher kinds).
 fn name_tables() -> NameTables {
-    NameTables::default()
+    NameTables {
+        cipher: cipher_name,
+        ..NameTables::default()
+    }
 }
 
-/// Reports a stateful event's arguments (Zeek's parameter names, in signature order).
-fn visit_state(ev: &StateEvent<'_>, v: &mut dyn ValueSink) {
-    match *ev {
-        StateEvent::SslEstablished | StateEvent::SslConnectionFlipped => {}
-        StateEvent::SslEncryptedData {
-            is_client,
-            record_version,
-            content_type,
-            length,
-        }
-        | StateEvent::SslPlaintextData {
-            is_client,
-            record_version,
-            content_type,
-            length,
-        } => {
-            v.field("is_client");
-            v.boolean(is_client);
-            v.field("record_version");
-            v.count(u64::from(record_version));
-            v.field("content_type");
-            v.count(u64::from(content_type));
-            v.field("length");
-            v.count(length);
-        }
-        StateEvent::SslChangeCipherSpec { is_client } => {
-            v.field("is_client");
-            v.boolean(is_client);
-        }
-        StateEvent::SslProbableEncryptedHandshakeMessage { is_client, length } => {
-            v.field("is_client");
-            v.boolean(is_client);
-            v.field("length");
-            v.count(length);
-        }
-        StateEvent::SslAlert {
-            is_client,
-            level,
-            desc,
-        } => {
-            v.field("is_client");
-            v.boolean(is_client);
-            v.field("level");
-            v.count(level);
-            v.field("desc");
-            v.count(desc);
-        }
-        StateEvent::SslHeartbeat {
-            is_client,
-            length,
-            heartbeat_type,
-            payload_length,
-            payload,
-        } => {
-            v.field("is_client");
-            v.boolean(is_client);
-            v.field("length");
-            v.count(length);
-            v.field("heartbeat_type");
-            v.count(u64::from(heartbeat_type));
-            v.field("payload_length");
-            v.count(u64::from(payload_length));
-            v.field("payload");
-            v.string(payload);
-        }
-        StateEvent::SslHandshakeMessage {
-            is_client,
-            msg_type,
-            length,
-        } => {
-            v.field("is_client");
-            v.boolean(is_client);
-            v.field("msg_type");
-            v.count(u64::from(msg_type));
-            v.field("length");
-            v.count(u64::from(length));
-        }
+/// Zeek's cipher name for a code of either width.
+fn cipher_name(code: u64) -> Option<&'static str> {
+    if let Ok(suite) = u16::try_from(code) {
+        CipherSuite(suite).name()
+    } else {
+        u32::try_from(code)
+            .ok()
+            .and_then(|kind| SSLv2CipherSpec(kind).name())
     }
 }

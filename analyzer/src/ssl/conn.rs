@@ -1,9 +1,17 @@
 //! The per-connection SSL state machine shared by TLS (TCP) and DTLS (UDP).
 //!
 //! In: classified records (content type, version, length, body) and complete handshake messages,
-//! each with its direction and timestamp. Out: the stateful `ssl_*` events, weirds, violations and
+//! each with its direction and timestamp. Out: every `ssl_*` event, weirds, violations and
 //! confirmations, in Zeek's order, through an [`EventSink`]; plus the facts the ssl.log builder
 //! reads (negotiated version, cipher, flipped, established).
+//!
+//! Record contents (alerts, heartbeats, SSLv2 messages) and handshake messages are parsed with
+//! the spec's generated parsers (`tls_grammar`) and turned into events by its generated walkers,
+//! with a [`Context`] that carries what only the connection knows (direction, TLS role, record
+//! version, negotiated version). The parameters some layouts need (DTLS or not, TLS 1.3 or not,
+//! signature algorithms present, the chosen suite's key-exchange class) come from this state.
+//! The stateful events (`ssl_established`, `ssl_encrypted_data`, …) are built here directly
+//! from the same generated `SslEvent` enum.
 //!
 //! Semantics (Zeek's `ssl-dtls-protocol.pac`, `ssl-dtls-analyzer.pac`, `ssl-analyzer.pac`,
 //! `tls-handshake-analyzer.pac`):
@@ -26,16 +34,32 @@
 //!   again and, once, the weird `SSL_unclear_connection_direction`. `is_client = is_orig ^ flipped`.
 //! * The negotiated version is the server's `supported_versions` selection if present, else the
 //!   ServerHello version; the first value set wins.
-//! * Handshake message errors are caught per message: violation `Binpac exception: …`, no
-//!   `ssl_handshake_message`, parsing goes on. Record-level errors end the current delivery.
+//! * Hellos: an unsupported client (server) version is the violation `unsupported client
+//!   (server) SSL version 0x…` raised right before the hello event, after the extension events,
+//!   and parsing stops after this message (`SetSkip`); a supported client version confirms the
+//!   analyzer. `ssl_server_curve` (retired in Zeek 3.0) only goes out under
+//!   [`Config::raise_ssl_server_curve`] (the spec's context value `emit_server_curve`).
+//! * A handshake message that does not parse raises none of its events: violation
+//!   `Binpac exception: …` (binpac's text where we can reproduce it), no
+//!   `ssl_handshake_message`, and the rest of the buffered handshake data is dropped, as binpac
+//!   drops its flow buffer. Events of earlier messages and records stay raised. Record-level
+//!   errors end the current delivery.
 //! * After `ssl_established` (if `disable_analyzer_after_detection`) or any violation (if
 //!   `disable_analyzer_after_violation`) the analyzer finishes the current delivery and is then
 //!   removed, like Zeek's script-level `disable_analyzer` that runs after the packet's events.
 //!   Violations Zeek pairs with `SetSkip(true)` stop parsing immediately.
 
-use super::event::{Analyzer, Event, EventSink, StateEvent};
-use super::hello;
-use super::version::{self, is_pre_tls13, is_tls13, orig_label, version_ok, UNKNOWN_VERSION};
+use pac_runtime::{ErrorKind, ParseError};
+use tls_grammar::{
+    Alert, CertificateCertificates, CipherSuite, Context, ExtensionBody, Extensions, Handshake,
+    HandshakeMessageBody, Heartbeat, KeyExchangeClass, SSLv2Message, SSLv2MessageBody,
+    ServerHelloHello, SslEvent, SupportedVersionsVersions,
+};
+
+use super::event::{Analyzer, Event, EventSink};
+use super::version::{
+    self, is_pre_tls13, is_tls13, orig_label, version_ok, DTLSV10, DTLSV13, TLSV11, UNKNOWN_VERSION,
+};
 use super::Config;
 
 /// `CHANGE_CIPHER_SPEC`.
@@ -58,10 +82,21 @@ pub const V2_CLIENT_MASTER_KEY: u16 = 302;
 pub const V2_SERVER_HELLO: u16 = 304;
 
 /// Handshake types Zeek's handshake parser knows; any other is the violation
-/// `unknown handshake message (N) from originator|responder`.
+/// `unknown handshake message (N) from originator|responder`. (The spec knows a few more, e.g.
+/// `compressed_certificate`; Zeek's verdict is what we reproduce.)
 pub const KNOWN_HANDSHAKE_TYPES: [u8; 21] = [
     0, 1, 2, 3, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254,
 ];
+
+/// Bytes of one alert (level, description).
+pub const ALERT_LEN: usize = 2;
+
+/// Bytes of the heartbeat header (type, payload length) that must be present.
+pub const HEARTBEAT_HEADER_LEN: usize = 3;
+
+/// `level` of the `ssl_alert` Zeek raises for an SSLv2 ERROR message: binpac passes `-1` into a
+/// `count`, which Zeek prints as the largest count.
+pub const V2_ERROR_ALERT_LEVEL: u64 = u64::MAX;
 
 /// Bytes of the handshake message header (type, 24-bit length).
 pub const HANDSHAKE_HEADER_LEN: usize = 4;
@@ -71,7 +106,9 @@ pub const WEIRD_EXCESSIVE_ALERTS: &str = "SSL_excessive_alerts_in_record";
 /// Zeek's `SSL_unclear_connection_direction`.
 pub const WEIRD_UNCLEAR_DIRECTION: &str = "SSL_unclear_connection_direction";
 
-/// What Zeek knows about a record when it processes its body.
+/// What Zeek knows about a record when it processes its body. For SSLv2 records the body
+/// handed to [`Conn::record_text`] is the SSLv2 message from its type byte on (record bytes 2…),
+/// which is what the spec's `SSLv2Message` parses.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordInfo {
     /// Zeek's `content_type`.
@@ -80,8 +117,6 @@ pub struct RecordInfo {
     pub raw_version: u16,
     /// Zeek's record `length`.
     pub length: u64,
-    /// Header bytes 3 and 4 (SSLv2 messages keep fields there).
-    pub head34: [u8; 2],
 }
 
 /// How the body's encryption state is decided.
@@ -175,8 +210,21 @@ impl Conn {
         self.confirmed
     }
 
-    fn state(&mut self, sink: &mut dyn EventSink, ts: f64, ev: StateEvent<'_>) {
-        sink.event(ts, &Event::State(ev));
+    /// Raises one `ssl_*` event.
+    fn emit(&mut self, sink: &mut dyn EventSink, ts: f64, ev: SslEvent<'_>) {
+        sink.event(ts, &Event::Ssl(ev));
+    }
+
+    /// What the generated walkers need to know about the connection for a unit of one
+    /// direction.
+    fn context(&self, is_orig: bool, record_version: u16) -> Context {
+        Context {
+            is_orig,
+            is_client: self.is_client(is_orig),
+            record_version: u64::from(record_version),
+            version: u64::from(self.chosen_version),
+            emit_server_curve: self.config.raise_ssl_server_curve,
+        }
     }
 
     /// Reports a violation; the analyzer goes away after this delivery (if so configured).
@@ -252,10 +300,10 @@ impl Conn {
         length: u64,
     ) {
         if !self.established && is_tls13(self.chosen_version) {
-            self.state(
+            self.emit(
                 sink,
                 ts,
-                StateEvent::SslProbableEncryptedHandshakeMessage {
+                SslEvent::SslProbableEncryptedHandshakeMessage {
                     is_client: is_orig,
                     length,
                 },
@@ -266,20 +314,20 @@ impl Conn {
             self.raise_established(sink, ts);
         }
         let is_client = self.is_client(is_orig);
-        self.state(
+        self.emit(
             sink,
             ts,
-            StateEvent::SslEncryptedData {
+            SslEvent::SslEncryptedData {
                 is_client,
-                record_version: raw_version,
-                content_type,
+                record_version: u64::from(raw_version),
+                content_type: u64::from(content_type),
                 length,
             },
         );
     }
 
     fn raise_established(&mut self, sink: &mut dyn EventSink, ts: f64) {
-        self.state(sink, ts, StateEvent::SslEstablished);
+        self.emit(sink, ts, SslEvent::SslEstablished {});
         if self.config.disable_analyzer_after_detection {
             self.remove_pending = true;
         }
@@ -325,13 +373,13 @@ impl Conn {
             rest = tail;
             self.plaintext_unit(sink, ts, is_orig, info, unit, handshake)?;
             let is_client = self.is_client(is_orig);
-            self.state(
+            self.emit(
                 sink,
                 ts,
-                StateEvent::SslPlaintextData {
+                SslEvent::SslPlaintextData {
                     is_client,
-                    record_version: info.raw_version,
-                    content_type: info.content_type,
+                    record_version: u64::from(info.raw_version),
+                    content_type: u64::from(info.content_type),
                     length: info.length,
                 },
             );
@@ -351,66 +399,28 @@ impl Conn {
         let is_client = self.is_client(is_orig);
         match info.content_type {
             CHANGE_CIPHER_SPEC => {
+                // The byte's value is not checked (the spec's `ChangeCipherSpec` insists on 1,
+                // Zeek does not), so the unit is not parsed at all.
                 // TLS 1.3 middlebox-compatibility CCS does not change the state.
                 if !is_tls13(self.chosen_version) {
                     self.start_encryption(is_orig);
                 }
-                self.state(sink, ts, StateEvent::SslChangeCipherSpec { is_client });
+                self.emit(sink, ts, SslEvent::SslChangeCipherSpec { is_client });
             }
-            ALERT => self.alerts(sink, ts, is_client, unit)?,
+            ALERT => self.alerts(sink, ts, is_orig, info.raw_version, unit)?,
             HEARTBEAT => {
-                let [heartbeat_type, p0, p1, payload @ ..] = unit else {
-                    return self.abort(sink, ts, "Heartbeat", 3, unit.len());
+                let Ok((heartbeat, _)) = Heartbeat::parse(unit) else {
+                    return self.abort(sink, ts, "Heartbeat", HEARTBEAT_HEADER_LEN, unit.len());
                 };
-                self.state(
-                    sink,
-                    ts,
-                    StateEvent::SslHeartbeat {
-                        is_client,
-                        length: info.length,
-                        heartbeat_type: *heartbeat_type,
-                        payload_length: u16::from_be_bytes([*p0, *p1]),
-                        payload,
-                    },
-                );
+                let ctx = self.context(is_orig, info.raw_version);
+                heartbeat.walk(&ctx, &mut |ev| sink.event(ts, &Event::Ssl(ev)));
             }
             HANDSHAKE => handshake(self, sink, unit)?,
             // Plaintext application data (TLS <= 1.2 before CCS, DTLS epoch 0): nothing to parse.
             APPLICATION_DATA => {}
-            V2_ERROR => {
-                // Zeek: proc_alert(rec, -1, error_code) with the code from header bytes 3-4.
-                let desc = u64::from(u16::from_be_bytes(info.head34));
-                self.state(
-                    sink,
-                    ts,
-                    StateEvent::SslAlert {
-                        is_client,
-                        level: u64::MAX,
-                        desc,
-                    },
-                );
+            V2_ERROR | V2_CLIENT_HELLO | V2_CLIENT_MASTER_KEY | V2_SERVER_HELLO => {
+                self.v2_message(sink, ts, is_orig, info, unit)?
             }
-            V2_CLIENT_HELLO => {
-                // The hello's version is the record layer's (SSLv2), always supported.
-                sink.event(
-                    ts,
-                    &Event::Confirmation {
-                        analyzer: self.analyzer,
-                    },
-                );
-                self.confirmed = true;
-            }
-            V2_CLIENT_MASTER_KEY => {
-                if unit.len() < 7 {
-                    return self.abort(sink, ts, "V2ClientMasterKey", 7, unit.len());
-                }
-                // Encryption starts for both sides; Zeek raises ssl_established directly here,
-                // without marking the connection established.
-                self.start_encryption(true);
-                self.start_encryption(false);
-                self.raise_established(sink, ts);
-            }
-            V2_SERVER_HELLO => self.v2_server_hello(sink, ts, is_client, unit)?,
             other => {
                 let reason = format!(
                     "unknown SSL record type ({other}) from {}",
@@ -422,73 +432,110 @@ impl Conn {
         Ok(())
     }
 
+    /// The alerts of one plaintext alert record, each parsed with the spec's `Alert` and raised
+    /// by its walker; capped per record (see the module docs).
     fn alerts(
         &mut self,
         sink: &mut dyn EventSink,
         ts: f64,
-        is_client: bool,
+        is_orig: bool,
+        record_version: u16,
         unit: &[u8],
     ) -> Result<(), Aborted> {
         // RFC 8446 §5.1: a TLS 1.3 alert record holds exactly one alert.
         let max_len = if is_tls13(self.chosen_version) {
-            2
+            ALERT_LEN
         } else {
-            self.config.max_alerts_per_record.saturating_mul(2)
+            self.config.max_alerts_per_record.saturating_mul(ALERT_LEN)
         };
         let mut alerts = unit;
         if alerts.len() > max_len {
-            let addl = (alerts.len() / 2).to_string();
+            let addl = (alerts.len() / ALERT_LEN).to_string();
             self.weird(sink, ts, WEIRD_EXCESSIVE_ALERTS, &addl);
             alerts = alerts.get(..max_len).unwrap_or(alerts);
         }
-        for pair in alerts.chunks(2) {
-            let [level, desc] = pair else {
-                return self.abort(sink, ts, "Alert", 2, pair.len());
+        let ctx = self.context(is_orig, record_version);
+        // One alert at a time, so the alerts before a truncated last one are still raised, as
+        // binpac raises each array element's event while it parses the array.
+        for pair in alerts.chunks(ALERT_LEN) {
+            let Ok((alert, _)) = Alert::parse(pair) else {
+                return self.abort(sink, ts, "Alert", ALERT_LEN, pair.len());
             };
-            self.state(
-                sink,
-                ts,
-                StateEvent::SslAlert {
-                    is_client,
-                    level: u64::from(*level),
-                    desc: u64::from(*desc),
-                },
-            );
+            alert.walk(&ctx, &mut |ev| sink.event(ts, &Event::Ssl(ev)));
         }
         Ok(())
     }
 
-    fn v2_server_hello(
+    /// One SSLv2 message (`msg` starts at its type byte), parsed with the spec's `SSLv2Message`.
+    fn v2_message(
         &mut self,
         sink: &mut dyn EventSink,
         ts: f64,
-        is_client: bool,
-        unit: &[u8],
+        is_orig: bool,
+        info: RecordInfo,
+        msg: &[u8],
     ) -> Result<(), Aborted> {
-        // server_version, cert_len, ciph_len, conn_id_len, then the three blobs.
-        let [v0, v1, c0, c1, ..] = unit else {
-            return self.abort(sink, ts, "V2ServerHello", 8, unit.len());
+        let parsed = match SSLv2Message::parse(msg) {
+            Ok((parsed, _)) => parsed,
+            Err(e) => {
+                // Zeek's SSLv2 units start after the 3 header bytes it reads (2 length bytes and
+                // the type), so its byte counts leave out the type byte we parsed.
+                let have = msg.len().saturating_sub(1);
+                let reason = binpac_text(v2_unit_name(info.content_type), &e, have);
+                self.violation(sink, ts, &reason);
+                return Err(Aborted);
+            }
         };
-        if unit.len() < 8 {
-            return self.abort(sink, ts, "V2ServerHello", 8, unit.len());
+        let is_client = self.is_client(is_orig);
+        let ctx = self.context(is_orig, info.raw_version);
+        match parsed.body {
+            SSLv2MessageBody::ClientHello(hello) => {
+                let version = hello.client_version.0;
+                let mut forward = |ev: SslEvent<'_>| {
+                    if matches!(ev, SslEvent::SslClientHello { .. }) {
+                        self.client_hello_version(sink, ts, version);
+                    }
+                    sink.event(ts, &Event::Ssl(ev));
+                };
+                parsed.walk(&ctx, &mut forward);
+            }
+            SSLv2MessageBody::ServerHello(hello) => {
+                let version = hello.server_version.0;
+                if version != version::SSLV20 {
+                    let reason = format!("Invalid version in SSL server hello. Version: {version}");
+                    self.fatal(sink, ts, &reason);
+                    return Ok(());
+                }
+                parsed.walk(&ctx, &mut |ev| sink.event(ts, &Event::Ssl(ev)));
+                sink.event(
+                    ts,
+                    &Event::Certificate {
+                        is_client,
+                        der: hello.certificate,
+                    },
+                );
+            }
+            SSLv2MessageBody::ClientMasterKey(_) => {
+                // Encryption starts for both sides; Zeek raises ssl_established directly here,
+                // without marking the connection established.
+                self.start_encryption(true);
+                self.start_encryption(false);
+                self.raise_established(sink, ts);
+            }
+            SSLv2MessageBody::Error(error) => {
+                // Zeek: proc_alert(rec, -1, error_code).
+                self.emit(
+                    sink,
+                    ts,
+                    SslEvent::SslAlert {
+                        is_client,
+                        level: V2_ERROR_ALERT_LEVEL,
+                        desc: u64::from(error.error_code),
+                    },
+                );
+            }
+            SSLv2MessageBody::Unknown { .. } => {}
         }
-        let server_version = u16::from_be_bytes([*v0, *v1]);
-        let cert_len = usize::from(u16::from_be_bytes([*c0, *c1]));
-        let Some(cert) = unit.get(8..8 + cert_len) else {
-            return self.abort(sink, ts, "V2ServerHello", 8 + cert_len, unit.len());
-        };
-        if server_version != version::SSLV20 {
-            let reason = format!("Invalid version in SSL server hello. Version: {server_version}");
-            self.fatal(sink, ts, &reason);
-            return Ok(());
-        }
-        sink.event(
-            ts,
-            &Event::Certificate {
-                is_client,
-                der: cert,
-            },
-        );
         Ok(())
     }
 
@@ -501,9 +548,7 @@ impl Conn {
         needed: usize,
         have: usize,
     ) -> Result<(), Aborted> {
-        let reason =
-            format!("Binpac exception: binpac exception: out_of_bound: {unit}: {needed} > {have}");
-        self.violation(sink, ts, &reason);
+        self.violation(sink, ts, &out_of_bound(unit, needed, have));
         Err(Aborted)
     }
 
@@ -512,7 +557,7 @@ impl Conn {
         if self.flipped {
             if desired == is_orig {
                 self.flipped = false;
-                self.state(sink, ts, StateEvent::SslConnectionFlipped);
+                self.emit(sink, ts, SslEvent::SslConnectionFlipped {});
                 if !self.already_alerted {
                     self.already_alerted = true;
                     self.weird(sink, ts, WEIRD_UNCLEAR_DIRECTION, "");
@@ -520,99 +565,210 @@ impl Conn {
             }
         } else if desired != is_orig {
             self.flipped = true;
-            self.state(sink, ts, StateEvent::SslConnectionFlipped);
+            self.emit(sink, ts, SslEvent::SslConnectionFlipped {});
         }
+    }
+
+    /// Zeek's `proc_client_hello` verdict on the hello's version, raised right before
+    /// `ssl_client_hello`: a confirmation, or a violation after which nothing more is parsed.
+    fn client_hello_version(&mut self, sink: &mut dyn EventSink, ts: f64, version: u16) {
+        if version_ok(version) {
+            self.confirmed = true;
+            sink.event(
+                ts,
+                &Event::Confirmation {
+                    analyzer: self.analyzer,
+                },
+            );
+        } else {
+            let reason = format!("unsupported client SSL version 0x{version:04x}");
+            self.fatal(sink, ts, &reason);
+        }
+    }
+
+    /// The parameters the spec's `Handshake` takes, from what was negotiated so far.
+    fn handshake_params(&self) -> (bool, bool, bool, KeyExchangeClass) {
+        let v = self.chosen_version;
+        let is_dtls = self.analyzer == Analyzer::Dtls;
+        let tls13 = is_tls13(v) || v == DTLSV13;
+        // Zeek's `uses_signature_and_hashalgorithm`: TLS 1.2 and later (drafts, DTLS 1.2 and
+        // 1.3 included, as their numbers compare above TLS 1.1), but not DTLS 1.0.
+        let has_sigalgs = v > TLSV11 && v != DTLSV10;
+        let kex = self
+            .chosen_cipher
+            .map(|c| CipherSuite(c).key_exchange())
+            .unwrap_or(KeyExchangeClass::UNKNOWN);
+        (is_dtls, tls13, has_sigalgs, kex)
     }
 
     /// One complete handshake message (header included), as Zeek's handshake analyzer sees it.
     /// `record_version` is the version of the record that completed it (Zeek's
-    /// `set_record_version`), for the generated hello events. Returns [`Aborted`] when parsing
-    /// the message failed: binpac then discards everything buffered in the handshake flow, so
-    /// the caller drops the rest of the data it was given.
+    /// `set_record_version`), for the hello events. Returns [`Aborted`] when parsing the
+    /// message failed: binpac then discards everything buffered in the handshake flow, so the
+    /// caller drops the rest of the data it was given.
     pub fn handshake_message(
         &mut self,
         sink: &mut dyn EventSink,
         ts: f64,
         is_orig: bool,
-        _record_version: u16,
+        record_version: u16,
         msg: &[u8],
     ) -> Result<(), Aborted> {
         if self.skip {
             return Ok(());
         }
-        let [msg_type, l0, l1, l2, body @ ..] = msg else {
+        let Some(&msg_type) = msg.first() else {
             // The framer only hands out messages with a complete header.
             return Ok(());
         };
-        let length = u32::from_be_bytes([0, *l0, *l1, *l2]);
         match msg_type {
             0 | 2 => self.check_flipped(sink, ts, false, is_orig),
             1 => self.check_flipped(sink, ts, true, is_orig),
             _ => {}
         }
-        let is_client = self.is_client(is_orig);
-        let outcome = match msg_type {
-            1 => hello::client_version(body).map(|v| {
-                if version_ok(v) {
-                    self.confirmed = true;
-                    sink.event(
-                        ts,
-                        &Event::Confirmation {
-                            analyzer: self.analyzer,
-                        },
-                    );
-                } else {
-                    self.fatal(
-                        sink,
-                        ts,
-                        &format!("unsupported client SSL version 0x{v:04x}"),
-                    );
-                }
-            }),
-            2 => hello::server_choice(body).map(|choice| {
-                if let Some(v) = choice.selected_version {
-                    self.set_version(v);
-                }
-                self.set_version(choice.server_version);
-                self.chosen_cipher = Some(choice.cipher);
-                if !version_ok(choice.server_version) {
-                    let reason = format!(
-                        "unsupported server SSL version 0x{:04x}",
-                        choice.server_version
-                    );
-                    self.fatal(sink, ts, &reason);
-                }
-            }),
-            11 => hello::certificates(body, |der| {
-                sink.event(ts, &Event::Certificate { is_client, der })
-            }),
-            t if KNOWN_HANDSHAKE_TYPES.contains(t) => Ok(()),
-            t => {
-                let reason = format!(
-                    "unknown handshake message ({t}) from {}",
-                    orig_label(is_orig)
-                );
+        let (is_dtls, tls13, has_sigalgs, kex) = self.handshake_params();
+        let hs = match Handshake::parse(msg, is_dtls, tls13, has_sigalgs, kex) {
+            Ok((hs, _)) => hs,
+            Err(e) => {
+                let body_len = msg.len().saturating_sub(HANDSHAKE_HEADER_LEN);
+                let reason = binpac_text(handshake_unit_name(msg_type), &e, body_len);
                 self.violation(sink, ts, &reason);
-                Ok(())
+                return Err(Aborted);
             }
         };
-        match outcome {
-            Ok(()) => {
-                self.state(
-                    sink,
-                    ts,
-                    StateEvent::SslHandshakeMessage {
-                        is_client,
-                        msg_type: *msg_type,
-                        length,
-                    },
-                );
-                Ok(())
+        let is_client = self.is_client(is_orig);
+
+        // What the state machine takes from the parsed message before its events go out.
+        // `pending` is the hello verdict Zeek raises between the extension events and the
+        // hello event.
+        let mut pending: Option<u16> = None;
+        match &hs.message.body {
+            HandshakeMessageBody::ClientHello(hello) => pending = Some(hello.client_version.0),
+            HandshakeMessageBody::ServerHello(hello) => {
+                let (cipher, extensions) = match &hello.hello {
+                    ServerHelloHello::Classic(c) => (c.cipher_suite, c.extensions.as_ref()),
+                    ServerHelloHello::Draft(d) => (d.cipher_suite, Some(&d.extensions)),
+                };
+                if let Some(v) = extensions.and_then(selected_version) {
+                    self.set_version(v);
+                }
+                self.set_version(hello.server_version.0);
+                self.chosen_cipher = Some(cipher.0);
+                pending = Some(hello.server_version.0);
             }
-            Err(reason) => {
-                self.violation(sink, ts, &reason);
-                Err(Aborted)
-            }
+            HandshakeMessageBody::Certificate(certificate) => match &certificate.certificates {
+                CertificateCertificates::Tls12Certificates(c) => {
+                    for cert in c.certificate_list.iter() {
+                        sink.event(
+                            ts,
+                            &Event::Certificate {
+                                is_client,
+                                der: cert.cert,
+                            },
+                        );
+                    }
+                }
+                CertificateCertificates::Tls13Certificates(c) => {
+                    for entry in c.certificate_list.iter() {
+                        sink.event(
+                            ts,
+                            &Event::Certificate {
+                                is_client,
+                                der: entry.cert_data,
+                            },
+                        );
+                    }
+                }
+            },
+            _ => {}
         }
+        if !KNOWN_HANDSHAKE_TYPES.contains(&msg_type) {
+            let reason = format!(
+                "unknown handshake message ({msg_type}) from {}",
+                orig_label(is_orig)
+            );
+            self.violation(sink, ts, &reason);
+        }
+
+        let ctx = self.context(is_orig, record_version);
+        let mut forward = |ev: SslEvent<'_>| {
+            match ev {
+                SslEvent::SslClientHello { .. } => {
+                    if let Some(v) = pending.take() {
+                        self.client_hello_version(sink, ts, v);
+                    }
+                }
+                SslEvent::SslServerHello { .. } => {
+                    if let Some(v) = pending.take().filter(|v| !version_ok(*v)) {
+                        let reason = format!("unsupported server SSL version 0x{v:04x}");
+                        self.fatal(sink, ts, &reason);
+                    }
+                }
+                _ => {}
+            }
+            sink.event(ts, &Event::Ssl(ev));
+        };
+        hs.walk(&ctx, &mut forward);
+        Ok(())
+    }
+}
+
+/// The version a ServerHello's `supported_versions` extension selected, if it has one.
+fn selected_version(extensions: &Extensions<'_>) -> Option<u16> {
+    extensions
+        .extensions
+        .iter()
+        .find_map(|ext| match ext.body {
+            ExtensionBody::SupportedVersions(sv) => match sv.versions {
+                SupportedVersionsVersions::Server(s) => s.selected_version.iter().next(),
+                SupportedVersionsVersions::Client(_) => None,
+            },
+            _ => None,
+        })
+        .map(|v| v.0)
+}
+
+/// Zeek's violation text for a binpac out-of-bound exception.
+pub fn out_of_bound(unit: &str, needed: usize, have: usize) -> String {
+    format!("Binpac exception: binpac exception: out_of_bound: {unit}: {needed} > {have}")
+}
+
+/// The violation text for a unit the generated parser rejected. A unit that ran out of bytes
+/// becomes binpac's out-of-bound text for Zeek's unit `unit`, counting from the unit's start
+/// (`have` bytes available there), which is exact when the failing field lies directly in
+/// the unit's bound and close otherwise. Rejections binpac does not make (left-over bytes
+/// inside a length, failed constraints) keep the generated parser's own description.
+pub fn binpac_text(unit: &str, e: &ParseError, have: usize) -> String {
+    match e.kind {
+        ErrorKind::Incomplete { needed } => out_of_bound(unit, have.saturating_add(needed), have),
+        _ => format!("Binpac exception: binpac exception: {e}"),
+    }
+}
+
+/// The name of Zeek's binpac unit for a handshake message type, as its exceptions print it.
+fn handshake_unit_name(msg_type: u8) -> &'static str {
+    match msg_type {
+        1 => "ClientHello",
+        2 => "ServerHello",
+        3 => "HelloVerifyRequest",
+        4 => "SessionTicketHandshake",
+        11 => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        22 => "CertificateStatus",
+        _ => "Handshake",
+    }
+}
+
+/// The name of Zeek's binpac unit for an SSLv2 message (by Zeek's content type).
+fn v2_unit_name(content_type: u16) -> &'static str {
+    match content_type {
+        V2_CLIENT_HELLO => "V2ClientHello",
+        V2_SERVER_HELLO => "V2ServerHello",
+        V2_CLIENT_MASTER_KEY => "V2ClientMasterKey",
+        V2_ERROR => "V2Error",
+        _ => "SSLRecord",
     }
 }

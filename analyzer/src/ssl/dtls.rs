@@ -131,7 +131,6 @@ impl Dtls {
                 content_type,
                 raw_version: version,
                 length: length as u64,
-                head34: [0, 0],
             };
             let side = usize::from(is_orig);
             let fragments = &mut self.fragments[side];

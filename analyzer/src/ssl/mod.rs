@@ -12,9 +12,10 @@
 //!   `StreamBuffer`s, capped);
 //! * `dtls`: DTLS records, DTLS 1.3 unified headers, handshake fragment reassembly, STUN skipping;
 //! * `conn`: the state machine both share (encryption per direction, `ssl_established`,
-//!   direction flipping, alerts, heartbeats, CCS, handshake dispatch);
-//! * `hello`: the handshake facts the state machine needs (versions, cipher, certificates);
-//! * `event`: the event types.
+//!   direction flipping, alerts, heartbeats, CCS, SSLv2 messages, handshake messages), which
+//!   parses record contents and handshake messages with the spec's generated parsers
+//!   (`tls_grammar`) and raises their events through the generated walkers;
+//! * `event`: the event types ([`SslEvent`] is the spec's generated event enum).
 //!
 //! Zeek behaviours reproduced (details in each module): the first record's version is latched
 //! and every later header re-checked; encryption per direction starts with CCS (TLS ≤ 1.2) or the
@@ -23,20 +24,15 @@
 //! for TLS 1.3 ciphertext before that; `is_client = is_orig XOR flipped`; after `ssl_established`
 //! (default) or a violation the analyzer finishes the current delivery and is removed; after a
 //! content gap Zeek delivers nothing more to the analyzer, so neither do we.
-//!
-//! Not yet here (needs the generated parsers): the events of parsed messages (hellos,
-//! extensions, key exchange, certificate request, …) — see the module `conn` for where
-//! they plug in. The stateful events are [`StateEvent`]s until the generated `SslEvent` exists.
 
 pub mod conn;
 pub mod dtls;
 pub mod event;
-pub mod hello;
 pub mod record;
 pub mod tls;
 pub mod version;
 
-pub use event::{Analyzer, Event, EventSink, StateEvent};
+pub use event::{Analyzer, Event, EventSink, SslEvent};
 
 use conn::Conn;
 
@@ -60,6 +56,9 @@ pub struct Config {
     pub dtls_max_version_errors: u32,
     /// `SSL::dtls_max_reported_version_errors`.
     pub dtls_max_reported_version_errors: u32,
+    /// Raise `ssl_server_curve`, which Zeek 3.0 retired in favour of `ssl_ecdh_server_params`
+    /// (default false: current Zeek never raises it).
+    pub raise_ssl_server_curve: bool,
 }
 
 impl Default for Config {
@@ -70,6 +69,7 @@ impl Default for Config {
             max_alerts_per_record: DEFAULT_MAX_ALERTS_PER_RECORD,
             dtls_max_version_errors: DEFAULT_DTLS_MAX_VERSION_ERRORS,
             dtls_max_reported_version_errors: DEFAULT_DTLS_MAX_REPORTED_VERSION_ERRORS,
+            raise_ssl_server_curve: false,
         }
     }
 }

@@ -26,6 +26,9 @@ use super::version::{is_tls_record_version, SSLV20, UNKNOWN_VERSION};
 /// Bytes Zeek reads before it can say anything about a record (`head0` … `head4`).
 pub const HEADER_LEN: usize = 5;
 
+/// Bytes of the SSLv2 record header proper (a 15-bit length); the message follows.
+pub const V2_HEADER_LEN: usize = 2;
+
 /// Largest possible record on the wire: 5 header bytes plus a 16-bit length. SSLv2 records (15-bit
 /// length plus a 2-byte header) are smaller. This is the cap of the per-direction record buffer.
 pub const MAX_RECORD_LENGTH: usize = HEADER_LEN + 0xFFFF;
@@ -122,10 +125,10 @@ fn v2_record(head: [u8; HEADER_LEN], latch: u16) -> Verdict {
     let v2_len = usize::from(u16::from_be_bytes([head[0] & 0x7f, head[1]]));
     // The 2-byte header is followed by `v2_len` bytes; Zeek reads three of them as header bytes.
     // A message shorter than that cannot hold the bytes Zeek insists on reading; binpac throws.
-    let Some(length) = v2_len.checked_sub(HEADER_LEN - 2) else {
+    let Some(length) = v2_len.checked_sub(HEADER_LEN - V2_HEADER_LEN) else {
         return Verdict::Violation(format!(
             "Binpac exception: binpac exception: out_of_bound: SSLRecord: {HEADER_LEN} > {}",
-            v2_len + 2
+            v2_len + V2_HEADER_LEN
         ));
     };
     Verdict::Record(

@@ -18,7 +18,7 @@ use pac_runtime::stream::{Flow, Frame, StreamBuffer, StreamError};
 
 use super::conn::{Aborted, Conn, RecordInfo, StateRule, HANDSHAKE_HEADER_LEN};
 use super::event::EventSink;
-use super::record::{classify, Header, Verdict, HEADER_LEN, MAX_RECORD_LENGTH};
+use super::record::{classify, Header, Verdict, HEADER_LEN, MAX_RECORD_LENGTH, V2_HEADER_LEN};
 use super::version::UNKNOWN_VERSION;
 
 /// Largest handshake message reassembled across records (Zeek's binpac flow-buffer cap,
@@ -126,12 +126,11 @@ impl TlsStreams {
                 content_type: header.content_type,
                 raw_version: header.raw_version,
                 length: header.length as u64,
-                head34: [
-                    record.get(3).copied().unwrap_or(0),
-                    record.get(4).copied().unwrap_or(0),
-                ],
             };
-            let body = record.get(HEADER_LEN..).unwrap_or(&[]);
+            // An SSLv2 message is parsed from its type byte on (the spec's `SSLv2Message`);
+            // Zeek reads that byte and the next two as part of its 5-byte header.
+            let body_start = if header.v2 { V2_HEADER_LEN } else { HEADER_LEN };
+            let body = record.get(body_start..).unwrap_or(&[]);
             let mut on_handshake = |conn: &mut Conn, sink: &mut dyn EventSink, data: &[u8]| {
                 feed_handshake(
                     handshakes,
