@@ -6,8 +6,8 @@
 //! rebuilt byte for byte, parsed by the generated `Extension` parser and walked. Out: the
 //! assertion that our walker raises exactly what Zeek raised for it — the specific event(s) with
 //! the same argument names and values, then `ssl_extension` — apart from the events Zeek 8.2.2
-//! never raises (see `extension_events_match_zeek_live`). This checks the glue's semantics (names, value forms, order) on real
-//! traffic without needing the analyzer.
+//! never raises (see `extension_events_match_zeek_live`). This checks the glue's semantics
+//! (names, value forms, order) on real traffic without needing the analyzer.
 
 use pac_runtime::ValueSink;
 use serde_json::{Map, Number, Value};
