@@ -498,6 +498,165 @@ fn sslv2_hello_master_key_establishes() {
     assert!(a.is_done());
 }
 
+/// One extension: type, 16-bit length, body.
+fn extension(ext_type: u16, body: &[u8]) -> Vec<u8> {
+    let mut e = ext_type.to_be_bytes().to_vec();
+    e.extend((body.len() as u16).to_be_bytes());
+    e.extend(body);
+    e
+}
+
+/// A TLS 1.2-style ClientHello carrying `extensions`.
+fn client_hello_with(extensions: &[Vec<u8>]) -> Vec<u8> {
+    let exts = extensions.concat();
+    let mut b = vec![3, 3];
+    b.extend([7u8; 32]);
+    b.push(0);
+    b.extend([0, 2, 0x13, 0x01]);
+    b.extend([1, 0]);
+    b.extend((exts.len() as u16).to_be_bytes());
+    b.extend(exts);
+    handshake(1, &b)
+}
+
+#[test]
+fn hello_extensions_raise_their_event_then_ssl_extension_then_the_hello() {
+    let mut sni = vec![0, 14, 0, 0, 11];
+    sni.extend(b"example.org");
+    // signature_algorithms_cert (RFC 8446 §4.2.3): ecdsa_secp256r1_sha256, rsa_pss_rsae_sha256.
+    let sig_cert = [0, 4, 0x04, 0x03, 0x08, 0x04];
+    // encrypted_client_hello, outer (RFC 9849 §5): HKDF-SHA256, AES-128-GCM, config 7,
+    // a 3-byte enc and a 5-byte payload.
+    let ech = [
+        0, 0, 1, 0, 1, 7, 0, 3, 0xe1, 0xe2, 0xe3, 0, 5, 1, 2, 3, 4, 5,
+    ];
+    let hello = client_hello_with(&[
+        extension(0, &sni),
+        extension(50, &sig_cert),
+        extension(0xfe0d, &ech),
+        extension(0x0a0a, &[]),
+    ]);
+    let flow: Flow = vec![(true, record(22, 0x0301, &hello))];
+    let (events, _) = run(&flow, Config::default(), None);
+    assert_eq!(
+        events,
+        [
+            "ssl_extension_server_name true [#11]",
+            "ssl_extension true 0 #16",
+            "ssl_extension_signature_algorithms_cert true [{4 3} {8 4}]",
+            "ssl_extension true 50 #6",
+            "ssl_extension_encrypted_client_hello true 1 1 7 #3 5",
+            "ssl_extension true 65037 #18",
+            // A GREASE extension has no event of its own.
+            "ssl_extension true 2570 #0",
+            "confirmation Analyzer::ANALYZER_SSL",
+            "ssl_client_hello 771 769 117901063 #28 #32 [4865] [0]",
+            "ssl_handshake_message true 1 99",
+            "ssl_plaintext_data true 0x0301 22 103",
+        ]
+    );
+}
+
+/// A TLS 1.2 ECDHE_RSA ServerHello, then a ServerKeyExchange on secp256r1 signed with
+/// sha256/rsa.
+fn ecdhe_server_flight() -> Vec<u8> {
+    let mut sh = vec![3, 3];
+    sh.extend([9u8; 32]);
+    sh.push(0);
+    sh.extend([0xc0, 0x2f, 0]);
+    let ske = [3, 0, 23, 1, 4, 4, 1, 0, 2, 0xaa, 0xbb];
+    [handshake(2, &sh), handshake(12, &ske)].concat()
+}
+
+#[test]
+fn server_key_exchange_and_the_retired_server_curve_only_in_compat_mode() {
+    let flow: Flow = vec![
+        (true, record(22, 0x0301, &client_hello(0x0303))),
+        (false, record(22, 0x0303, &ecdhe_server_flight())),
+    ];
+    let (events, _) = run(&flow, Config::default(), None);
+    let ske: Vec<&str> = events.iter().skip(6).map(String::as_str).collect();
+    assert_eq!(
+        ske,
+        [
+            "ssl_ecdh_server_params 23 #1",
+            "ssl_server_signature {4 1} #2",
+            "ssl_handshake_message false 12 11",
+            "ssl_plaintext_data false 0x0303 22 57",
+        ]
+    );
+    let compat = Config {
+        raise_ssl_server_curve: true,
+        ..Config::default()
+    };
+    let (events, _) = run(&flow, compat, None);
+    assert_eq!(
+        events.get(6).map(String::as_str),
+        Some("ssl_server_curve 23")
+    );
+}
+
+#[test]
+fn unsupported_client_version_is_reported_before_the_hello_event_and_stops_parsing() {
+    let flow: Flow = vec![
+        (true, record(22, 0x0301, &client_hello(0x0305))),
+        (false, record(22, 0x0303, &server_hello(None))),
+    ];
+    let (events, a) = run(&flow, Config::default(), None);
+    assert_eq!(
+        events,
+        [
+            "violation Analyzer::ANALYZER_SSL unsupported client SSL version 0x0305",
+            "ssl_client_hello 773 769 117901063 #28 #32 [47] [0]",
+            "ssl_handshake_message true 1 41",
+            "ssl_plaintext_data true 0x0301 22 45",
+        ]
+    );
+    assert!(a.is_done());
+}
+
+#[test]
+fn every_truncated_or_corrupted_handshake_is_a_violation_never_a_panic() {
+    let flow = tls12_flow();
+    let client_hello = &flow[0].1;
+    // Shorten the ClientHello inside an intact record (record and message lengths adjusted),
+    // so the generated parser, not the framer, meets the end: binpac's out-of-bound text, no
+    // hello event, nothing else lost.
+    for cut in 10..client_hello.len() {
+        let mut bytes = client_hello[..cut].to_vec();
+        bytes[3..5].copy_from_slice(&((cut - 5) as u16).to_be_bytes());
+        bytes[6..9].copy_from_slice(&((cut - 9) as u32).to_be_bytes()[1..]);
+        let (events, _) = run(&vec![(true, bytes)], Config::default(), None);
+        // Binpac counts from the unit's start and checks groups of fixed-size fields at once,
+        // so only the unit and the available byte count are exactly Zeek's.
+        let violation = events.first().cloned().unwrap_or_default();
+        let prefix = "violation Analyzer::ANALYZER_SSL Binpac exception: binpac exception: \
+                      out_of_bound: ClientHello: ";
+        assert!(
+            violation.starts_with(prefix) && violation.ends_with(&format!(" > {}", cut - 9)),
+            "cut at {cut}: {events:?}"
+        );
+        assert!(!events.iter().any(|e| e.starts_with("ssl_client_hello")));
+    }
+    // Every byte of every delivery flipped in turn: whatever happens, no panic. A flipped
+    // type or version byte of the first record's header is always noticed (a flipped length
+    // byte just leaves the record incomplete).
+    for (i, (is_orig, bytes)) in flow.iter().enumerate() {
+        for pos in 0..bytes.len() {
+            let mut mutated = flow.clone();
+            mutated[i] = (*is_orig, bytes.clone());
+            mutated[i].1[pos] ^= 0xff;
+            let (events, _) = run(&mutated, keep_going(), None);
+            if i == 0 && pos < 3 {
+                assert!(
+                    events.iter().any(|e| e.starts_with("violation ")),
+                    "header byte {pos}: {events:?}"
+                );
+            }
+        }
+    }
+}
+
 fn dtls_record(content_type: u8, epoch: u16, seq: u64, body: &[u8]) -> Vec<u8> {
     let mut r = vec![content_type, 0xfe, 0xfd];
     r.extend(epoch.to_be_bytes());
