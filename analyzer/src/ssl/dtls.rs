@@ -226,6 +226,12 @@ fn unified_record(
 }
 
 /// Zeek's `proc_handshake` for DTLS: a whole message goes straight on, fragments are collected.
+///
+/// The 12-byte fragment header is read here rather than with the spec's `DtlsHandshake`: Zeek
+/// takes the fragment's data as the rest of the record (not `fragment_length` bytes) and checks
+/// lengths and offsets itself, in its own order and with its own violation texts, which the
+/// generated parser's bound and `&check` would pre-empt. The reassembled message is parsed
+/// with the generated `Handshake` in [`Conn::handshake_message`].
 #[allow(clippy::too_many_arguments)]
 fn handshake_fragment(
     info: &mut MessageInfo,
