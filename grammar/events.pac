@@ -261,6 +261,16 @@ event ssl_extension_encrypted_client_hello(
     payload_length: count
 );
 
+## The record_size_limit extension (RFC 8449). Our own event: Zeek has no counterpart and
+## reports this extension only through ssl_extension.
+event ssl_extension_record_size_limit(
+    c: connection,
+    ## True when the client's side sent it.
+    is_client: bool,
+    ## The largest record the sender is willing to receive, in bytes.
+    limit: count
+);
+
 # ---------------------------------------------------------------------------------------
 # Key exchange
 # ---------------------------------------------------------------------------------------
@@ -504,6 +514,7 @@ on PskKeyExchangeModes -> event ssl_extension_psk_key_exchange_modes($conn, $is_
 on ConnectionId -> event ssl_extension_connection_id($conn, $is_client, self.cid);
 on ECHClientHelloOuter -> event ssl_extension_encrypted_client_hello($conn, $is_client,
         self.kdf_id, self.aead_id, self.config_id, self.enc, self.payload_length);
+on RecordSizeLimit -> event ssl_extension_record_size_limit($conn, $is_client, self.limit);
 
 # Hellos: after their extensions.
 on ClientHello -> event ssl_client_hello($conn, self.client_version, $record_version,

@@ -33,6 +33,7 @@ type Extension(msg: HandshakeType) = record {
                                               -> signature_algorithms_cert : SignatureSchemeListCert;
         ExtensionType::connection_id          -> connection_id : ConnectionId;
         ExtensionType::encrypted_client_hello -> encrypted_client_hello : EncryptedClientHello(msg);
+        ExtensionType::record_size_limit      -> record_size_limit : RecordSizeLimit;
         default                               -> unknown : bytestring &restofdata;
     } &length = len_data &exportsourcedata;
 };
@@ -214,6 +215,12 @@ type PskKeyExchangeModes = record {
 type ConnectionId = record {
     cid_length : uint8;
     cid        : bytestring &length = cid_length;
+};
+
+## RFC 8449 §4 — record_size_limit: the largest protected record the sender is willing to
+## receive (a TLS 1.3 limit includes the content type byte and padding).
+type RecordSizeLimit = record {
+    limit : uint16;
 };
 
 ## RFC 9849 §5 — encrypted_client_hello. In a ClientHello it is the outer form (the encrypted
