@@ -62,6 +62,10 @@ struct Common {
     /// Truncate ssl_history after this many letters (Zeek: SSL::max_ssl_history_length).
     #[arg(long, default_value_t = tls_analyzer::log::MAX_SSL_HISTORY_LENGTH)]
     max_ssl_history_length: usize,
+    /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
+    /// (same output; it is buffered until the end of the input).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: u16,
     /// Capture files (pcap, pcapng, optionally .gz); `-` reads standard input. Without FILE, the
     /// bundled sample capture is analysed.
     #[arg(value_name = "FILE")]
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         format: LogFormatArg::Tsv,
         common: Common {
             max_ssl_history_length: tls_analyzer::log::MAX_SSL_HISTORY_LENGTH,
+            threads: 1,
             ..Common::default()
         },
     });
@@ -119,6 +124,7 @@ fn main() -> ExitCode {
     opts.capture.seed = common.seed;
     opts.ssl.disable_analyzer_after_detection = !common.no_stop_after_established;
     opts.max_ssl_history_length = common.max_ssl_history_length;
+    opts.threads = usize::from(common.threads);
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
