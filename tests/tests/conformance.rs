@@ -15,7 +15,7 @@
 use pac_tests::conformance::analyzer::Analyzer;
 use pac_tests::conformance::corpus::{self, Corpus};
 use pac_tests::conformance::deviations::{self, glob, Deviations};
-use pac_tests::conformance::live::NOT_RECORDED_BY_ZEEK_LIVE;
+use pac_tests::conformance::live::is_zeek_live_event;
 use pac_tests::conformance::replay::{Perturbation, ReplayAnalyzer, ReplayPolicy};
 use pac_tests::conformance::value::{zeek_escape, zeek_unescape, Comparer, Style};
 use pac_tests::conformance::{run_conformance, AnalyzerOutput, MismatchKind, Report, Scope};
@@ -471,11 +471,7 @@ fn self_check_expected_files_agree_with_zeek_live_under_the_same_options() {
     // Runs under options that change events fail in the replay, and zeek-live cannot contain
     // the events it does not record (analyzer removals, events newer than Zeek 8.2.2);
     // everything else must agree.
-    let artefact = |e: &str| {
-        NOT_RECORDED_BY_ZEEK_LIVE.contains(&e)
-            || e == "analyzer disabled"
-            || e == "analyzer confirmation"
-    };
+    let artefact = |e: &str| !is_zeek_live_event(e);
     let other: Vec<_> = r
         .uncovered()
         .filter(|m| m.kind != MismatchKind::RunFailed)
