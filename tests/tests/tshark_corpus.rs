@@ -6,6 +6,9 @@
 //!
 //! Skips loudly when the corpus or tshark is absent (see `tshark::skip_or_fail`).
 
+// A poisoned mutex means another worker thread already panicked; unwrapping re-raises that.
+#![allow(clippy::unwrap_used)]
+
 use pac_tests::conformance::corpus::{self, read_jsonl, Corpus};
 use pac_tests::tshark::{self, ConnKey, Dissection, Transport, TsharkError};
 use std::sync::Mutex;
