@@ -1,0 +1,111 @@
+//! Fuzz target `ssl_stream`: the SSL connection analyzer (TCP side) fed arbitrary chunks in both
+//! directions.
+//!
+//! In: `[flags][deliveries...]` (see `tls_analyzer_fuzz::deliveries`): flag bit 0 keeps the
+//! analyzer running after `ssl_established`, bit 1 after a violation, bit 2 enables the
+//! retired `ssl_server_curve`. Out: nothing; besides panics, one oracle is checked: the same
+//! bytes with consecutive same-direction deliveries merged must give the same events, except
+//! that the chunked run may stop earlier (the analyzer finishes the current delivery after a
+//! violation or `ssl_established`, and merged deliveries are longer). So the chunked run's
+//! events are a prefix of the merged run's, and equal when the chunked run did not stop.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tls_analyzer::ssl::{Config, EventSink, SslAnalyzer};
+use tls_analyzer_fuzz::{deliveries, Delivery, Drain, Transcript};
+
+/// The timestamp of every delivery: the oracle compares runs whose delivery counts differ.
+const TS: f64 = 1000.0;
+
+fn config(flags: u8) -> Config {
+    Config {
+        disable_analyzer_after_detection: flags & 1 == 0,
+        disable_analyzer_after_violation: flags & 2 == 0,
+        raise_ssl_server_curve: flags & 4 != 0,
+        ..Config::default()
+    }
+}
+
+/// Feeds `items` to a fresh analyzer; returns whether it finished early (before the end of the
+/// input), i.e. stopped itself.
+fn feed(cfg: Config, items: &[Delivery<'_>], sink: &mut dyn EventSink) -> bool {
+    let mut a = SslAnalyzer::new(cfg);
+    let mut stopped = false;
+    for d in items {
+        if a.is_done() {
+            stopped = true;
+            break;
+        }
+        // One fixed timestamp: the oracle compares runs whose delivery counts differ.
+        if d.gap {
+            a.gap(d.is_orig, d.data.len() as u64, sink);
+        } else {
+            a.deliver(d.is_orig, TS, d.data, sink);
+        }
+    }
+    stopped |= a.is_done();
+    // Touch the per-connection facts ssl.log reads.
+    let _ = (
+        a.negotiated_version(),
+        a.chosen_cipher(),
+        a.flipped(),
+        a.established(),
+        a.confirmed(),
+        a.record_layer_version(),
+    );
+    a.finish(sink);
+    stopped
+}
+
+/// Merges consecutive data deliveries of the same direction into one (gaps stay as they are).
+fn merge(items: &[Delivery<'_>]) -> Vec<(bool, bool, Vec<u8>)> {
+    let mut out: Vec<(bool, bool, Vec<u8>)> = Vec::new();
+    for d in items {
+        match out.last_mut() {
+            Some((o, false, buf)) if !d.gap && *o == d.is_orig => buf.extend_from_slice(d.data),
+            _ => out.push((d.is_orig, d.gap, d.data.to_vec())),
+        }
+    }
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let cfg = config(flags);
+    let items = deliveries(rest);
+
+    // Every event formatted and every value visited.
+    let mut drain = Drain::default();
+    feed(cfg, &items, &mut drain);
+
+    // The chunking oracle.
+    let mut chunked = Transcript::default();
+    let stopped = feed(cfg, &items, &mut chunked);
+    let merged_owned = merge(&items);
+    let merged: Vec<Delivery<'_>> = merged_owned
+        .iter()
+        .map(|(is_orig, gap, data)| Delivery {
+            is_orig: *is_orig,
+            gap: *gap,
+            data,
+        })
+        .collect();
+    let mut whole = Transcript::default();
+    feed(cfg, &merged, &mut whole);
+    let n = chunked.lines.len();
+    assert!(
+        n <= whole.lines.len() && chunked.lines[..] == whole.lines[..n],
+        "chunked events are not a prefix of the merged run's:\nchunked: {:#?}\nmerged: {:#?}",
+        chunked.lines,
+        whole.lines
+    );
+    if !stopped {
+        assert_eq!(
+            chunked.lines, whole.lines,
+            "same bytes, different events (chunked run did not stop)"
+        );
+    }
+});
