@@ -137,6 +137,29 @@ fn deviations_file_is_valid_and_names_real_captures() {
     }
 }
 
+#[test]
+fn every_corpus_capture_has_its_trace() {
+    let Some(corpus) = corpus_or_skip("every_corpus_capture_has_its_trace") else {
+        return;
+    };
+    // zeek-live files name gzip-compressed captures without `.gz`; they must land on the
+    // manifest's entry, not on a capture of their own without a trace.
+    for c in &corpus.captures {
+        assert!(
+            c.trace.is_file(),
+            "{}: trace {} does not exist",
+            c.name,
+            c.trace.display()
+        );
+    }
+    let frag = corpus
+        .captures
+        .iter()
+        .find(|c| c.name == "tls/tls-fragmented-handshake.pcap.gz")
+        .expect("the fragmented-handshake capture is in the manifest");
+    assert!(frag.manifest.is_some() && frag.live_events.is_some() && frag.live_ssl.is_some());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Self-checks of the comparator.
 

@@ -105,6 +105,17 @@ impl Corpus {
             } else {
                 continue;
             };
+            // zeek-live names a gzip-compressed capture without its `.gz`
+            // (`tls-fragmented-handshake.pcap` for `tls-fragmented-handshake.pcap.gz`): both
+            // describe the same capture, so they share one entry.
+            let gz = format!("{name}.gz");
+            let name = if !captures.contains_key(&name)
+                && (captures.contains_key(&gz) || root.join("zeek/traces").join(&gz).is_file())
+            {
+                gz
+            } else {
+                name
+            };
             let e = captures
                 .entry(name.clone())
                 .or_insert_with(|| CaptureEntry {

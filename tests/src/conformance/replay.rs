@@ -72,7 +72,11 @@ impl Analyzer for ReplayAnalyzer {
         }
         let live = self.root.join("zeek-live");
         let read = |suffix: &str| {
-            let p = live.join(format!("{name}{suffix}"));
+            let mut p = live.join(format!("{name}{suffix}"));
+            // zeek-live names a gzip-compressed capture without its `.gz` (see `corpus`).
+            if let (false, Some(plain)) = (p.is_file(), name.strip_suffix(".gz")) {
+                p = live.join(format!("{plain}{suffix}"));
+            }
             std::fs::read_to_string(&p).map_err(|e| format!("replay: {}: {e}", p.display()))
         };
         let mut out = AnalyzerOutput {
