@@ -6,6 +6,9 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
@@ -16,6 +19,12 @@ use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunOptions};
 const SAMPLE_NAME: &str = "bundled sample (tests/captures/tls13.pcap)";
 const SAMPLE: &[u8] = include_bytes!("../../tests/captures/tls13.pcap");
 
+/// Total input size above which a progress bar is drawn (when stderr is a terminal): below it a
+/// run takes a second or two and a bar would only flicker.
+const PROGRESS_MIN_BYTES: u64 = 50 * 1024 * 1024;
+/// How often the progress bar is redrawn from the shared byte counter.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "tls-analyzer",
@@ -23,7 +32,14 @@ const SAMPLE: &[u8] = include_bytes!("../../tests/captures/tls13.pcap");
     about = "Zeek-compatible SSL/TLS/DTLS analyzer: Zeek's ssl_* events and ssl.log from packet captures",
     long_about = "Reads pcap or pcapng captures (optionally gzip-compressed; `-` is standard input), \
                   finds SSL/TLS/DTLS by content on any port, and prints Zeek's SSL events or Zeek's \
-                  ssl.log. With no command it prints the ssl.log of a bundled sample capture."
+                  ssl.log. With no command it prints the ssl.log of a bundled sample capture.",
+    after_help = "Examples:\n  \
+                  tls-analyzer                                   ssl.log of the bundled sample\n  \
+                  tls-analyzer log trace.pcap | zeek-cut server_name version\n  \
+                  tls-analyzer log --format json a.pcap b.pcapng.gz\n  \
+                  tcpdump -w - port 443 | tls-analyzer events -\n\n\
+                  Exit status: 0 on success, 1 when an input cannot be read (everything before the \
+                  problem is printed first), 2 for usage errors."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -66,6 +82,10 @@ struct Common {
     /// (same output; it is buffered until the end of the input).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
+    /// Also raise the deprecated ssl_server_curve event (removed in Zeek 3.0) for each
+    /// ServerKeyExchange with a named curve, for scripts written against Bro 2.6.
+    #[arg(long)]
+    compat_ssl_server_curve: bool,
     /// Capture files (pcap, pcapng, optionally .gz); `-` reads standard input. Without FILE, the
     /// bundled sample capture is analysed.
     #[arg(value_name = "FILE")]
@@ -125,24 +145,35 @@ fn main() -> ExitCode {
     opts.ssl.disable_analyzer_after_detection = !common.no_stop_after_established;
     opts.max_ssl_history_length = common.max_ssl_history_length;
     opts.threads = usize::from(common.threads);
+    opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
+
+    let total_bytes = input_size(&inputs);
+    let progress = wants_progress(io::stderr().is_terminal(), total_bytes).then(|| {
+        let count = Arc::new(AtomicU64::new(0));
+        opts.capture.progress = Some(Arc::clone(&count));
+        (count, total_bytes.unwrap_or(0))
+    });
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let outputs = Outputs {
-        events: events.map(|f| (f, &mut out as &mut dyn Write)),
-        log: None,
-    };
-    // Only one of the two outputs is requested per command; split the borrow accordingly.
-    let result = match log {
-        Some(f) => run(
-            &inputs,
-            &opts,
-            Outputs {
-                events: None,
-                log: Some((f, &mut out as &mut dyn Write)),
+    let mut analyse = || {
+        // Each command asks for exactly one of the two outputs.
+        let w: &mut dyn Write = &mut out;
+        let outputs = match (events, log) {
+            (Some(f), _) => Outputs {
+                events: Some((f, w)),
+                log: None,
             },
-        ),
-        None => run(&inputs, &opts, outputs),
+            (None, log) => Outputs {
+                events: None,
+                log: log.map(|f| (f, w)),
+            },
+        };
+        run(&inputs, &opts, outputs)
+    };
+    let result = match progress {
+        Some((count, total)) => with_progress_bar(&count, total, analyse),
+        None => analyse(),
     };
     let flushed = out.flush();
     match (result, flushed) {
@@ -158,5 +189,85 @@ fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Total size of the inputs, or `None` when one of them has no size known in advance
+/// (standard input, a file whose metadata cannot be read).
+fn input_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, input| match input {
+        Input::Path(p) => Some(sum.saturating_add(std::fs::metadata(p).ok()?.len())),
+        Input::Memory(_, bytes) => Some(sum.saturating_add(bytes.len() as u64)),
+        Input::Stdin => None,
+    })
+}
+
+/// A progress bar only helps a person watching a long run: never when stderr goes to a file or
+/// a pipe (it would fill logs with control sequences), never for small or unsized inputs.
+fn wants_progress(stderr_is_terminal: bool, total_bytes: Option<u64>) -> bool {
+    stderr_is_terminal && total_bytes.is_some_and(|t| t > PROGRESS_MIN_BYTES)
+}
+
+/// Runs `work` while a thread redraws a progress bar on stderr from `count` (input bytes read
+/// so far, out of `total`); the bar is erased when `work` returns, so that only the output and
+/// any error message remain.
+fn with_progress_bar<T>(count: &AtomicU64, total: u64, work: impl FnOnce() -> T) -> T {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bytes}/{total_bytes} [{wide_bar}] {bytes_per_sec}, {eta} left",
+    ) {
+        bar.set_style(style);
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(count.load(Ordering::Relaxed));
+                std::thread::park_timeout(PROGRESS_INTERVAL);
+            }
+            bar.finish_and_clear();
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_bar_only_on_a_terminal_for_large_sized_inputs() {
+        let large = Some(PROGRESS_MIN_BYTES + 1);
+        assert!(wants_progress(true, large));
+        // Pipes and files (tests, `2>log`) never get control sequences.
+        assert!(!wants_progress(false, large));
+        // Small inputs finish before a bar would be worth drawing.
+        assert!(!wants_progress(true, Some(PROGRESS_MIN_BYTES)));
+        // Standard input has no known size.
+        assert!(!wants_progress(true, None));
+    }
+
+    #[test]
+    fn input_size_sums_files_and_gives_up_on_stdin() {
+        let sample = Input::Memory("sample".into(), SAMPLE.to_vec());
+        let path = Input::Path(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/captures/tls12.pcap"),
+        );
+        let file_len = match &path {
+            Input::Path(p) => std::fs::metadata(p).map(|m| m.len()).expect("tls12.pcap"),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            input_size(&[sample.clone(), path]),
+            Some(SAMPLE.len() as u64 + file_len)
+        );
+        assert_eq!(input_size(&[sample, Input::Stdin]), None);
+        let missing = Input::Path("/nonexistent/capture.pcap".into());
+        assert_eq!(input_size(&[missing]), None);
     }
 }

@@ -863,7 +863,10 @@ fn shard_read(
     for input in inputs {
         d.stats.inputs += 1;
         d.broadcast(|| ShardItem::BeginInput);
-        let result = capture::source::read_records(input, |rec| d.record(rec));
+        let result =
+            capture::source::read_records_counting(input, opts.progress.as_deref(), |rec| {
+                d.record(rec)
+            });
         if result.is_err() || !opts.continue_across_inputs {
             d.finish();
         }

@@ -23,6 +23,8 @@ pub mod uid;
 pub mod weird;
 
 use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 pub use engine::Engine;
 pub use error::CaptureError;
@@ -181,6 +183,9 @@ pub struct Options {
     /// Treat several inputs as one continuous capture (connections span files, as with
     /// rotated `tcpdump -C` output). By default each input's connections end with the input.
     pub continue_across_inputs: bool,
+    /// When set, the count of input bytes read so far (as stored: compressed bytes for a
+    /// gzip file), added to as reading proceeds, so that another thread can show progress.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for Options {
@@ -197,6 +202,7 @@ impl Default for Options {
             likely_server_ports_tcp: DEFAULT_LIKELY_SERVER_PORTS_TCP.to_vec(),
             likely_server_ports_udp: DEFAULT_LIKELY_SERVER_PORTS_UDP.to_vec(),
             continue_across_inputs: false,
+            progress: None,
         }
     }
 }
@@ -259,7 +265,9 @@ pub fn run<H: FlowHandler + ?Sized>(
     let mut engine = Engine::new(options.clone());
     for input in inputs {
         engine.begin_input();
-        let result = source::read_records(input, |rec| engine.record(rec, handler));
+        let result = source::read_records_counting(input, options.progress.as_deref(), |rec| {
+            engine.record(rec, handler)
+        });
         if result.is_err() || !options.continue_across_inputs {
             engine.finish(handler);
         }

@@ -17,6 +17,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 use pcap_parser::pcapng::Block;
@@ -156,6 +157,21 @@ impl Read for FillReader<'_> {
     }
 }
 
+/// Adds the bytes read through it to a shared counter (progress display); the counter is
+/// relaxed because it is only ever displayed, never used to synchronise.
+struct CountingReader<'a, R> {
+    inner: R,
+    count: &'a AtomicU64,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Reads up to `buf.len()` bytes, fewer only at the end of the input.
 fn read_prefix(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
@@ -182,7 +198,10 @@ enum Format {
 
 /// Opens an input, peels gzip, and identifies the format. The returned reader still yields the
 /// magic bytes (they were read ahead and chained back in front).
-fn open(input: &Input) -> Result<(Format, Box<dyn Read + '_>), CaptureError> {
+fn open<'a>(
+    input: &'a Input,
+    progress: Option<&'a AtomicU64>,
+) -> Result<(Format, Box<dyn Read + 'a>), CaptureError> {
     let name = input.name();
     let mut raw: Box<dyn Read + '_> = match input {
         Input::Path(p) => Box::new(File::open(p).map_err(|source| CaptureError::Open {
@@ -192,6 +211,9 @@ fn open(input: &Input) -> Result<(Format, Box<dyn Read + '_>), CaptureError> {
         Input::Stdin => Box::new(io::stdin().lock()),
         Input::Memory(_, bytes) => Box::new(bytes.as_slice()),
     };
+    if let Some(count) = progress {
+        raw = Box::new(CountingReader { inner: raw, count });
+    }
     let read_err = |source| CaptureError::Read {
         input: name.clone(),
         source,
@@ -247,12 +269,25 @@ fn pcapng_ts(high: u32, low: u32, iface: &Interface) -> f64 {
 /// Reads every record of `input` in file order and hands it to `f`.
 ///
 /// Returns the number of frames read. On failure the frames before it have been handed out.
-pub fn read_records<F>(input: &Input, mut f: F) -> Result<u64, CaptureError>
+pub fn read_records<F>(input: &Input, f: F) -> Result<u64, CaptureError>
+where
+    F: FnMut(Record<'_>),
+{
+    read_records_counting(input, None, f)
+}
+
+/// [`read_records`] that also adds the input bytes it reads to `progress` (see
+/// [`super::Options::progress`]).
+pub fn read_records_counting<F>(
+    input: &Input,
+    progress: Option<&AtomicU64>,
+    mut f: F,
+) -> Result<u64, CaptureError>
 where
     F: FnMut(Record<'_>),
 {
     let name = input.name();
-    let (format, reader) = open(input)?;
+    let (format, reader) = open(input, progress)?;
     let status = Rc::new(RefCell::new(ReadStatus::default()));
     let fill = FillReader {
         inner: reader,
