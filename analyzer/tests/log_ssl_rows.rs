@@ -1,6 +1,6 @@
 //! ssl.log rows built from decoded values: history letters, the three ways to `resumed`, version
 //! and group names, certificate columns; then the TSV writer read back by a tiny zeek-cut, and the
-//! JSON writer read back by serde_json.
+//! JSON writer read back by serde_json, with and without the optional subject/issuer columns.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -10,7 +10,8 @@ use tls_analyzer::log::builder::{
     HELLO_RETRY_REQUEST_RANDOM, WEIRD_HISTORY_LIMIT, WEIRD_MANY_SERVER_NAMES,
 };
 use tls_analyzer::log::{
-    JsonLogWriter, NameTables, SslLogBuilder, SslLogRow, TsvLogWriter, SSL_LOG_FIELDS,
+    JsonLogWriter, NameTables, OptionalColumns, SslLogBuilder, SslLogRow, TsvLogWriter,
+    SSL_LOG_FIELDS,
 };
 use tls_analyzer::output::ConnId;
 
@@ -380,4 +381,103 @@ fn json_rows_are_valid_and_leave_unset_columns_out() {
     assert!(rows[1].get("sni_matches_cert").is_none());
     assert_eq!(rows[1]["ssl_history"], "");
     assert_eq!(rows[1]["resumed"], false);
+}
+
+/// A builder and writers with the subject/issuer columns of both sides switched on.
+const BOTH: OptionalColumns = OptionalColumns {
+    server_subject_issuer: true,
+    client_subject_issuer: true,
+};
+
+#[test]
+fn subject_issuer_columns_only_when_switched_on() {
+    let san = unhex(CERT_SAN_HEX);
+    let cn = unhex(CERT_CN_HEX);
+    // Off (Zeek's default): never filled.
+    let mut b = builder();
+    b.certificate(false, &san);
+    let row = b.established().expect("row");
+    assert_eq!((row.subject, row.issuer), (None, None));
+
+    // On: the first certificate of each side; a garbage first certificate leaves them unset.
+    let mut b = builder().with_columns(BOTH);
+    b.certificate(false, &san);
+    b.certificate(false, &cn);
+    b.certificate(true, b"garbage is no certificate");
+    b.certificate(true, &cn);
+    let row = b.established().expect("row");
+    assert_eq!(row.subject.as_deref(), Some("CN=leaf.example.org"));
+    assert_eq!(row.issuer.as_deref(), Some("CN=leaf.example.org"));
+    assert_eq!(row.client_subject, None);
+    assert_eq!(row.client_issuer, None);
+
+    // Only the client side asked for.
+    let mut b = builder().with_columns(OptionalColumns {
+        client_subject_issuer: true,
+        ..OptionalColumns::default()
+    });
+    b.certificate(false, &san);
+    b.certificate(true, &cn);
+    let row = b.connection_end().expect("row");
+    assert_eq!(row.subject, None);
+    assert_eq!(row.client_subject.as_deref(), Some("CN=cn-only.test"));
+    assert_eq!(row.client_issuer.as_deref(), Some("CN=cn-only.test"));
+}
+
+#[test]
+fn optional_columns_sit_between_client_chain_and_sni_match() {
+    let fields: Vec<&str> = BOTH.fields().iter().map(|(f, _)| *f).collect();
+    let at = |name: &str| fields.iter().position(|f| *f == name).expect(name);
+    assert_eq!(fields.len(), SSL_LOG_FIELDS.len() + 4);
+    assert_eq!(
+        &fields[at("client_cert_chain_fps")..=at("sni_matches_cert")],
+        [
+            "client_cert_chain_fps",
+            "subject",
+            "issuer",
+            "client_subject",
+            "client_issuer",
+            "sni_matches_cert"
+        ]
+    );
+    assert_eq!(
+        OptionalColumns::default().fields().len(),
+        SSL_LOG_FIELDS.len()
+    );
+
+    let mut b = builder().with_columns(BOTH);
+    b.extension_server_name(true, [b"www.example.org".as_slice()]);
+    b.certificate(false, &unhex(CERT_SAN_HEX));
+    let row = b.established().expect("row");
+
+    let mut w = TsvLogWriter::with_columns(BOTH);
+    w.header(1357328848.0);
+    w.row(&row);
+    let text = String::from_utf8(w.buffer().to_vec()).expect("utf8");
+    let (meta, rows) = zeek_cut(&text);
+    assert_eq!(meta["fields"], fields.join("\t"));
+    assert!(meta["types"].ends_with("vector[string]\tstring\tstring\tstring\tstring\tbool"));
+    assert_eq!(rows[0]["subject"], "CN=leaf.example.org");
+    assert_eq!(rows[0]["issuer"], "CN=leaf.example.org");
+    assert_eq!(rows[0]["client_subject"], "-");
+    assert_eq!(rows[0]["sni_matches_cert"], "T");
+
+    // The default TSV writer leaves them out even when the row has them.
+    let mut w = TsvLogWriter::new();
+    w.header(1357328848.0);
+    w.row(&row);
+    let text = String::from_utf8(w.buffer().to_vec()).expect("utf8");
+    let (_, rows) = zeek_cut(&text);
+    assert!(!rows[0].contains_key("subject"));
+
+    let mut w = JsonLogWriter::with_columns(BOTH);
+    w.row(&row);
+    let line = String::from_utf8(w.buffer().to_vec()).expect("utf8");
+    let v: Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(v["subject"], "CN=leaf.example.org");
+    assert!(v.get("client_subject").is_none());
+    assert!(line.find("\"issuer\"") < line.find("\"sni_matches_cert\""));
+    let mut w = JsonLogWriter::new();
+    w.row(&row);
+    assert!(!String::from_utf8_lossy(w.buffer()).contains("subject"));
 }

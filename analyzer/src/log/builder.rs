@@ -12,7 +12,9 @@
 //! time of that event. Events that call `set_session` in Zeek are listed in [`SESSION_EVENTS`].
 
 use super::cert::{cert_matches_hostname, cert_names, fingerprint_hex, CertNames};
+use super::dn::subject_issuer;
 use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
+use super::writer::OptionalColumns;
 use crate::output::ConnId;
 
 /// Zeek's default `SSL::max_ssl_history_length`.
@@ -134,6 +136,14 @@ pub struct SslLogRow {
     pub cert_chain_fps: Option<Vec<String>>,
     /// Client chain fingerprints (set together with `cert_chain_fps`).
     pub client_cert_chain_fps: Option<Vec<String>>,
+    /// Subject of the server's first certificate (optional column, see [`OptionalColumns`]).
+    pub subject: Option<String>,
+    /// Issuer of the server's first certificate (optional column).
+    pub issuer: Option<String>,
+    /// Subject of the client's first certificate (optional column).
+    pub client_subject: Option<String>,
+    /// Issuer of the client's first certificate (optional column).
+    pub client_issuer: Option<String>,
     /// Whether the SNI matches the server's leaf certificate (unset without SNI or leaf).
     pub sni_matches_cert: Option<bool>,
 }
@@ -146,6 +156,9 @@ struct Chain {
     fps: Vec<String>,
     /// Names of the first certificate; `Some(None)` when it did not parse.
     leaf: Option<Option<CertNames>>,
+    /// Subject and issuer text of the first certificate, when its side's optional columns are
+    /// on and it parsed.
+    leaf_dn: Option<(String, String)>,
 }
 
 /// Accumulates one connection's ssl.log row; see the module docs.
@@ -164,6 +177,8 @@ pub struct SslLogBuilder {
     logged: bool,
     /// Server and client chains; both exist once any certificate was seen (Zeek's `file_sniff`).
     chains: Option<(Chain, Chain)>,
+    /// Which optional columns are filled.
+    columns: OptionalColumns,
     weirds: Vec<LogWeird>,
 }
 
@@ -186,6 +201,10 @@ impl SslLogBuilder {
                 ssl_history: String::new(),
                 cert_chain_fps: None,
                 client_cert_chain_fps: None,
+                subject: None,
+                issuer: None,
+                client_subject: None,
+                client_issuer: None,
                 sni_matches_cert: None,
             },
             names,
@@ -198,8 +217,15 @@ impl SslLogBuilder {
             hrr_seen: false,
             logged: false,
             chains: None,
+            columns: OptionalColumns::default(),
             weirds: Vec::new(),
         }
+    }
+
+    /// Fills the optional columns switched on in `columns` (by default none, as Zeek).
+    pub fn with_columns(mut self, columns: OptionalColumns) -> Self {
+        self.columns = columns;
+        self
     }
 
     /// Overrides `SSL::max_ssl_history_length`.
@@ -439,6 +465,16 @@ impl SslLogBuilder {
             chain.fps.push(fingerprint_hex(der));
         }
         if chain.leaf.is_none() {
+            let wanted = if is_client {
+                self.columns.client_subject_issuer
+            } else {
+                self.columns.server_subject_issuer
+            };
+            // Only the first certificate's names are logged, and only when asked for: the text
+            // costs a second parse.
+            if wanted && names.is_some() {
+                chain.leaf_dn = subject_issuer(der);
+            }
             chain.leaf = Some(names);
         }
     }
@@ -473,6 +509,14 @@ impl SslLogBuilder {
             self.row.client_cert_chain_fps = Some(client.fps.clone());
             if let (Some(Some(leaf)), Some(sni)) = (&server.leaf, &self.row.server_name) {
                 self.row.sni_matches_cert = Some(cert_matches_hostname(leaf, sni));
+            }
+            if let Some((subject, issuer)) = &server.leaf_dn {
+                self.row.subject = Some(subject.clone());
+                self.row.issuer = Some(issuer.clone());
+            }
+            if let Some((subject, issuer)) = &client.leaf_dn {
+                self.row.client_subject = Some(subject.clone());
+                self.row.client_issuer = Some(issuer.clone());
             }
         }
         self.logged = true;

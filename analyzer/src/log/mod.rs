@@ -4,13 +4,17 @@
 //! [`SslLogRow`] per connection (when it is established, on a violation, or at its end — the
 //! builder says which call hands it out), written by [`TsvLogWriter`] (Zeek's ASCII format) or
 //! [`JsonLogWriter`] (Zeek's JSON format). [`names`] maps codes to the names the log prints,
-//! [`cert`] derives fingerprints and the SNI/certificate match.
+//! [`cert`] derives fingerprints and the SNI/certificate match, [`dn`] the subject and issuer text
+//! of the optional columns ([`OptionalColumns`]).
 
 pub mod builder;
 pub mod cert;
+pub mod dn;
 pub mod names;
 pub mod writer;
 
 pub use builder::{LogTrigger, LogWeird, SslLogBuilder, SslLogRow, MAX_SSL_HISTORY_LENGTH};
 pub use names::NameTables;
-pub use writer::{format_log_time, JsonLogWriter, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES};
+pub use writer::{
+    format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
+};

@@ -6,14 +6,16 @@
 //! TSV: the `#separator`..`#types` header Zeek's ascii writer prints, one tab-separated line per
 //! row (`-` unset, `(empty)` for an empty string or vector, `,` between vector elements, `T`/`F`,
 //! times with six decimals), `#close` at the end. JSON: one object per row with Zeek's field names
-//! (`id.orig_h` ...), unset columns left out, times as Zeek's JSON doubles.
+//! (`id.orig_h` ...), unset columns left out, times as Zeek's JSON doubles. Both write the
+//! [`OptionalColumns`] they were created with (none by default, as Zeek).
 
 use std::io::{self, Write};
 
 use super::builder::SslLogRow;
 use crate::output::escape::{ascii_string, fixed6, json_double, json_string};
 
-/// Column names of ssl.log, in Zeek's order.
+/// Column names of ssl.log with Zeek's default settings, in Zeek's order (see
+/// [`OptionalColumns::fields`] for the optional ones).
 pub const SSL_LOG_FIELDS: [&str; 18] = [
     "ts",
     "uid",
@@ -56,6 +58,43 @@ pub const SSL_LOG_TYPES: [&str; 18] = [
     "vector[string]",
     "bool",
 ];
+
+/// ssl.log columns Zeek leaves out unless an option switches them on (its `ssl` log filter
+/// excludes them by default). Both writers take them; the builder fills them only when on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionalColumns {
+    /// `SSL::log_include_server_certificate_subject_issuer`: `subject` and `issuer` of the
+    /// server's first certificate.
+    pub server_subject_issuer: bool,
+    /// `SSL::log_include_client_certificate_subject_issuer`: `client_subject` and
+    /// `client_issuer` of the client's first certificate.
+    pub client_subject_issuer: bool,
+}
+
+/// Where the optional columns go: Zeek declares them between `client_cert_chain_fps` and
+/// `sni_matches_cert` (`base/protocols/ssl/files.zeek`), so that is where they appear.
+const OPTIONAL_AFTER: &str = "client_cert_chain_fps";
+
+impl OptionalColumns {
+    /// Column names and Zeek types of the log with these optional columns, in Zeek's order.
+    pub fn fields(self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::with_capacity(SSL_LOG_FIELDS.len() + 4);
+        for (f, t) in SSL_LOG_FIELDS.iter().zip(SSL_LOG_TYPES) {
+            out.push((*f, t));
+            if *f == OPTIONAL_AFTER {
+                if self.server_subject_issuer {
+                    out.push(("subject", "string"));
+                    out.push(("issuer", "string"));
+                }
+                if self.client_subject_issuer {
+                    out.push(("client_subject", "string"));
+                    out.push(("client_issuer", "string"));
+                }
+            }
+        }
+        out
+    }
+}
 
 /// Field separator of the ASCII log.
 pub const TSV_SEPARATOR: u8 = b'\t';
@@ -106,12 +145,21 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[derive(Debug, Default)]
 pub struct TsvLogWriter {
     buf: Vec<u8>,
+    columns: OptionalColumns,
 }
 
 impl TsvLogWriter {
-    /// An empty writer.
+    /// An empty writer of Zeek's default columns.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty writer that also writes the optional columns switched on in `columns`.
+    pub fn with_columns(columns: OptionalColumns) -> Self {
+        TsvLogWriter {
+            buf: Vec::new(),
+            columns,
+        }
     }
 
     /// Writes the header; `open_time` is the wall-clock time shown in `#open`.
@@ -123,8 +171,11 @@ impl TsvLogWriter {
         let _ = writeln!(b, "#unset_field\t{TSV_UNSET_FIELD}");
         let _ = writeln!(b, "#path\t{SSL_LOG_PATH}");
         let _ = writeln!(b, "#open\t{}", format_log_time(open_time));
-        let _ = writeln!(b, "#fields\t{}", SSL_LOG_FIELDS.join("\t"));
-        let _ = writeln!(b, "#types\t{}", SSL_LOG_TYPES.join("\t"));
+        let fields = self.columns.fields();
+        let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+        let types: Vec<&str> = fields.iter().map(|(_, t)| *t).collect();
+        let _ = writeln!(b, "#fields\t{}", names.join("\t"));
+        let _ = writeln!(b, "#types\t{}", types.join("\t"));
     }
 
     /// Writes the footer; `close_time` is the wall-clock time shown in `#close`.
@@ -167,6 +218,18 @@ impl TsvLogWriter {
         sep(b);
         tsv_vec(b, r.client_cert_chain_fps.as_deref());
         sep(b);
+        if self.columns.server_subject_issuer {
+            tsv_opt(b, r.subject.as_deref().map(str::as_bytes));
+            sep(b);
+            tsv_opt(b, r.issuer.as_deref().map(str::as_bytes));
+            sep(b);
+        }
+        if self.columns.client_subject_issuer {
+            tsv_opt(b, r.client_subject.as_deref().map(str::as_bytes));
+            sep(b);
+            tsv_opt(b, r.client_issuer.as_deref().map(str::as_bytes));
+            sep(b);
+        }
         tsv_bool(b, r.sni_matches_cert);
         b.push(b'\n');
     }
@@ -234,12 +297,21 @@ fn tsv_vec(b: &mut Vec<u8>, v: Option<&[String]>) {
 #[derive(Debug, Default)]
 pub struct JsonLogWriter {
     buf: Vec<u8>,
+    columns: OptionalColumns,
 }
 
 impl JsonLogWriter {
-    /// An empty writer.
+    /// An empty writer of Zeek's default columns.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty writer that also writes the optional columns switched on in `columns`.
+    pub fn with_columns(columns: OptionalColumns) -> Self {
+        JsonLogWriter {
+            buf: Vec::new(),
+            columns,
+        }
     }
 
     /// Writes one row as one line.
@@ -269,6 +341,22 @@ impl JsonLogWriter {
             "client_cert_chain_fps",
             r.client_cert_chain_fps.as_deref(),
         );
+        if self.columns.server_subject_issuer {
+            json_opt(b, "subject", r.subject.as_deref().map(str::as_bytes));
+            json_opt(b, "issuer", r.issuer.as_deref().map(str::as_bytes));
+        }
+        if self.columns.client_subject_issuer {
+            json_opt(
+                b,
+                "client_subject",
+                r.client_subject.as_deref().map(str::as_bytes),
+            );
+            json_opt(
+                b,
+                "client_issuer",
+                r.client_issuer.as_deref().map(str::as_bytes),
+            );
+        }
         json_bool(b, "sni_matches_cert", r.sni_matches_cert);
         b.extend_from_slice(b"}\n");
     }
