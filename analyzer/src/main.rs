@@ -30,9 +30,11 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
     name = "tls-analyzer",
     version,
     about = "Zeek-compatible SSL/TLS/DTLS analyzer: Zeek's ssl_* events and ssl.log from packet captures",
-    long_about = "Reads pcap or pcapng captures (optionally gzip-compressed; `-` is standard input), \
+    long_about = "Zeek-compatible SSL/TLS/DTLS analyzer.\n\n\
+                  Reads pcap or pcapng captures (optionally gzip-compressed; `-` is standard input), \
                   finds SSL/TLS/DTLS by content on any port, and prints Zeek's SSL events or Zeek's \
-                  ssl.log. With no command it prints the ssl.log of a bundled sample capture.",
+                  ssl.log. With no command it prints the ssl.log of a bundled sample capture. \
+                  `tls-analyzer <COMMAND> --help` lists a command's options.",
     after_help = "Examples:\n  \
                   tls-analyzer                                   ssl.log of the bundled sample\n  \
                   tls-analyzer log trace.pcap | zeek-cut server_name version\n  \
@@ -50,13 +52,14 @@ struct Cli {
 enum Command {
     /// Print one line per event (ssl_* events, weirds, analyzer violations).
     Events {
-        /// Output format.
+        /// Output format: one readable line per event, or JSON Lines shaped like Zeek's JSON
+        /// logs.
         #[arg(long, value_enum, default_value_t = EventsFormatArg::Text)]
         format: EventsFormatArg,
         #[command(flatten)]
         common: Common,
     },
-    /// Print ssl.log with Zeek's columns.
+    /// Print ssl.log: Zeek's columns, as TSV (Zeek's ASCII log) or JSON Lines.
     Log {
         /// Output format: Zeek's TSV (readable by zeek-cut) or JSON Lines.
         #[arg(long, value_enum, default_value_t = LogFormatArg::Tsv)]

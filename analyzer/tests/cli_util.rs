@@ -35,6 +35,9 @@ pub fn run(args: &[&str]) -> Run {
 pub fn run_stdin(args: &[&str], stdin: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tls-analyzer"))
         .args(args)
+        // Help text is wrapped to the terminal, or to $COLUMNS without one: fix it so that the
+        // help snapshot does not depend on the environment the tests run in.
+        .env("COLUMNS", "80")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
