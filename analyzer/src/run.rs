@@ -15,7 +15,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use crate::capture::{self, CaptureError, ConnInfo, EndReason, FlowHandler, Input, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
-use crate::log::{format_log_time, JsonLogWriter, TsvLogWriter};
+use crate::log::{format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter};
 use crate::output::{ConnId, JsonEventWriter, TextEventWriter};
 use crate::session::Session;
 use crate::ssl;
@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub max_ssl_history_length: usize,
     /// Worker threads; above 1, connections are sharded by flow hash (see [`run_sharded`]).
     pub threads: usize,
+    /// ssl.log's optional columns (Zeek's `SSL::log_include_*_certificate_subject_issuer`).
+    pub log_columns: OptionalColumns,
 }
 
 impl Default for RunOptions {
@@ -58,6 +60,7 @@ impl Default for RunOptions {
             capture: capture::Options::default(),
             max_ssl_history_length: crate::log::MAX_SSL_HISTORY_LENGTH,
             threads: 1,
+            log_columns: OptionalColumns::default(),
         }
     }
 }
@@ -177,10 +180,12 @@ impl<'w> Pipeline<'w> {
             log: outputs.log.map(|(f, w)| {
                 let lw = match f {
                     LogFormat::Tsv => LogWriter::Tsv {
-                        w: TsvLogWriter::new(),
+                        w: TsvLogWriter::with_columns(opts.log_columns),
                         header_written: false,
                     },
-                    LogFormat::Json => LogWriter::Json(JsonLogWriter::new()),
+                    LogFormat::Json => {
+                        LogWriter::Json(JsonLogWriter::with_columns(opts.log_columns))
+                    }
                 };
                 (lw, w)
             }),
@@ -910,7 +915,7 @@ fn remap_uids(line: &[u8], uids: &HashMap<String, String>, out: &mut Vec<u8>) {
 /// workers' header and footer lines and writes one header and footer for the whole run.
 fn merge_output(
     parts: &[(&Recorded, &HashMap<String, String>)],
-    tsv: Option<(f64, f64)>,
+    tsv: Option<(f64, f64, OptionalColumns)>,
     w: &mut dyn Write,
 ) -> io::Result<()> {
     let mut order: Vec<(OrderKey, usize, usize)> = Vec::new();
@@ -931,12 +936,12 @@ fn merge_output(
         };
         let bytes = rec.bytes.get(start..end).unwrap_or_default();
         for line in bytes.split_inclusive(|&b| b == b'\n') {
-            if let Some((open, _)) = tsv {
+            if let Some((open, _, columns)) = tsv {
                 if line.first() == Some(&b'#') {
                     continue;
                 }
                 if rows == 0 {
-                    let mut header = TsvLogWriter::new();
+                    let mut header = TsvLogWriter::with_columns(columns);
                     header.header(open);
                     header.flush_to(&mut out)?;
                 }
@@ -949,7 +954,7 @@ fn merge_output(
             out.clear();
         }
     }
-    if let Some((_, close)) = tsv {
+    if let Some((_, close, _)) = tsv {
         if rows > 0 {
             let mut footer = TsvLogWriter::new();
             footer.footer(close);
@@ -1092,7 +1097,7 @@ pub fn run_sharded(
             .zip(&uids)
             .map(|(r, u)| (&r.log, u))
             .collect();
-        let tsv = (format == LogFormat::Tsv).then_some((first_ts, close_ts));
+        let tsv = (format == LogFormat::Tsv).then_some((first_ts, close_ts, opts.log_columns));
         merge_output(&parts, tsv, w).map_err(RunError::Output)?;
     }
     match read_result {

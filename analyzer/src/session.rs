@@ -9,7 +9,7 @@ use pac_runtime::ValueSink;
 use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
 use crate::log::builder::SESSION_EVENTS;
-use crate::log::{names::NameTables, LogTrigger, SslLogBuilder};
+use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogBuilder};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::run::{EventWriter, LogWriter, RunOptions};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
@@ -33,6 +33,7 @@ pub struct Session {
     analyzer: SslAnalyzer,
     log: Option<SslLogBuilder>,
     max_history: usize,
+    log_columns: OptionalColumns,
 }
 
 impl Session {
@@ -45,6 +46,7 @@ impl Session {
             analyzer: SslAnalyzer::new(config),
             log: None,
             max_history: opts.max_ssl_history_length,
+            log_columns: opts.log_columns,
         }
     }
 
@@ -61,6 +63,7 @@ impl Session {
             id: &self.id,
             log: &mut self.log,
             max_history: self.max_history,
+            log_columns: self.log_columns,
             w,
         };
         analyzer.deliver(is_orig, ts, data, &mut sink);
@@ -73,6 +76,7 @@ impl Session {
             id: &self.id,
             log: &mut self.log,
             max_history: self.max_history,
+            log_columns: self.log_columns,
             w,
         };
         let _ = ts;
@@ -86,6 +90,7 @@ impl Session {
             id: &self.id,
             log: &mut self.log,
             max_history: self.max_history,
+            log_columns: self.log_columns,
             w,
         };
         self.analyzer.datagram(is_orig, ts, data, &mut sink);
@@ -98,6 +103,7 @@ impl Session {
             id: &self.id,
             log: &mut self.log,
             max_history: self.max_history,
+            log_columns: self.log_columns,
             w,
         };
         self.analyzer.finish(&mut sink);
@@ -112,15 +118,18 @@ struct Sink<'s, 'p> {
     id: &'s ConnId,
     log: &'s mut Option<SslLogBuilder>,
     max_history: usize,
+    log_columns: OptionalColumns,
     w: &'s mut Writers<'p>,
 }
 
 impl Sink<'_, '_> {
     /// The ssl.log builder, created at the connection's first SSL event (Zeek's `set_session`).
     fn builder(&mut self, ts: f64) -> &mut SslLogBuilder {
-        let (uid, id, max) = (self.uid, *self.id, self.max_history);
+        let (uid, id, max, columns) = (self.uid, *self.id, self.max_history, self.log_columns);
         self.log.get_or_insert_with(|| {
-            SslLogBuilder::new(ts, uid, id, name_tables()).with_max_history(max)
+            SslLogBuilder::new(ts, uid, id, name_tables())
+                .with_max_history(max)
+                .with_columns(columns)
         })
     }
 
