@@ -1022,8 +1022,10 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_groups(&mut c, &corpora);
     c.final_summary();
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not: skip the summary there.
-    if std::env::args().any(|a| a == "--bench") {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: skip the summary there,
+    // and under `--profile-time` (profiling one benchmark with perf).
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--profile-time") {
         paired_summary(&corpora);
     }
 }
