@@ -22,7 +22,11 @@ fn captures() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
         .collect();
     v.sort();
-    assert_eq!(v.len(), 30, "the captures listed in tests/captures/README.md");
+    assert_eq!(
+        v.len(),
+        30,
+        "the captures listed in tests/captures/README.md"
+    );
     v
 }
 
@@ -105,22 +109,48 @@ fn count(events: &[(String, String)], name: &str) -> usize {
 }
 
 fn row_of(name: &str) -> Vec<Value> {
-    rows(&Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/captures")
-        .join(name))
+    rows(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/captures")
+            .join(name),
+    )
 }
 
 #[test]
 fn snapshots_agree_with_the_captures_readme() {
     // Versions and ciphers of the plain handshakes.
     for (cap, version, cipher) in [
-        ("tls10.pcap", "TLSv10", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
-        ("tls11.pcap", "TLSv11", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
-        ("tls12.pcap", "TLSv12", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+        (
+            "tls10.pcap",
+            "TLSv10",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        ),
+        (
+            "tls11.pcap",
+            "TLSv11",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        ),
+        (
+            "tls12.pcap",
+            "TLSv12",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        ),
         ("tls13.pcap", "TLSv13", "TLS_AES_256_GCM_SHA384"),
-        ("tls12-ecdhe.pcap", "TLSv12", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
-        ("tls12-dhe.pcap", "TLSv12", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
-        ("tls12-rsa.pcap", "TLSv12", "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        (
+            "tls12-ecdhe.pcap",
+            "TLSv12",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        ),
+        (
+            "tls12-dhe.pcap",
+            "TLSv12",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        ),
+        (
+            "tls12-rsa.pcap",
+            "TLSv12",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        ),
         ("dtls12.pcap", "DTLSv12", ""),
         ("dtls10.pcap", "DTLSv10", ""),
     ] {
@@ -195,13 +225,21 @@ fn snapshots_agree_with_the_captures_readme() {
             .unwrap_or_default()
     };
     assert_eq!(fps("tls12.pcap", "cert_chain_fps"), 1);
-    assert_eq!(fps("tls12-large-chain.pcap", "cert_chain_fps"), 5, "leaf + 4 intermediates");
+    assert_eq!(
+        fps("tls12-large-chain.pcap", "cert_chain_fps"),
+        5,
+        "leaf + 4 intermediates"
+    );
     // Both peers of the client-certificate capture send their leaf and the root CA (tshark).
     assert_eq!(fps("tls12-client-cert.pcap", "cert_chain_fps"), 2);
     assert_eq!(fps("tls12-client-cert.pcap", "client_cert_chain_fps"), 2);
     // TLS 1.3 certificates are encrypted.
     assert_eq!(fps("tls13-client-cert.pcap", "cert_chain_fps"), 0);
-    assert_eq!(fps("gnutls-tls12.pcap", "client_cert_chain_fps"), 0, "empty Certificate");
+    assert_eq!(
+        fps("gnutls-tls12.pcap", "client_cert_chain_fps"),
+        0,
+        "empty Certificate"
+    );
 
     // OCSP stapling, SCT, early data, client authentication requests.
     let ocsp = named_events("tls12-ocsp.pcap");
@@ -212,8 +250,20 @@ fn snapshots_agree_with_the_captures_readme() {
     assert!(early
         .iter()
         .any(|(n, l)| n == "ssl_extension" && l.contains("is_client=T code=42 ")));
-    assert_eq!(count(&named_events("tls12-client-cert.pcap"), "ssl_certificate_request"), 1);
-    assert_eq!(count(&named_events("gnutls-tls12.pcap"), "ssl_certificate_request"), 1);
+    assert_eq!(
+        count(
+            &named_events("tls12-client-cert.pcap"),
+            "ssl_certificate_request"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &named_events("gnutls-tls12.pcap"),
+            "ssl_certificate_request"
+        ),
+        1
+    );
 
     // DTLS: HelloVerifyRequest means two client hellos.
     for cap in ["dtls10.pcap", "dtls12.pcap", "dtls12-fragmented.pcap"] {
