@@ -1,7 +1,7 @@
 //! One SSL connection's analysis and its outputs.
 //!
-//! In: the connection's payload (from [`crate::run::Pipeline`]). Out: event lines (weirds and
-//! violations included) and, once per connection, an ssl.log row. The [`SslAnalyzer`] raises
+//! In: the connection's payload (from [`crate::run::Pipeline`]). Out: event lines (weirds,
+//! analyzer violations, confirmations and removals included) and, once per connection, an ssl.log row. The [`SslAnalyzer`] raises
 //! events; a [`Session`] prints them and feeds the ones ssl.log needs to an [`SslLogBuilder`],
 //! the way Zeek's `base/protocols/ssl/main.zeek` builds `ssl.log` from the same events.
 
@@ -159,13 +159,25 @@ impl Sink<'_, '_> {
         let Some(w) = self.w.events.as_deref_mut() else {
             return;
         };
-        let atype = match analyzer {
-            Analyzer::Ssl => ANALYZER_SSL,
-            Analyzer::Dtls => ANALYZER_DTLS,
-        };
+        let atype = atype(analyzer);
         match w {
             EventWriter::Text(t) => t.analyzer_violation(ts, self.uid, self.id, atype, reason),
             EventWriter::Json(j) => j.analyzer_violation(ts, self.uid, self.id, atype, reason),
+        }
+        *self.w.events_written += 1;
+    }
+
+    /// Prints an `analyzer_confirmation_info` line, or (`disabled`) an `analyzer_disabled` line.
+    fn print_analyzer(&mut self, ts: f64, analyzer: Analyzer, disabled: bool) {
+        let Some(w) = self.w.events.as_deref_mut() else {
+            return;
+        };
+        let atype = atype(analyzer);
+        match (w, disabled) {
+            (EventWriter::Text(t), false) => t.analyzer_confirmation(ts, self.uid, self.id, atype),
+            (EventWriter::Json(j), false) => j.analyzer_confirmation(ts, self.uid, self.id, atype),
+            (EventWriter::Text(t), true) => t.analyzer_disabled(ts, self.uid, self.id, atype),
+            (EventWriter::Json(j), true) => j.analyzer_disabled(ts, self.uid, self.id, atype),
         }
         *self.w.events_written += 1;
     }
@@ -284,11 +296,21 @@ impl EventSink for Sink<'_, '_> {
                 self.finish_log(LogTrigger::Violation);
             }
             // main.zeek's analyzer_confirmation_info handler creates the record as well.
-            Event::Confirmation { .. } => {
+            Event::Confirmation { analyzer } => {
+                self.print_analyzer(ts, *analyzer, false);
                 self.builder(ts);
             }
+            Event::Disabled { analyzer } => self.print_analyzer(ts, *analyzer, true),
             Event::Certificate { is_client, der } => self.builder(ts).certificate(*is_client, der),
         }
+    }
+}
+
+/// Zeek's analyzer tag name (`atype`).
+fn atype(analyzer: Analyzer) -> &'static str {
+    match analyzer {
+        Analyzer::Ssl => ANALYZER_SSL,
+        Analyzer::Dtls => ANALYZER_DTLS,
     }
 }
 

@@ -18,7 +18,7 @@ mod util;
 use std::process::Command;
 
 use serde_json::Value;
-use tls_analyzer::output::{CONN_WEIRD_EVENT, VIOLATION_EVENT};
+use tls_analyzer::output::{CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, VIOLATION_EVENT};
 use util::*;
 
 /// zeek-cut's options that matter for a log's readability.
@@ -416,13 +416,20 @@ fn json_lines_read_in_python_json() {
     let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     assert_eq!(n, events.lines().count());
     assert!(n > 1000, "{n} events");
-    // The same lines also parse in serde_json, with every event name an ssl_* event or a
-    // weird/violation.
+    // The same lines also parse in serde_json, with every event name an ssl_* event, a
+    // weird, or an analyzer violation, confirmation or removal.
     for line in events.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         let name = v["event"].as_str().unwrap();
         assert!(
-            name.starts_with("ssl_") || name == CONN_WEIRD_EVENT || name == VIOLATION_EVENT,
+            name.starts_with("ssl_")
+                || [
+                    CONN_WEIRD_EVENT,
+                    VIOLATION_EVENT,
+                    CONFIRMATION_EVENT,
+                    DISABLED_EVENT
+                ]
+                .contains(&name),
             "{name}"
         );
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use pac_runtime::ValueSink;
 use serde_json::Value;
-use tls_analyzer::output::{ConnId, JsonEventWriter, TextEventWriter, ANALYZER_SSL};
+use tls_analyzer::output::{ConnId, JsonEventWriter, TextEventWriter, ANALYZER_DTLS, ANALYZER_SSL};
 
 const DEFAULT_CORPUS: &str = "/work/shared/conformance/zeek-live";
 
@@ -113,6 +113,30 @@ fn weird_and_violation_lines() {
     w.flush_to(&mut out).expect("flush");
     assert!(w.buffer().is_empty());
     assert_eq!(out.len(), text.len());
+}
+
+#[test]
+fn confirmation_and_disabled_lines() {
+    let mut w = JsonEventWriter::new();
+    w.analyzer_confirmation(1.25, "C1", &id4(), ANALYZER_SSL);
+    w.analyzer_disabled(3.0, "C1", &id4(), ANALYZER_DTLS);
+    let text = String::from_utf8(w.buffer().to_vec()).expect("utf8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"ts":1.25,"uid":"C1","id":{"orig_h":"10.0.0.80","orig_p":56637,"resp_h":"68.233.76.12","resp_p":443},"event":"analyzer_confirmation_info","args":{"atype":"Analyzer::ANALYZER_SSL"}}"#,
+            r#"{"ts":3.0,"uid":"C1","id":{"orig_h":"10.0.0.80","orig_p":56637,"resp_h":"68.233.76.12","resp_p":443},"event":"analyzer_disabled","args":{"atype":"Analyzer::ANALYZER_DTLS"}}"#,
+        ]
+    );
+    let mut t = TextEventWriter::new();
+    t.analyzer_confirmation(1.25, "C1", &id4(), ANALYZER_SSL);
+    t.analyzer_disabled(3.0, "C1", &id4(), ANALYZER_DTLS);
+    assert_eq!(
+        String::from_utf8(t.buffer().to_vec()).expect("utf8"),
+        "1.250000 C1 analyzer_confirmation_info atype=\"Analyzer::ANALYZER_SSL\"\n\
+         3.000000 C1 analyzer_disabled atype=\"Analyzer::ANALYZER_DTLS\"\n"
+    );
 }
 
 #[test]

@@ -108,6 +108,7 @@ fn render(ev: &Event<'_>) -> String {
             format!("violation {} {reason}", analyzer.zeek_name())
         }
         Event::Confirmation { analyzer } => format!("confirmation {}", analyzer.zeek_name()),
+        Event::Disabled { analyzer } => format!("disabled {}", analyzer.zeek_name()),
         Event::Certificate { is_client, der } => {
             format!("certificate {is_client} {}", der.len())
         }
@@ -273,10 +274,11 @@ fn analyzer_stops_after_established_by_default_but_finishes_the_delivery() {
     }
     let (events, a) = run(&flow, Config::default(), None);
     assert!(a.is_done());
-    let tail: Vec<&str> = events.iter().rev().take(3).map(String::as_str).collect();
+    let tail: Vec<&str> = events.iter().rev().take(4).map(String::as_str).collect();
     assert_eq!(
         tail,
         [
+            "disabled Analyzer::ANALYZER_SSL",
             "ssl_encrypted_data false 0x0303 23 10",
             "ssl_encrypted_data false 0x0303 22 40",
             "ssl_established"
@@ -286,6 +288,80 @@ fn analyzer_stops_after_established_by_default_but_finishes_the_delivery() {
         !events.iter().any(|e| e.contains("true 0x0303 23 30")),
         "nothing after removal"
     );
+}
+
+#[test]
+fn removal_after_established_can_wait_for_encrypted_records() {
+    // tls12_flow has 3 ciphertext records: the client Finished (before ssl_established), the
+    // server Finished, and one application-data record of the client.
+    let mut flow = tls12_flow();
+    flow.push((true, record(23, 0x0303, &[0x78; 31])));
+    flow.push((false, record(23, 0x0303, &[0x79; 32])));
+    let encrypted = |events: &[String]| {
+        events
+            .iter()
+            .filter(|e| e.starts_with("ssl_encrypted_data"))
+            .count()
+    };
+    for (min, seen) in [(0, 2), (1, 2), (2, 2), (3, 3), (4, 4), (9, 5)] {
+        let config = Config {
+            min_encrypted_data_before_disable: min,
+            ..Config::default()
+        };
+        let (events, a) = run(&flow, config, None);
+        assert_eq!(encrypted(&events), seen, "min {min}");
+        let disabled = events.iter().filter(|e| e.starts_with("disabled")).count();
+        // With more records asked for than the flow has, the analyzer is never removed.
+        assert_eq!(
+            (disabled, a.is_done()),
+            if min == 9 { (0, false) } else { (1, true) }
+        );
+        if disabled == 1 {
+            assert!(events.last().is_some_and(|e| e.starts_with("disabled")));
+        }
+    }
+    // Without the stop after detection the count changes nothing.
+    let config = Config {
+        min_encrypted_data_before_disable: 1,
+        ..keep_going()
+    };
+    let (events, a) = run(&flow, config, None);
+    assert_eq!(encrypted(&events), 5);
+    assert!(!a.is_done());
+}
+
+#[test]
+fn confirmation_once_and_disabled_only_on_removal() {
+    // Two ClientHellos (renegotiation): Zeek confirms an analyzer once.
+    let flow: Flow = vec![
+        (true, record(22, 0x0301, &client_hello(0x0303))),
+        (true, record(22, 0x0303, &client_hello(0x0303))),
+    ];
+    let (events, a) = run(&flow, Config::default(), None);
+    let confirmations = events
+        .iter()
+        .filter(|e| e.starts_with("confirmation"))
+        .count();
+    assert_eq!(confirmations, 1);
+    assert!(!events.iter().any(|e| e.starts_with("disabled")));
+    assert!(!a.is_done());
+
+    // A violation removes the analyzer (one `disabled`, after the violation) unless configured
+    // not to.
+    let mut client = record(22, 0x0301, &client_hello(0x0303));
+    client.extend(b"GET / HTTP/1.1\r\n");
+    let flow: Flow = vec![(true, client)];
+    let (events, _) = run(&flow, Config::default(), None);
+    let n = events.len();
+    assert!(n >= 2);
+    assert!(events[n - 2].starts_with("violation"));
+    assert_eq!(events[n - 1], "disabled Analyzer::ANALYZER_SSL");
+    let config = Config {
+        disable_analyzer_after_violation: false,
+        ..Config::default()
+    };
+    let (events, _) = run(&flow, config, None);
+    assert!(!events.iter().any(|e| e.starts_with("disabled")));
 }
 
 #[test]
@@ -349,6 +425,7 @@ fn tls13_encryption_starts_with_application_data_and_ignores_ccs() {
             "ssl_probable_encrypted_handshake_message true 20",
             "ssl_established",
             "ssl_encrypted_data true 0x0303 23 20",
+            "disabled Analyzer::ANALYZER_SSL",
         ]
     );
     assert!(a.is_done());
@@ -363,9 +440,19 @@ fn late_invalid_version_is_a_violation_and_stops_parsing() {
         (false, record(22, 0x0303, &server_hello(None))),
     ];
     let (events, a) = run(&flow, Config::default(), Some(1));
+    let tail: Vec<&str> = events
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
-        events.last().map(String::as_str),
-        Some("violation Analyzer::ANALYZER_SSL Invalid version late in TLS connection. Packet reported version: 17748")
+        tail,
+        [
+            "violation Analyzer::ANALYZER_SSL Invalid version late in TLS connection. Packet reported version: 17748",
+            "disabled Analyzer::ANALYZER_SSL",
+        ]
     );
     assert!(a.is_done());
 }
@@ -376,7 +463,10 @@ fn not_tls_at_all() {
     let (events, a) = run(&flow, Config::default(), None);
     assert_eq!(
         events,
-        ["violation Analyzer::ANALYZER_SSL Invalid version in TLS connection. Version: 17748"]
+        [
+            "violation Analyzer::ANALYZER_SSL Invalid version in TLS connection. Version: 17748",
+            "disabled Analyzer::ANALYZER_SSL",
+        ]
     );
     assert!(a.is_done());
 }
@@ -455,6 +545,7 @@ fn handshake_message_split_over_records_and_bad_message_recovers() {
             "ssl_plaintext_data false 0x0303 22 10",
             "ssl_handshake_message false 14 0",
             "ssl_plaintext_data false 0x0303 22 4",
+            "disabled Analyzer::ANALYZER_SSL",
         ]
     );
 }
@@ -492,6 +583,7 @@ fn sslv2_hello_master_key_establishes() {
             "ssl_plaintext_data false 0x0000 304 30",
             "ssl_established",
             "ssl_plaintext_data true 0x0000 302 7",
+            "disabled Analyzer::ANALYZER_SSL",
         ]
     );
     assert_eq!(a.record_layer_version(), 2);
@@ -610,6 +702,7 @@ fn unsupported_client_version_is_reported_before_the_hello_event_and_stops_parsi
             "ssl_client_hello 773 769 117901063 #28 #32 [47] [0]",
             "ssl_handshake_message true 1 41",
             "ssl_plaintext_data true 0x0301 22 45",
+            "disabled Analyzer::ANALYZER_SSL",
         ]
     );
     assert!(a.is_done());
@@ -745,6 +838,7 @@ fn dtls_sequence_jump_is_zeeks_window_violation_and_stun_is_skipped() {
             "ssl_plaintext_data true 0xfefd 22 39",
             "violation Analyzer::ANALYZER_DTLS DTLS handshake fragment sequence number outside reassembly window.",
             "ssl_plaintext_data true 0xfefd 22 39",
+            "disabled Analyzer::ANALYZER_DTLS",
         ]
     );
     assert!(a.is_done());
@@ -770,7 +864,7 @@ fn dtls13_unified_header_records_encrypt_their_direction() {
         .0
         .iter()
         .rev()
-        .take(3)
+        .take(4)
         .rev()
         .map(String::as_str)
         .collect();
@@ -779,7 +873,8 @@ fn dtls13_unified_header_records_encrypt_their_direction() {
         [
             "ssl_encrypted_data false 0xfefc 23 31",
             "ssl_established",
-            "ssl_encrypted_data true 0xfefc 23 31"
+            "ssl_encrypted_data true 0xfefc 23 31",
+            "disabled Analyzer::ANALYZER_DTLS",
         ]
     );
 }

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{json_double, json_string};
-use super::{ConnId, CONN_WEIRD_EVENT, VIOLATION_EVENT};
+use super::{ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, VIOLATION_EVENT};
 
 /// Writes events as JSON Lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -112,6 +112,22 @@ impl JsonEventWriter {
         self.string(atype.as_bytes());
         self.field("reason");
         self.string(reason);
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_confirmation_info` line: `"args":{"atype":..}`.
+    pub fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.begin_event(ts, uid, id, CONFIRMATION_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_disabled` line (see [`super::DISABLED_EVENT`]): `"args":{"atype":..}`.
+    pub fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.begin_event(ts, uid, id, DISABLED_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
         self.end_event();
     }
 

@@ -2,7 +2,7 @@
 //!
 //! In: the connection's identity ([`ConnId`] + uid string), a timestamp, an event name and the
 //! event's arguments reported through [`pac_runtime::ValueSink`] (the generated
-//! `SslEvent::visit` drives it), plus weirds and analyzer violations. Out: bytes appended to a
+//! `SslEvent::visit` drives it), plus weirds and analyzer violations, confirmations and removals. Out: bytes appended to a
 //! reusable buffer that the caller flushes to any `std::io::Write`.
 //!
 //! [`json::JsonEventWriter`] reproduces the lines of Zeek's JSON rendering as found in
@@ -41,3 +41,10 @@ pub const ANALYZER_DTLS: &str = "Analyzer::ANALYZER_DTLS";
 pub const CONN_WEIRD_EVENT: &str = "conn_weird";
 /// Event name under which analyzer violations appear in the event stream.
 pub const VIOLATION_EVENT: &str = "analyzer_violation_info";
+/// Event name under which analyzer confirmations appear in the event stream.
+pub const CONFIRMATION_EVENT: &str = "analyzer_confirmation_info";
+/// Event name under which the removal of the analyzer from a connection (after
+/// `ssl_established` or a violation) appears in the event stream. Zeek has no such event; this
+/// line stands for the `disabled` record of Zeek's analyzer debug log
+/// (`policy/frameworks/analyzer/debug-logging.zeek`).
+pub const DISABLED_EVENT: &str = "analyzer_disabled";

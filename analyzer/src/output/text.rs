@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::fixed6;
-use super::{ConnId, CONN_WEIRD_EVENT, VIOLATION_EVENT};
+use super::{ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, VIOLATION_EVENT};
 
 /// Writes events as text lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -93,6 +93,22 @@ impl TextEventWriter {
         self.string(atype.as_bytes());
         self.field("reason");
         self.string(reason);
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_confirmation_info` line.
+    pub fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.begin_event(ts, uid, id, CONFIRMATION_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_disabled` line (see [`super::DISABLED_EVENT`]).
+    pub fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.begin_event(ts, uid, id, DISABLED_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
         self.end_event();
     }
 

@@ -46,8 +46,10 @@
 //!   errors end the current delivery.
 //! * After `ssl_established` (if `disable_analyzer_after_detection`) or any violation (if
 //!   `disable_analyzer_after_violation`) the analyzer finishes the current delivery and is then
-//!   removed, like Zeek's script-level `disable_analyzer` that runs after the packet's events.
-//!   Violations Zeek pairs with `SetSkip(true)` stop parsing immediately.
+//!   removed, like Zeek's script-level `disable_analyzer` that runs after the packet's events
+//!   (the front end then raises [`Event::Disabled`]). [`Config::min_encrypted_data_before_disable`]
+//!   defers the stop after `ssl_established` until that many `ssl_encrypted_data` events were
+//!   raised. Violations Zeek pairs with `SetSkip(true)` stop parsing immediately.
 
 use pac_runtime::{ErrorKind, ParseError};
 use tls_grammar::{
@@ -159,6 +161,10 @@ pub struct Conn {
     pub skip: bool,
     /// Remove the analyzer at the end of the current delivery.
     pub remove_pending: bool,
+    /// `ssl_encrypted_data` events raised so far (for `min_encrypted_data_before_disable`).
+    encrypted_data_events: u32,
+    /// The stop after `ssl_established` is waiting for more `ssl_encrypted_data` events.
+    disable_deferred: bool,
 }
 
 impl Conn {
@@ -177,6 +183,8 @@ impl Conn {
             confirmed: false,
             skip: false,
             remove_pending: false,
+            encrypted_data_events: 0,
+            disable_deferred: false,
         }
     }
 
@@ -324,12 +332,23 @@ impl Conn {
                 length,
             },
         );
+        self.encrypted_data_events = self.encrypted_data_events.saturating_add(1);
+        if self.disable_deferred
+            && self.encrypted_data_events >= self.config.min_encrypted_data_before_disable
+        {
+            self.disable_deferred = false;
+            self.remove_pending = true;
+        }
     }
 
     fn raise_established(&mut self, sink: &mut dyn EventSink, ts: f64) {
         self.emit(sink, ts, SslEvent::SslEstablished {});
         if self.config.disable_analyzer_after_detection {
-            self.remove_pending = true;
+            if self.encrypted_data_events >= self.config.min_encrypted_data_before_disable {
+                self.remove_pending = true;
+            } else {
+                self.disable_deferred = true;
+            }
         }
     }
 
@@ -573,13 +592,16 @@ impl Conn {
     /// `ssl_client_hello`: a confirmation, or a violation after which nothing more is parsed.
     fn client_hello_version(&mut self, sink: &mut dyn EventSink, ts: f64, version: u16) {
         if version_ok(version) {
-            self.confirmed = true;
-            sink.event(
-                ts,
-                &Event::Confirmation {
-                    analyzer: self.analyzer,
-                },
-            );
+            // Zeek's `AnalyzerConfirmation` raises its event once per analyzer.
+            if !self.confirmed {
+                self.confirmed = true;
+                sink.event(
+                    ts,
+                    &Event::Confirmation {
+                        analyzer: self.analyzer,
+                    },
+                );
+            }
         } else {
             let reason = format!("unsupported client SSL version 0x{version:04x}");
             self.fatal(sink, ts, &reason);

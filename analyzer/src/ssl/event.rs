@@ -51,8 +51,18 @@ pub enum Event<'a> {
         /// Zeek's violation text.
         reason: &'a str,
     },
-    /// Zeek's `analyzer_confirmation_info` (a ClientHello with a supported version).
+    /// Zeek's `analyzer_confirmation_info` (the first ClientHello with a supported version;
+    /// Zeek confirms an analyzer once).
     Confirmation {
+        /// Which analyzer.
+        analyzer: Analyzer,
+    },
+    /// The analyzer is removed from the connection after the current delivery: Zeek's script-level
+    /// `disable_analyzer` after `ssl_established` (`SSL::disable_analyzer_after_detection`) or
+    /// after a violation (the DPD framework). No Zeek event; it stands for the `disabled` record of
+    /// Zeek's analyzer debug log. Not raised when the connection ends or after a content gap,
+    /// where Zeek disables nothing.
+    Disabled {
         /// Which analyzer.
         analyzer: Analyzer,
     },

@@ -48,6 +48,12 @@ pub const DEFAULT_DTLS_MAX_REPORTED_VERSION_ERRORS: u32 = 1;
 pub struct Config {
     /// `SSL::disable_analyzer_after_detection`: stop after `ssl_established` (default true).
     pub disable_analyzer_after_detection: bool,
+    /// Defers that stop until this many `ssl_encrypted_data` events were raised on the
+    /// connection (counted from its start); the delivery that raises the last of them ends the
+    /// analysis. 0 (the default) defers nothing. This is what a Zeek script does that vetoes the
+    /// removal in the `Analyzer::disabling_analyzer` hook to see the first encrypted records
+    /// (Zeek's `prevent-disable-analyzer` test).
+    pub min_encrypted_data_before_disable: u32,
     /// Zeek's DPD framework removes an analyzer that reported a violation (default true).
     pub disable_analyzer_after_violation: bool,
     /// `SSL::max_alerts_per_record`.
@@ -65,6 +71,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             disable_analyzer_after_detection: true,
+            min_encrypted_data_before_disable: 0,
             disable_analyzer_after_violation: true,
             max_alerts_per_record: DEFAULT_MAX_ALERTS_PER_RECORD,
             dtls_max_version_errors: DEFAULT_DTLS_MAX_VERSION_ERRORS,
@@ -112,7 +119,7 @@ impl SslAnalyzer {
         if let Transport::Tls(streams) = &mut self.transport {
             streams.deliver(&mut self.conn, sink, is_orig, ts, bytes);
         }
-        self.end_of_delivery();
+        self.end_of_delivery(ts, sink);
     }
 
     /// A content gap of `len` bytes in one direction. Zeek's SSL analyzer delivers nothing
@@ -136,7 +143,7 @@ impl SslAnalyzer {
         if let Transport::Dtls(dtls) = &mut self.transport {
             dtls.datagram(&mut self.conn, sink, is_orig, ts, payload);
         }
-        self.end_of_delivery();
+        self.end_of_delivery(ts, sink);
     }
 
     /// The connection ended: partial records and messages are dropped, as binpac drops a
@@ -148,9 +155,17 @@ impl SslAnalyzer {
         self.done = true;
     }
 
-    fn end_of_delivery(&mut self) {
-        if self.conn.remove_pending {
+    /// A removal requested during the delivery takes effect now, as Zeek's script-level
+    /// `disable_analyzer` runs after the packet's events.
+    fn end_of_delivery(&mut self, ts: f64, sink: &mut dyn EventSink) {
+        if self.conn.remove_pending && !self.done {
             self.done = true;
+            sink.event(
+                ts,
+                &Event::Disabled {
+                    analyzer: self.conn.analyzer,
+                },
+            );
         }
     }
 
