@@ -27,6 +27,9 @@ impl TlsAnalyzer {
         o.capture.seed = Some(CONFORMANCE_SEED);
         o.ssl.disable_analyzer_after_detection =
             !matches!(opts.after_established, AfterEstablished::Continue);
+        if let AfterEstablished::StopAfterEncryptedData(n) = opts.after_established {
+            o.ssl.min_encrypted_data_before_disable = n;
+        }
         o.max_ssl_history_length = usize::try_from(opts.max_ssl_history_length).unwrap_or(100);
         o.log_columns.server_subject_issuer = opts.log_server_subject_issuer;
         o.log_columns.client_subject_issuer = opts.log_client_subject_issuer;
