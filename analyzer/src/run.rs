@@ -143,10 +143,77 @@ pub(crate) enum LogWriter {
     Json(JsonLogWriter),
 }
 
+/// Bytes [`detect::tcp`] needs for its verdict on the start of a stream: an alert record
+/// (7 bytes) and then the 11 bytes up to a ServerHello's own version. A delivery shorter than
+/// that may still be the start of a hello.
+const DETECT_PREFIX_LEN: usize = 18;
+
+/// The starts of one TCP direction's recent deliveries that are followed by fewer than
+/// [`DETECT_PREFIX_LEN`] bytes so far, so that a hello split over tiny segments is still
+/// recognised at the delivery it begins with, like Zeek's DPD which matches its signatures on
+/// the reassembled stream rather than on single packets.
+#[derive(Default)]
+struct PendingStarts {
+    /// The bytes from the oldest undecided start on (fewer than 2 × [`DETECT_PREFIX_LEN`]).
+    bytes: Vec<u8>,
+    /// Offsets into `bytes` where deliveries began, oldest first.
+    starts: Vec<usize>,
+}
+
+impl PendingStarts {
+    /// Adds a delivery; returns the bytes before it that belong to the stream when an SSL
+    /// hello begins at one of the kept starts (or at this delivery: no bytes before it).
+    fn push(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        let base = self.bytes.len();
+        self.starts.push(base);
+        // Only the start of a long delivery can matter: later bytes are never a verdict's.
+        self.bytes
+            .extend_from_slice(data.get(..DETECT_PREFIX_LEN).unwrap_or(data));
+        let found = self.starts.iter().copied().find(|&s| {
+            let candidate = if s == base {
+                data
+            } else {
+                self.bytes.get(s..).unwrap_or_default()
+            };
+            detect::tcp(candidate) != Detected::No
+        });
+        if let Some(s) = found {
+            let before = self.bytes.get(s..base).unwrap_or_default().to_vec();
+            *self = PendingStarts::default();
+            return Some(before);
+        }
+        // A start followed by enough bytes has had its verdict: not SSL. Forget it, and the
+        // bytes before the oldest start still open.
+        let len = self.bytes.len();
+        self.starts.retain(|&s| len - s < DETECT_PREFIX_LEN);
+        let first = self.starts.first().copied().unwrap_or(len);
+        self.bytes.drain(..first);
+        for s in &mut self.starts {
+            *s -= first;
+        }
+        None
+    }
+}
+
+/// What [`Pipeline::detect_tcp`] decided about a delivery.
+enum TcpDetect {
+    /// The analyzer is attached; it gets these earlier bytes (a hello's start that came in
+    /// deliveries too short to recognise) before the delivery itself.
+    Ssl(Vec<u8>),
+    /// Not recognised yet: keep delivering.
+    Waiting,
+    /// Not SSL, or the analyzer is done with the connection.
+    Ignored,
+}
+
 /// What the pipeline knows about one connection.
 enum ConnState {
-    /// Not recognised yet; `scanned` bytes of it were looked at.
-    Detecting { scanned: u64 },
+    /// Not recognised yet; `scanned` bytes of it were looked at; `pending` (per direction,
+    /// originator first) exists once a delivery was too short for a verdict.
+    Detecting {
+        scanned: u64,
+        pending: Option<Box<[PendingStarts; 2]>>,
+    },
     /// Handed to the SSL analyzer.
     Ssl(Box<Session>),
     /// Not SSL, or the analyzer is finished with it.
@@ -269,7 +336,7 @@ impl<'w> Pipeline<'w> {
     /// Decides from the first bytes of a delivery whether the connection is SSL. Returns
     /// whether the analyzer is attached now.
     fn detect(&mut self, c: &ConnInfo, data: &[u8]) -> bool {
-        let Some(ConnState::Detecting { scanned }) = self.conns.get_mut(&c.handle) else {
+        let Some(ConnState::Detecting { scanned, .. }) = self.conns.get_mut(&c.handle) else {
             return matches!(self.conns.get(&c.handle), Some(ConnState::Ssl(_)));
         };
         let verdict = match c.proto {
@@ -285,6 +352,40 @@ impl<'w> Pipeline<'w> {
         }
         self.start_ssl(c);
         true
+    }
+
+    /// [`Self::detect`] for TCP, where a hello may arrive in several deliveries.
+    fn detect_tcp(&mut self, c: &ConnInfo, is_orig: bool, data: &[u8]) -> TcpDetect {
+        let Some(ConnState::Detecting { scanned, pending }) = self.conns.get_mut(&c.handle) else {
+            return match self.conns.get(&c.handle) {
+                Some(ConnState::Ssl(_)) => TcpDetect::Ssl(Vec::new()),
+                _ => TcpDetect::Ignored,
+            };
+        };
+        let before = match pending {
+            // The common case: a delivery long enough for a verdict, nothing kept.
+            None if data.len() >= DETECT_PREFIX_LEN => {
+                (detect::tcp(data) != Detected::No).then(Vec::new)
+            }
+            _ => pending
+                .get_or_insert_with(Box::default)
+                .get_mut(usize::from(!is_orig))
+                .and_then(|p| p.push(data)),
+        };
+        match before {
+            Some(before) => {
+                self.start_ssl(c);
+                TcpDetect::Ssl(before)
+            }
+            None => {
+                *scanned += data.len() as u64;
+                if *scanned > MAX_STARTTLS_SCAN_BYTES {
+                    self.conns.insert(c.handle, ConnState::Ignored);
+                    return TcpDetect::Ignored;
+                }
+                TcpDetect::Waiting
+            }
+        }
     }
 
     /// Writes the rows of connections still open and the log footer.
@@ -323,20 +424,30 @@ impl<'w> Pipeline<'w> {
 impl FlowHandler for Pipeline<'_> {
     fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
         self.note_ts(c.start_ts);
-        self.conns
-            .insert(c.handle, ConnState::Detecting { scanned: 0 });
+        self.conns.insert(
+            c.handle,
+            ConnState::Detecting {
+                scanned: 0,
+                pending: None,
+            },
+        );
         Verdict::Continue
     }
 
     fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
-        if !self.detect(c, data) {
-            return match self.conns.get(&c.handle) {
-                Some(ConnState::Detecting { .. }) => Verdict::Continue,
-                _ => Verdict::Stop,
-            };
+        match self.detect_tcp(c, is_orig, data) {
+            TcpDetect::Ssl(before) if before.is_empty() => {
+                self.with_session(c, |s, w| s.deliver(is_orig, ts, data, w))
+            }
+            TcpDetect::Ssl(mut stream) => {
+                // Once per connection, and only for a hello that came in tiny pieces.
+                stream.extend_from_slice(data);
+                self.with_session(c, |s, w| s.deliver(is_orig, ts, &stream, w))
+            }
+            TcpDetect::Waiting => Verdict::Continue,
+            TcpDetect::Ignored => Verdict::Stop,
         }
-        self.with_session(c, |s, w| s.deliver(is_orig, ts, data, w))
     }
 
     fn tcp_gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64) -> Verdict {
@@ -1190,5 +1301,61 @@ mod sharded_tests {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod detect_prefix_tests {
+    use super::*;
+
+    /// The first bytes of a TLS 1.2 ClientHello record (enough for a verdict).
+    const HELLO: [u8; 20] = [
+        22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 1, 2,
+    ];
+
+    #[test]
+    fn a_hello_in_one_byte_deliveries_is_found_at_its_start() {
+        let mut p = PendingStarts::default();
+        for (i, b) in HELLO.iter().enumerate() {
+            match p.push(&[*b]) {
+                // Recognised once the hello's own version (bytes 9..11) has arrived; the bytes
+                // before the current delivery are handed over with it.
+                Some(before) => {
+                    assert_eq!(i, 10);
+                    assert_eq!(before, &HELLO[..10]);
+                    return;
+                }
+                None => assert!(i < 10),
+            }
+        }
+        panic!("never recognised");
+    }
+
+    #[test]
+    fn short_non_tls_deliveries_before_a_split_hello_are_skipped() {
+        // A STARTTLS-style "OK\r\n" then the hello in pieces of 3 bytes.
+        let mut p = PendingStarts::default();
+        assert_eq!(p.push(b"OK\r\n"), None);
+        let mut found = None;
+        for chunk in HELLO.chunks(3) {
+            if let Some(before) = p.push(chunk) {
+                found = Some(before);
+                break;
+            }
+        }
+        assert_eq!(found.as_deref(), Some(&HELLO[..9]));
+    }
+
+    #[test]
+    fn kept_bytes_stay_bounded() {
+        let mut p = PendingStarts::default();
+        for _ in 0..10_000 {
+            assert_eq!(p.push(b"x"), None);
+            assert!(p.bytes.len() < DETECT_PREFIX_LEN, "{}", p.bytes.len());
+            assert!(p.starts.len() < DETECT_PREFIX_LEN);
+        }
+        // A long delivery decides every start at once.
+        assert_eq!(p.push(&[b'y'; 100]), None);
+        assert!(p.bytes.is_empty() && p.starts.is_empty());
     }
 }
