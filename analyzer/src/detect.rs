@@ -10,6 +10,10 @@
 //! STARTTLS (SMTP, IMAP, POP3, FTP, XMPP, IRC, MySQL, RDP …) switches to TLS in the middle of a
 //! stream. The flow layer keeps looking at the start of each delivery for a ClientHello, up to
 //! [`MAX_STARTTLS_SCAN_BYTES`] of a connection, and attaches the analyzer at that point.
+//!
+//! GridFTP's GSI authentication does not switch: it tunnels the TLS handshake, base64-encoded,
+//! through FTP `ADAT` commands and replies (Zeek's FTP analyzer hands it to the SSL analyzer). Its
+//! first `ADAT` command is recognised as [`Detected::FtpAdat`]; [`crate::ftp_adat`] unwraps it.
 
 /// How many bytes of a connection (both directions together) are searched for a late
 /// ClientHello (STARTTLS upgrades) before the connection is given up as not SSL.
@@ -22,6 +26,9 @@ pub enum Detected {
     ClientHello,
     /// A TLS record carrying a ServerHello (the responder spoke first, or we missed the hello).
     ServerHello,
+    /// An FTP `ADAT` command whose token is a TLS handshake record: a GSI security exchange
+    /// (GridFTP) whose TLS travels inside the FTP control connection, see [`crate::ftp_adat`].
+    FtpAdat,
     /// Not recognisably SSL.
     No,
 }
@@ -49,6 +56,9 @@ pub fn tcp(data: &[u8]) -> Detected {
     }
     if is_tls_hello(data, HS_SERVER_HELLO) {
         return Detected::ServerHello;
+    }
+    if crate::ftp_adat::starts_gsi_exchange(data) {
+        return Detected::FtpAdat;
     }
     // Zeek's server signature allows one alert record before the ServerHello.
     if data.first() == Some(&CONTENT_ALERT) && is_record_version(data.get(1..3)) {
@@ -131,6 +141,19 @@ mod tests {
         assert_eq!(tcp(&[]), Detected::No);
         // A handshake record whose message is not a hello.
         assert_eq!(tcp(&[22, 3, 3, 0, 4, 11, 0, 0, 0, 3, 3]), Detected::No);
+    }
+
+    #[test]
+    fn gsi_adat_command_with_a_tls_record() {
+        // `ADAT ` + base64 of 16 03 01 00 06 01 00 00 02 03 03 (a handshake record, 6 bytes).
+        assert_eq!(tcp(b"ADAT FgMBAAYBAAACAwM=\r\n"), Detected::FtpAdat);
+        // The FTP exchange before it and other FTP commands are not.
+        assert_eq!(tcp(b"AUTH GSSAPI\r\n"), Detected::No);
+        assert_eq!(
+            tcp(b"334 Using authentication type; ADAT must follow.\r\n"),
+            Detected::No
+        );
+        assert_eq!(tcp(b"ADAT bm90IHRscw==\r\n"), Detected::No);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod capture;
 pub mod detect;
+pub mod ftp_adat;
 pub mod log;
 pub mod output;
 pub mod run;

@@ -8,6 +8,8 @@
 use pac_runtime::ValueSink;
 use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
+use crate::detect::{self, Detected};
+use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogBuilder};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
@@ -26,11 +28,23 @@ pub struct Writers<'p> {
     pub(crate) rows_written: &'p mut u64,
 }
 
+/// What carries a TCP connection's TLS bytes, decided at its first delivery to the session.
+#[derive(Debug)]
+enum Carrier {
+    /// No TCP data yet.
+    Undecided,
+    /// TLS records directly in the stream (also after a STARTTLS switch).
+    Direct,
+    /// GridFTP's GSI exchange: TLS in the base64 tokens of FTP `ADAT` commands and replies.
+    FtpAdat(Box<FtpAdat>),
+}
+
 /// One connection handed to the SSL analyzer.
 pub struct Session {
     uid: String,
     id: ConnId,
     analyzer: SslAnalyzer,
+    carrier: Carrier,
     log: Option<SslLogBuilder>,
     max_history: usize,
     log_columns: OptionalColumns,
@@ -44,29 +58,62 @@ impl Session {
             uid,
             id,
             analyzer: SslAnalyzer::new(config),
+            carrier: Carrier::Undecided,
             log: None,
             max_history: opts.max_ssl_history_length,
             log_columns: opts.log_columns,
         }
     }
 
-    /// Whether the analyzer wants no more data.
+    /// Whether the analyzer wants no more data (it is done, or the ADAT exchange that carried
+    /// its bytes is over: Zeek then removes the SSL analyzer).
     pub fn is_done(&self) -> bool {
-        self.analyzer.is_done()
+        self.analyzer.is_done() || matches!(&self.carrier, Carrier::FtpAdat(a) if a.is_done())
     }
 
-    /// TCP payload of one direction.
+    /// TCP payload of one direction. The first delivery starts where detection found SSL and
+    /// decides how TLS is carried ([`Detected::FtpAdat`] or directly).
     pub fn deliver(&mut self, is_orig: bool, ts: f64, data: &[u8], w: &mut Writers<'_>) {
-        let Session { analyzer, .. } = self;
+        if matches!(self.carrier, Carrier::Undecided) {
+            self.carrier = if detect::tcp(data) == Detected::FtpAdat {
+                Carrier::FtpAdat(Box::default())
+            } else {
+                Carrier::Direct
+            };
+        }
+        let Session {
+            uid,
+            id,
+            analyzer,
+            carrier,
+            log,
+            max_history,
+            log_columns,
+        } = self;
         let mut sink = Sink {
-            uid: &self.uid,
-            id: &self.id,
-            log: &mut self.log,
-            max_history: self.max_history,
-            log_columns: self.log_columns,
+            uid,
+            id,
+            log,
+            max_history: *max_history,
+            log_columns: *log_columns,
             w,
         };
-        analyzer.deliver(is_orig, ts, data, &mut sink);
+        match carrier {
+            Carrier::FtpAdat(adat) => {
+                let status = adat.deliver(is_orig, data, |tls| {
+                    analyzer.deliver(is_orig, ts, tls, &mut sink);
+                });
+                if status == ftp_adat::Status::LineTooLong {
+                    sink.print_weird(
+                        ts,
+                        ftp_adat::WEIRD_LINE_TOO_LONG,
+                        b"",
+                        ftp_adat::WEIRD_SOURCE,
+                    );
+                }
+            }
+            Carrier::Direct | Carrier::Undecided => analyzer.deliver(is_orig, ts, data, &mut sink),
+        }
     }
 
     /// A content gap in one direction.
