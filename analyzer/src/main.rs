@@ -65,8 +65,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LogFormatArg::Tsv)]
         format: LogFormatArg,
         #[command(flatten)]
+        columns: LogColumns,
+        #[command(flatten)]
         common: Common,
     },
+}
+
+/// ssl.log's optional columns (Zeek leaves them out by default).
+#[derive(clap::Args, Debug, Default)]
+struct LogColumns {
+    /// Add ssl.log's subject and issuer columns: the server certificate's names, as Zeek with
+    /// SSL::log_include_server_certificate_subject_issuer=T.
+    #[arg(long)]
+    log_cert_subject_issuer: bool,
+    /// Add ssl.log's client_subject and client_issuer columns: the client certificate's names, as
+    /// Zeek with SSL::log_include_client_certificate_subject_issuer=T.
+    #[arg(long)]
+    log_client_cert_subject_issuer: bool,
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -111,26 +126,31 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Log {
         format: LogFormatArg::Tsv,
+        columns: LogColumns::default(),
         common: Common {
             max_ssl_history_length: tls_analyzer::log::MAX_SSL_HISTORY_LENGTH,
             threads: 1,
             ..Common::default()
         },
     });
-    let (common, events, log) = match command {
+    let (common, columns, events, log) = match command {
         Command::Events { format, common } => {
             let f = match format {
                 EventsFormatArg::Text => EventFormat::Text,
                 EventsFormatArg::Json => EventFormat::Json,
             };
-            (common, Some(f), None)
+            (common, LogColumns::default(), Some(f), None)
         }
-        Command::Log { format, common } => {
+        Command::Log {
+            format,
+            columns,
+            common,
+        } => {
             let f = match format {
                 LogFormatArg::Tsv => LogFormat::Tsv,
                 LogFormatArg::Json => LogFormat::Json,
             };
-            (common, None, Some(f))
+            (common, columns, None, Some(f))
         }
     };
 
@@ -149,6 +169,8 @@ fn main() -> ExitCode {
     opts.max_ssl_history_length = common.max_ssl_history_length;
     opts.threads = usize::from(common.threads);
     opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
+    opts.log_columns.server_subject_issuer = columns.log_cert_subject_issuer;
+    opts.log_columns.client_subject_issuer = columns.log_client_cert_subject_issuer;
 
     let total_bytes = input_size(&inputs);
     let progress = wants_progress(io::stderr().is_terminal(), total_bytes).then(|| {

@@ -34,6 +34,8 @@ fn help_reads_well() {
         "--max-ssl-history-length",
         "--threads",
         "--compat-ssl-server-curve",
+        "--log-cert-subject-issuer",
+        "--log-client-cert-subject-issuer",
     ] {
         assert!(all.contains(flag), "help lacks {flag}");
         assert!(readme.contains(flag), "README's 'Using it' lacks {flag}");
@@ -213,4 +215,40 @@ fn threads_give_the_same_output() {
         let b = run(&three).ok();
         assert_eq!(a.stdout, b.stdout, "{cmd:?}");
     }
+}
+
+#[test]
+fn subject_issuer_columns_on_request() {
+    let file = capture_arg("tls12-client-cert.pcap");
+    let plain = run(&["log", "--seed", "1", &file]).ok();
+    assert!(!plain.stdout.contains("subject"));
+    let fields = |tsv: &str| -> Vec<String> {
+        tsv.lines()
+            .find_map(|l| l.strip_prefix("#fields\t"))
+            .unwrap()
+            .split('\t')
+            .map(str::to_owned)
+            .collect()
+    };
+    let server = run(&["log", "--seed", "1", "--log-cert-subject-issuer", &file]).ok();
+    let f = fields(&server.stdout);
+    assert!(f.contains(&"subject".to_owned()) && f.contains(&"issuer".to_owned()));
+    assert!(!f.contains(&"client_subject".to_owned()));
+    let both = run(&[
+        "log",
+        "--format",
+        "json",
+        "--seed",
+        "1",
+        "--log-cert-subject-issuer",
+        "--log-client-cert-subject-issuer",
+        &file,
+    ])
+    .ok();
+    let row: serde_json::Value = serde_json::from_str(both.stdout.trim()).unwrap();
+    // The certificates of tests/captures (scripts/make-captures.sh).
+    assert_eq!(row["subject"], "CN=server.example.test");
+    assert_eq!(row["issuer"], "CN=Test Root CA");
+    assert_eq!(row["client_subject"], "CN=client.example.test");
+    assert_eq!(row["client_issuer"], "CN=Test Root CA");
 }
