@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
-use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunOptions};
+use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunError, RunOptions};
 
 /// The capture analysed when no FILE is given: a TLS 1.3 handshake made on loopback with
 /// openssl (see `tests/captures/README.md`).
@@ -203,12 +203,13 @@ fn main() -> ExitCode {
     let flushed = out.flush();
     match (result, flushed) {
         (Ok(_), Ok(())) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not worth an error message, whenever it is noticed.
+        (Err(RunError::Output(e)), _) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(1),
         (Err(e), _) => {
             eprintln!("tls-analyzer: {e}");
             ExitCode::from(1)
         }
         (Ok(_), Err(e)) => {
-            // A closed pipe (`| head`) is not worth an error message.
             if e.kind() != io::ErrorKind::BrokenPipe {
                 eprintln!("tls-analyzer: cannot write output: {e}");
             }

@@ -424,6 +424,10 @@ impl<'w> Pipeline<'w> {
 impl FlowHandler for Pipeline<'_> {
     fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
         self.note_ts(c.start_ts);
+        if self.io_error.is_some() {
+            // Nobody reads the output any more (`| head`): analyse nothing else.
+            return Verdict::Stop;
+        }
         self.conns.insert(
             c.handle,
             ConnState::Detecting {
@@ -436,6 +440,9 @@ impl FlowHandler for Pipeline<'_> {
 
     fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
+        if self.io_error.is_some() {
+            return Verdict::Stop;
+        }
         match self.detect_tcp(c, is_orig, data) {
             TcpDetect::Ssl(before) if before.is_empty() => {
                 self.with_session(c, |s, w| s.deliver(is_orig, ts, data, w))
@@ -457,6 +464,9 @@ impl FlowHandler for Pipeline<'_> {
 
     fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
+        if self.io_error.is_some() {
+            return Verdict::Stop;
+        }
         if !self.detect(c, data) {
             // STUN and other packets before the first DTLS hello keep the flow under watch.
             return match self.conns.get(&c.handle) {

@@ -244,3 +244,42 @@ fn usage_errors_exit_with_status_2() {
         assert!(r.stderr.starts_with("error: "), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // The sample capture 3000 times over (the same connection again and again, 100 s apart):
+    // megabytes of events, far more than a pipe holds.
+    let bytes = std::fs::read(capture("tls13.pcap")).unwrap();
+    let records = pcap_records(&bytes);
+    let mut big = bytes[..24].to_vec();
+    for i in 0..3000u32 {
+        for r in &records {
+            let mut rec = bytes[r.clone()].to_vec();
+            let sec = u32::from_le_bytes(rec[..4].try_into().unwrap()) + i * 100;
+            rec[..4].copy_from_slice(&sec.to_le_bytes());
+            big.extend_from_slice(&rec);
+        }
+    }
+    let path = scratch_file("closed_pipe", "big.pcap", &big);
+    // `tls-analyzer events big.pcap | head -1`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tls-analyzer"))
+        .args(["events", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains(" ssl_extension_server_name "), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no 'Broken pipe' message"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
