@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use pac_codegen::{Failure, Options};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -58,11 +59,8 @@ fn files(args: &Args) -> Result<Vec<PathBuf>, Failure> {
 }
 
 fn run(cli: Cli) -> Result<String, Failure> {
-    let (args, mode) = match &cli.cmd {
-        Cmd::Check(a) => (a, 0),
-        Cmd::Expand(a) => (a, 1),
-        Cmd::DumpIr(a) => (a, 2),
-        Cmd::Docs(a) => (a, 3),
+    let args = match &cli.cmd {
+        Cmd::Check(a) | Cmd::Expand(a) | Cmd::DumpIr(a) | Cmd::Docs(a) => a,
     };
     let opts = Options {
         root: args.root.clone(),
@@ -70,30 +68,37 @@ fn run(cli: Cli) -> Result<String, Failure> {
         ..Options::default()
     };
     let sources = pac_codegen::load(&files(args)?, &opts)?;
-    let out = if mode == 1 {
-        pac_codegen::compile_sources(sources, &opts)?
-    } else {
-        pac_codegen::front(sources, &opts)?
+    // Only `expand` needs the emitter; the other commands stop after the checked IR.
+    let out = match cli.cmd {
+        Cmd::Expand(_) => pac_codegen::compile_sources(sources, &opts)?,
+        _ => pac_codegen::front(sources, &opts)?,
     };
     eprint!("{}", out.warnings);
-    Ok(match mode {
-        0 => format!(
+    Ok(match cli.cmd {
+        Cmd::Check(_) => format!(
             "ok: {} record(s), {} enum(s), {} event(s)\n",
             out.ir.records.len(),
             out.ir.enums.len(),
             out.ir.events.len()
         ),
-        1 => out.code,
-        2 => pac_codegen::dump_ir(&out.ir),
-        _ => pac_codegen::docs::render(&out.ir),
+        Cmd::Expand(_) => out.code,
+        Cmd::DumpIr(_) => pac_codegen::dump_ir(&out.ir),
+        Cmd::Docs(_) => pac_codegen::docs::render(&out.ir),
     })
 }
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
+            // `pacc expand | head` closes the pipe early: that is not an error worth a panic.
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write output: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(f) => {
             eprint!("{f}");
