@@ -309,7 +309,25 @@ where
     let mut nanosecond = false;
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut last_ts = 0.0;
+    // Byte order of the current pcapng section, to skip blocks pcap-parser cannot parse.
+    let mut ng_big_endian = false;
     loop {
+        if format == Format::PcapNg {
+            // A malformed block of a type we do not analyse (process information, custom,
+            // name resolution, statistics ...) is skipped by its length fields, as libpcap skips
+            // the blocks it does not know; otherwise pcap-parser reports it as incomplete and
+            // the rest of the capture would be lost.
+            if let Some((len, block_type)) = unparsable_optional_block(&mut *reader, ng_big_endian)
+            {
+                f(Record::Weird {
+                    ts: last_ts,
+                    name: super::weird::PCAPNG_MALFORMED_BLOCK,
+                    addl: format!("block type {block_type:#010x}, {len} bytes"),
+                });
+                reader.consume(len);
+                continue;
+            }
+        }
         match reader.next() {
             Ok((offset, block)) => {
                 match block {
@@ -332,9 +350,10 @@ where
                             data: b.data,
                         }));
                     }
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                    PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
                         // Interface ids are per section.
                         interfaces.clear();
+                        ng_big_endian = shb.big_endian();
                     }
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                         if interfaces.len() < MAX_PCAPNG_INTERFACES {
@@ -440,6 +459,44 @@ where
         });
     }
     Ok(packets)
+}
+
+/// pcapng block types the reader needs (section header, interface description, enhanced,
+/// simple and obsolete packet blocks): these are never skipped.
+const NEEDED_PCAPNG_BLOCKS: [u32; 5] = [0x0A0D_0D0A, 1, 6, 3, 2];
+
+/// If the block at the front of the reader's buffer is whole (both length fields agree and all
+/// of it is buffered), is of a type we do not analyse, and pcap-parser fails to parse it, returns
+/// its length and type so the caller can skip it.
+fn unparsable_optional_block(
+    reader: &mut dyn PcapReaderIterator,
+    big_endian: bool,
+) -> Option<(usize, u32)> {
+    let data = reader.data();
+    let word = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let block_type = word(0)?;
+    if NEEDED_PCAPNG_BLOCKS.contains(&block_type) {
+        return None;
+    }
+    let len = usize::try_from(word(4)?).ok()?;
+    if len < 12 || len % 4 != 0 || len > data.len() || usize::try_from(word(len - 4)?).ok()? != len
+    {
+        return None;
+    }
+    // Only blocks pcap-parser rejects are skipped here; the others go through `next()`.
+    let parses = if big_endian {
+        pcap_parser::pcapng::parse_block_be(data).is_ok()
+    } else {
+        pcap_parser::pcapng::parse_block_le(data).is_ok()
+    };
+    (!parses).then_some((len, block_type))
 }
 
 /// Turns pcap-parser's error into ours, preferring the I/O error parked by [`FillReader`].

@@ -45,3 +45,6 @@ pub const CONNECTION_TABLE_FULL: &str = "connection_table_full";
 pub const PCAPNG_UNKNOWN_INTERFACE: &str = "pcapng_unknown_interface";
 /// A pcapng interface with an impossible timestamp resolution; microseconds are assumed.
 pub const PCAPNG_BAD_TS_RESOLUTION: &str = "pcapng_bad_ts_resolution";
+/// A pcapng block of a type not needed for analysis could not be parsed; it was skipped by its
+/// length fields and reading went on.
+pub const PCAPNG_MALFORMED_BLOCK: &str = "pcapng_malformed_block";
