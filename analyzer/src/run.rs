@@ -574,6 +574,18 @@ struct ShardBatch {
     bytes: Vec<u8>,
 }
 
+impl ShardBatch {
+    /// An empty batch that will not grow in the common case. Batches go back to the reader
+    /// once a worker is done with them: fresh allocations of this size would cost a page fault
+    /// per 4 KiB, which is more than the copy into them.
+    fn with_capacity() -> Self {
+        ShardBatch {
+            items: Vec::with_capacity(SHARD_BATCH_FRAMES + 16),
+            bytes: Vec::with_capacity(SHARD_BATCH_BYTES + capture::MAX_PACKET_SIZE),
+        }
+    }
+}
+
 /// Output of one worker: bytes and the ordered pieces they consist of.
 #[derive(Default)]
 struct Recorded {
@@ -659,6 +671,7 @@ struct WorkerResult {
 
 fn shard_worker(
     rx: Receiver<ShardBatch>,
+    back: SyncSender<ShardBatch>,
     opts: RunOptions,
     formats: (Option<EventFormat>, Option<LogFormat>),
 ) -> WorkerResult {
@@ -685,8 +698,9 @@ fn shard_worker(
             created: HashMap::new(),
             creations: Vec::new(),
         };
-        for batch in rx {
-            for item in batch.items {
+        for mut batch in rx {
+            let ShardBatch { items, bytes } = &mut batch;
+            for item in items.drain(..) {
                 match item {
                     ShardItem::Frame {
                         seq,
@@ -700,7 +714,7 @@ fn shard_worker(
                             phase: 1,
                             sub: 0,
                         });
-                        let data = batch.bytes.get(start..end).unwrap_or_default();
+                        let data = bytes.get(start..end).unwrap_or_default();
                         let frame = capture::source::Frame { ts, linktype, data };
                         engine.packet(frame, &mut handler);
                     }
@@ -743,6 +757,9 @@ fn shard_worker(
                     }
                 }
             }
+            bytes.clear();
+            // Back to the reader for reuse; when its queue is full the batch is just freed.
+            let _ = back.try_send(batch);
         }
         let creations = std::mem::take(&mut handler.creations);
         key.set(OrderKey {
@@ -768,37 +785,34 @@ fn shard_worker(
     }
 }
 
-/// FNV-1a over the unordered endpoints and the protocol: both directions of a flow land on the
-/// same worker, and the choice is the same on every run.
+/// A symmetric hash of the flow's endpoints and protocol: both directions of a flow land on the
+/// same worker, and the choice is the same on every run. Each endpoint is folded into 64 bits
+/// and mixed (SplitMix64's finalizer); the two are added, which does not depend on direction.
 fn shard_of(t: &capture::ip::Transport<'_>, workers: usize) -> usize {
-    let ports = match (t.proto, t.payload.get(..4)) {
-        (6 | 17, Some(&[a, b, c, d])) => {
-            Some((u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])))
-        }
-        _ => None,
-    };
-    let Some((sport, dport)) = ports else {
-        return 0;
-    };
-    let x = (t.src, sport);
-    let y = (t.dst, dport);
-    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    for (addr, port) in [lo, hi] {
-        match addr {
-            std::net::IpAddr::V4(a) => eat(&a.octets()),
-            std::net::IpAddr::V6(a) => eat(&a.octets()),
-        }
-        eat(&port.to_be_bytes());
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
-    eat(&[t.proto]);
-    (h % workers.max(1) as u64) as usize
+    fn endpoint(addr: std::net::IpAddr, port: u16) -> u64 {
+        let a = match addr {
+            std::net::IpAddr::V4(a) => u64::from(u32::from(a)),
+            std::net::IpAddr::V6(a) => {
+                let x = u128::from(a);
+                (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
+            }
+        };
+        mix((a << 16) ^ (a >> 48) ^ u64::from(port))
+    }
+    let (sport, dport) = match (t.proto, t.payload.get(..4)) {
+        (6 | 17, Some(&[a, b, c, d])) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
+        // No ports: no flow to keep together; worker 0 counts it.
+        _ => return 0,
+    };
+    let h = endpoint(t.src, sport)
+        .wrapping_add(endpoint(t.dst, dport))
+        .wrapping_add(u64::from(t.proto));
+    (mix(h) % workers.max(1) as u64) as usize
 }
 
 /// A raw IP packet (LINKTYPE_RAW) carrying a datagram rebuilt from fragments.
@@ -833,6 +847,8 @@ fn raw_ip_packet(t: &capture::ip::Transport<'_>, out: &mut Vec<u8>) {
 /// The reader side: counts, routes and batches records.
 struct Dispatcher<'t> {
     txs: &'t [SyncSender<ShardBatch>],
+    /// Emptied batches coming back from each worker.
+    returns: Vec<Receiver<ShardBatch>>,
     batches: Vec<ShardBatch>,
     seq: u64,
     now: f64,
@@ -875,8 +891,13 @@ impl Dispatcher<'_> {
     fn send(&mut self, worker: usize) {
         if let (Some(b), Some(tx)) = (self.batches.get_mut(worker), self.txs.get(worker)) {
             if !b.items.is_empty() {
+                let fresh = self
+                    .returns
+                    .get(worker)
+                    .and_then(|r| r.try_recv().ok())
+                    .unwrap_or_else(ShardBatch::with_capacity);
                 // A worker that is gone has panicked; joining it reports that.
-                let _ = tx.send(std::mem::take(b));
+                let _ = tx.send(std::mem::replace(b, fresh));
             }
         }
     }
@@ -1132,9 +1153,11 @@ pub fn run_sharded(
     );
     let (results, read_result, read_stats) = std::thread::scope(|scope| {
         let mut txs = Vec::with_capacity(workers);
+        let mut returns = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
             let (tx, rx) = sync_channel::<ShardBatch>(SHARD_QUEUE_DEPTH);
+            let (back_tx, back_rx) = sync_channel::<ShardBatch>(SHARD_QUEUE_DEPTH + 2);
             let mut wopts = opts.clone();
             wopts.threads = 1;
             // Local uids only need to be distinct; they are renumbered at the end.
@@ -1142,12 +1165,14 @@ pub fn run_sharded(
             wopts.capture.max_connections = (opts.capture.max_connections / workers).max(1);
             wopts.capture.max_buffered_bytes_total =
                 (opts.capture.max_buffered_bytes_total / workers).max(1);
-            handles.push(scope.spawn(move || shard_worker(rx, wopts, formats)));
+            handles.push(scope.spawn(move || shard_worker(rx, back_tx, wopts, formats)));
             txs.push(tx);
+            returns.push(back_rx);
         }
         let mut reader = Dispatcher {
             txs: &txs,
-            batches: (0..workers).map(|_| ShardBatch::default()).collect(),
+            returns,
+            batches: (0..workers).map(|_| ShardBatch::with_capacity()).collect(),
             seq: 0,
             now: 0.0,
             last_tick: f64::NEG_INFINITY,
