@@ -108,7 +108,8 @@ pub struct ClientHello {
     pub record_version: u16,
     /// `legacy_version` / `client_version`.
     pub version: u16,
-    pub cipher_suites: Vec<u16>,
+    /// 16-bit TLS suites; 24-bit cipher kinds in an SSLv2 CLIENT-HELLO.
+    pub cipher_suites: Vec<u32>,
     pub compression_methods: Vec<u8>,
     /// Extension types in wire order (GREASE values included).
     pub extensions: Vec<u16>,
@@ -129,7 +130,8 @@ pub struct ServerHello {
     pub record_version: u16,
     /// `legacy_version` / `server_version`.
     pub version: u16,
-    pub cipher_suite: u16,
+    /// The chosen suite; for an SSLv2 SERVER-HELLO, the first cipher kind it lists.
+    pub cipher_suite: u32,
     pub compression_method: u8,
     /// The `supported_versions` extension's selected version, if present.
     pub selected_version: Option<u16>,
@@ -154,7 +156,9 @@ pub struct Alert {
 #[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Direction {
     /// Plaintext handshake message types in order (1 = client_hello, 2 = server_hello, ...).
-    /// DTLS messages count once, when complete; retransmissions are not repeated.
+    /// DTLS messages count once, when complete; retransmissions are not repeated. SSLv2
+    /// messages are not listed: their type numbers are not TLS handshake types (their hellos
+    /// are in the connection's hellos).
     pub handshake_types: Vec<u8>,
     /// Plaintext alerts in order (encrypted alerts are not visible).
     pub alerts: Vec<Alert>,
@@ -584,6 +588,22 @@ impl Builder {
 
     fn record(&mut self, ci: usize, is_orig: bool, p: &str, record: &Node) {
         let record_version = field_num(record, &format!("{p}.record.version")).unwrap_or(0) as u16;
+        // An SSLv2 record: tshark puts the message's fields into the record itself.
+        if let Some(ty) = field_num(record, &format!("{p}.handshake.type")) {
+            let conn = &mut self.connections[ci];
+            match ty {
+                SSLV2_CLIENT_HELLO => {
+                    conn.client_hellos
+                        .push(sslv2_client_hello(p, record, is_orig, record_version))
+                }
+                SSLV2_SERVER_HELLO => {
+                    conn.server_hellos
+                        .push(sslv2_server_hello(p, record, is_orig, record_version))
+                }
+                _ => {}
+            }
+            return;
+        }
         let epoch = field_num(record, &format!("{p}.record.epoch")).unwrap_or(0);
         let hs_key = format!("{p}.handshake");
         for hs in record.all(&hs_key) {
@@ -720,6 +740,42 @@ fn client_hello(p: &str, hs: &Node, is_orig: bool, record_version: u16) -> Clien
     ch
 }
 
+/// SSLv2 message type CLIENT-HELLO.
+const SSLV2_CLIENT_HELLO: u64 = 1;
+/// SSLv2 message type SERVER-HELLO.
+const SSLV2_SERVER_HELLO: u64 = 4;
+
+/// The cipher kinds of an SSLv2 hello (24-bit `cipherspec` values).
+fn cipher_specs(p: &str, msg: &Node) -> Vec<u32> {
+    let h = format!("{p}.handshake");
+    msg.get(&format!("{h}.ciphersuites"))
+        .map(|c| nums(c, &format!("{h}.cipherspec")))
+        .unwrap_or_default()
+}
+
+/// An SSLv2 CLIENT-HELLO (also the SSLv2-format hello of SSLv3/TLS clients): version and cipher
+/// kinds; no compression, no extensions.
+fn sslv2_client_hello(p: &str, msg: &Node, is_orig: bool, record_version: u16) -> ClientHello {
+    ClientHello {
+        is_orig,
+        record_version,
+        version: field_num(msg, &format!("{p}.handshake.version")).unwrap_or(0) as u16,
+        cipher_suites: cipher_specs(p, msg),
+        ..ClientHello::default()
+    }
+}
+
+/// An SSLv2 SERVER-HELLO: version and the first cipher kind it lists.
+fn sslv2_server_hello(p: &str, msg: &Node, is_orig: bool, record_version: u16) -> ServerHello {
+    ServerHello {
+        is_orig,
+        record_version,
+        version: field_num(msg, &format!("{p}.handshake.version")).unwrap_or(0) as u16,
+        cipher_suite: cipher_specs(p, msg).first().copied().unwrap_or(0),
+        ..ServerHello::default()
+    }
+}
+
 fn server_hello(p: &str, hs: &Node, is_orig: bool, record_version: u16) -> ServerHello {
     let h = format!("{p}.handshake");
     let random = hs
@@ -731,7 +787,7 @@ fn server_hello(p: &str, hs: &Node, is_orig: bool, record_version: u16) -> Serve
         is_orig,
         record_version,
         version: field_num(hs, &format!("{h}.version")).unwrap_or(0) as u16,
-        cipher_suite: field_num(hs, &format!("{h}.ciphersuite")).unwrap_or(0) as u16,
+        cipher_suite: field_num(hs, &format!("{h}.ciphersuite")).unwrap_or(0) as u32,
         compression_method: field_num(hs, &format!("{h}.comp_method")).unwrap_or(0) as u8,
         hello_retry_request: random == HRR_RANDOM,
         ..ServerHello::default()
