@@ -1027,30 +1027,43 @@ fn shard_read(
     Ok(())
 }
 
-/// Copies `line` to `out`, replacing every worker-local uid by its global one.
+/// Copies `line` to `out`, replacing every worker-local uid by its global one. A uid is a token
+/// of 3 to 18 base62 characters starting with `C` (see `capture::uid`); only such tokens are
+/// looked up, and the bytes between them are copied in bulk.
 fn remap_uids(line: &[u8], uids: &HashMap<String, String>, out: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < line.len() {
-        let token_end = line
-            .get(i..)
-            .and_then(|rest| rest.iter().position(|b| !b.is_ascii_alphanumeric()))
-            .map_or(line.len(), |p| i + p);
-        if token_end == i {
-            out.extend(line.get(i));
-            i += 1;
-            continue;
-        }
-        let token = line.get(i..token_end).unwrap_or_default();
-        let global = (token.first() == Some(&b'C'))
-            .then(|| std::str::from_utf8(token).ok())
-            .flatten()
-            .and_then(|t| uids.get(t));
-        match global {
-            Some(g) => out.extend_from_slice(g.as_bytes()),
-            None => out.extend_from_slice(token),
-        }
-        i = token_end;
+    if uids.is_empty() {
+        out.extend_from_slice(line);
+        return;
     }
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(p) = line
+        .get(i..)
+        .and_then(|r| r.iter().position(|&b| b == b'C'))
+    {
+        let start = i + p;
+        let end = line
+            .get(start..)
+            .and_then(|r| r.iter().position(|b| !b.is_ascii_alphanumeric()))
+            .map_or(line.len(), |q| start + q);
+        let token_start = start == 0
+            || line
+                .get(start - 1)
+                .is_some_and(|b| !b.is_ascii_alphanumeric());
+        if token_start && (3..=18).contains(&(end - start)) {
+            let global = line
+                .get(start..end)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| uids.get(t));
+            if let Some(g) = global {
+                out.extend_from_slice(line.get(copied..start).unwrap_or_default());
+                out.extend_from_slice(g.as_bytes());
+                copied = end;
+            }
+        }
+        i = end.max(start + 1);
+    }
+    out.extend_from_slice(line.get(copied..).unwrap_or_default());
 }
 
 /// Merges the workers' pieces of one output in [`OrderKey`] order; for the TSV log, drops the
@@ -1195,11 +1208,14 @@ pub fn run_sharded(
         creations.extend(r.creations.iter().map(|(seq, uid)| (*seq, w, uid.as_str())));
     }
     creations.sort_unstable_by_key(|&(seq, w, _)| (seq, w));
+    // Without `--seed` uids are random anyway: the workers' own (distinct) ones stand.
     let mut uids: Vec<HashMap<String, String>> = vec![HashMap::new(); workers];
-    let mut generator = capture::uid::UidGenerator::from_seed(seed);
-    for (_, w, local) in creations {
-        if let Some(m) = uids.get_mut(w) {
-            m.insert(local.to_owned(), generator.next_uid('C'));
+    if opts.capture.seed.is_some() {
+        let mut generator = capture::uid::UidGenerator::from_seed(seed);
+        for (_, w, local) in creations {
+            if let Some(m) = uids.get_mut(w) {
+                m.insert(local.to_owned(), generator.next_uid('C'));
+            }
         }
     }
 
@@ -1269,11 +1285,21 @@ mod sharded_tests {
     }
 
     fn output(inputs: &[Input], threads: usize, across: bool, events: bool) -> (String, Summary) {
+        output_seeded(inputs, threads, across, events, Some(42))
+    }
+
+    fn output_seeded(
+        inputs: &[Input],
+        threads: usize,
+        across: bool,
+        events: bool,
+        seed: Option<u64>,
+    ) -> (String, Summary) {
         let mut opts = RunOptions {
             threads,
             ..RunOptions::default()
         };
-        opts.capture.seed = Some(42);
+        opts.capture.seed = seed;
         opts.capture.continue_across_inputs = across;
         let mut out: Vec<u8> = Vec::new();
         let outputs = if events {
@@ -1336,6 +1362,39 @@ mod sharded_tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn sharded_without_seed_keeps_distinct_random_uids() {
+        // No renumbering without --seed: rows are the same apart from their (random) uids.
+        let inputs = corpus();
+        let strip = |s: &str| -> Vec<String> {
+            let mut v: Vec<String> = s
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| {
+                    let mut cols: Vec<&str> = l.split('\t').collect();
+                    if cols.len() > 1 {
+                        cols.remove(1);
+                    }
+                    cols.join("\t")
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let (one, _) = output_seeded(&inputs, 1, false, false, None);
+        let (two, _) = output_seeded(&inputs, 2, false, false, None);
+        assert_eq!(strip(&one), strip(&two));
+        let mut uids: Vec<&str> = two
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').nth(1))
+            .collect();
+        let rows = uids.len();
+        uids.sort_unstable();
+        uids.dedup();
+        assert_eq!(uids.len(), rows, "uids repeat across workers");
     }
 }
 
