@@ -50,7 +50,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print one line per event (ssl_* events, weirds, analyzer violations).
+    /// Print one line per event (ssl_* events, weirds, analyzer confirmation/violation/removal).
     Events {
         /// Output format: one readable line per event, or JSON Lines shaped like Zeek's JSON
         /// logs.
