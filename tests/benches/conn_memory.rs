@@ -42,9 +42,11 @@ fn client_hello() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/tls13.pcap");
     let mut first = First::default();
     let opts = tls_analyzer::capture::Options::default();
-    if let Err(e) =
-        tls_analyzer::capture::run(&[tls_analyzer::capture::Input::Path(path)], &opts, &mut first)
-    {
+    if let Err(e) = tls_analyzer::capture::run(
+        &[tls_analyzer::capture::Input::Path(path)],
+        &opts,
+        &mut first,
+    ) {
         panic!("cannot read tls13.pcap: {e}");
     }
     assert!(!first.0.is_empty(), "no ClientHello in tls13.pcap");
@@ -110,7 +112,9 @@ fn write_capture(path: &str, connections: u32) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     // pcap header: microseconds, version 2.4, snaplen 65535, Ethernet.
     out.write_all(&0xa1b2_c3d4_u32.to_le_bytes())?;
-    out.write_all(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0])?;
+    out.write_all(&[
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ])?;
     let server = [127, 0, 0, 1];
     let start_us: u64 = 1_700_000_000_000_000;
     for i in 0..connections {

@@ -590,7 +590,7 @@ mod tlsparser {
                 // point is then read the way tls-parser's ECPoint reads it (nom's length_data).
                 if let tls_parser::TlsClientKeyExchangeContents::Unknown(b) = cke {
                     use tls_parser::nom::{multi::length_data, number::complete::be_u8};
-                    let r: tls_parser::IResult<&[u8], &[u8]> = length_data(be_u8)(*b);
+                    let r: tls_parser::IResult<&[u8], &[u8]> = length_data(be_u8)(b);
                     if let Ok((_, point)) = r {
                         d.add(point.len() as u64);
                     }
