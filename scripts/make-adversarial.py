@@ -54,7 +54,9 @@ class Pcap:
 
 def ipv4(src, dst, proto, l4):
     eth = b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x08\x00"
-    hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0x4000, 64, proto, 0, src, dst)
+    total = 20 + len(l4)
+    total = total if total <= 0xFFFF else 0  # 0: segmentation offload, "the captured length"
+    hdr = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, 0, 0x4000, 64, proto, 0, src, dst)
     return eth + hdr + l4
 
 
@@ -176,18 +178,22 @@ def syn_flood(path, n=1_000_000):
 
 
 def overlapping_retransmissions(path, rounds=2000):
-    """A real-looking TLS conversation in which every client segment is first sent with
-    different bytes, then retransmitted (same sequence numbers) with the real content, and
-    partly overlapping pieces with yet other bytes follow: rexmit_inconsistency each time."""
+    """A client sending ClientHello after ClientHello, each segment followed by a
+    retransmission of the same sequence range with different bytes (zeros) and by a piece that
+    straddles its end: its second half changed to 0xff, then the true first half of the next
+    hello. The first transmission wins, new bytes are taken from the straddling piece, and each
+    conflict is the capture weird rexmit_inconsistency."""
     p = Pcap(path)
     c = Conn(p, 40003)
     c.open()
     hello = records_of(client_hello(b"\x00\x00\x00\x00" * 8))
     for _ in range(rounds):
         seq = c.cseq
-        c.seg(True, PSH | ACK, bytes(len(hello)), seq=seq)  # decoy: zeros
-        c.seg(True, PSH | ACK, hello, seq=seq)  # the "real" bytes
-        c.seg(True, PSH | ACK, b"\xff" * (len(hello) // 2), seq=seq + len(hello) // 4)  # overlap
+        c.seg(True, PSH | ACK, hello, seq=seq)  # the first transmission
+        c.seg(True, PSH | ACK, bytes(len(hello)), seq=seq)  # same range, zeros
+        # Straddles the end: old bytes changed to 0xff, then the next hello's true first half.
+        half = len(hello) // 2
+        c.seg(True, PSH | ACK, b"\xff" * (len(hello) - half) + hello[:half], seq=seq + half)
         c.cseq += len(hello)
     c.close()
     p.close()
@@ -302,6 +308,26 @@ def snaplen_4gib(path):
     p.close()
 
 
+def ccs_flood(path, records=15):
+    """TLS 1.3 hello exchange, then one TSO-sized frame (IPv4 total length 0, ~1 MiB, as
+    captured with segmentation offload) of ChangeCipherSpec records of 65,535 bytes. Like Zeek,
+    every CCS byte is one ssl_change_cipher_spec (TLS 1.3 CCS changes no state): ~2 million
+    events out of one delivery, the largest amplification of input into output."""
+    p = Pcap(path)
+    c = Conn(p, 40010)
+    c.open()
+    c.send(True, records_of(client_hello(b"\x00\x17\x00\x00")))
+    sh = b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x13\x01\x00" + b"\x00\x06\x00\x2b\x00\x02\x03\x04"
+    c.send(False, records_of(handshake(2, sh)))
+    payload = b"".join(record(20, b"\x01" * 65535) for _ in range(records))
+    seg = tcp(c.sport, c.cport, c.sseq, c.cseq, PSH | ACK, payload)
+    frame = ipv4(c.s, c.c, 6, seg)  # over 64 KiB: total length 0, as with offload
+    p.frame(frame)
+    c.sseq += len(payload)
+    c.close()
+    p.close()
+
+
 # name -> (generator, file name, what it must produce)
 CASES = {
     "tiny-records": (tiny_records, "tiny-records.pcap",
@@ -312,13 +338,15 @@ CASES = {
                              "100,000 connections, 1 byte each: no SSL (detection waits), no output"),
     "syn-flood": (syn_flood, "syn-flood.pcap", "1,000,000 SYNs: connections tracked, no output"),
     "overlapping-retransmissions": (overlapping_retransmissions, "overlapping-retransmissions.pcap",
-                                    "capture weird rexmit_inconsistency"),
+                                    "capture weird rexmit_inconsistency; the first transmission's 2,000 hellos analysed"),
     "many-extensions": (many_extensions, "many-extensions.pcap",
                         "16,000 ssl_extension events in one hello; vectors of 32,000; 10,000 server names; 20,000 certificates"),
     "cut-mid-packet": (cut_mid_packet, "cut-mid-packet.pcap",
                        "events before the cut, then a truncation error (exit 1)"),
     "pcapng-unknown-blocks": (pcapng_unknown_blocks, "pcapng-unknown-blocks.pcapng",
                               "unknown blocks skipped; capture weird pcapng_unknown_interface"),
+    "ccs-flood": (ccs_flood, "ccs-flood.pcap",
+                  "~2M ssl_change_cipher_spec + ssl_plaintext_data from one 1 MiB frame"),
     "snaplen-4gib": (snaplen_4gib, "snaplen-4gib.pcap",
                      "events of the packets, then an error for the 4 GiB record (no 4 GiB allocation)"),
 }

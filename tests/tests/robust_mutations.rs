@@ -82,9 +82,9 @@ impl Rng {
 /// Bytes on the heap right now.
 fn live_bytes() -> usize {
     let s = GLOBAL.stats();
-    let live =
-        s.bytes_allocated as i128 - s.bytes_deallocated as i128 + s.bytes_reallocated as i128;
-    usize::try_from(live).unwrap_or(0)
+    // stats_alloc adds a realloc's growth to `bytes_allocated` (and its shrinking to
+    // `bytes_deallocated`) as well as to `bytes_reallocated`: the first two alone are the heap.
+    s.bytes_allocated.saturating_sub(s.bytes_deallocated)
 }
 
 /// Records the highest heap use seen since `base`.
