@@ -178,22 +178,22 @@ def syn_flood(path, n=1_000_000):
 
 
 def overlapping_retransmissions(path, rounds=2000):
-    """A client sending ClientHello after ClientHello, each segment followed by a
-    retransmission of the same sequence range with different bytes (zeros) and by a piece that
-    straddles its end: its second half changed to 0xff, then the true first half of the next
-    hello. The first transmission wins, new bytes are taken from the straddling piece, and each
-    conflict is the capture weird rexmit_inconsistency."""
+    """A client sending ClientHello after ClientHello with conflicting copies of each: the
+    second half first (held out of order), then a copy of that half with different bytes (0xff,
+    compared with the held bytes: rexmit_inconsistency), then the first half (which delivers the
+    hello), then zeros over the whole, already delivered, range (dropped: the first bytes seen
+    win; delivered bytes are not kept for comparison)."""
     p = Pcap(path)
     c = Conn(p, 40003)
     c.open()
     hello = records_of(client_hello(b"\x00\x00\x00\x00" * 8))
+    half = len(hello) // 2
     for _ in range(rounds):
         seq = c.cseq
-        c.seg(True, PSH | ACK, hello, seq=seq)  # the first transmission
-        c.seg(True, PSH | ACK, bytes(len(hello)), seq=seq)  # same range, zeros
-        # Straddles the end: old bytes changed to 0xff, then the next hello's true first half.
-        half = len(hello) // 2
-        c.seg(True, PSH | ACK, b"\xff" * (len(hello) - half) + hello[:half], seq=seq + half)
+        c.seg(True, PSH | ACK, hello[half:], seq=seq + half)
+        c.seg(True, PSH | ACK, b"\xff" * (len(hello) - half), seq=seq + half)
+        c.seg(True, PSH | ACK, hello[:half], seq=seq)
+        c.seg(True, PSH | ACK, bytes(len(hello)), seq=seq)
         c.cseq += len(hello)
     c.close()
     p.close()
