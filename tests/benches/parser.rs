@@ -1,5 +1,7 @@
 //! Parser benchmark: the generated parser (`tls_grammar`) against `tls-parser` 0.12 and against a
-//! hand-written zero-allocation walker, on the same bytes, doing the same work.
+//! hand-written zero-allocation walker, on the same bytes, doing the same work; plus the same
+//! walker on `pac_runtime::Reader` (checked reads with field paths, as generated code does it),
+//! which shows what a one-pass generated walker would cost.
 //!
 //! Run with `cargo bench -p pac-tests --bench parser`. Each corpus is a list of TLS byte streams
 //! (one per direction). Every implementation frames records, splits handshake records into
@@ -7,8 +9,8 @@
 //! versions, every cipher suite, compression method, extension type, server name, group,
 //! point format, signature scheme, ALPN name, key share (group and key length), supported
 //! version, PSK mode, every certificate length and the ServerKeyExchange curve, point and
-//! signature. The touched values are folded into a digest; the three digests must agree before
-//! anything is timed, which is how we know the three do the same work.
+//! signature. The touched values are folded into a digest; all digests must agree before
+//! anything is timed, which is how we know they do the same work.
 //!
 //! Corpora:
 //! - `chrome-ch`: a Chrome-like TLS 1.3 ClientHello built below from its documented layout
@@ -20,9 +22,9 @@
 //!   ChangeCipherSpec are encrypted; only their headers are read).
 //!
 //! Negotiated state (key exchange class, TLS 1.2 signature algorithms) is fixed per corpus: the
-//! corpora are ECDHE with TLS 1.2 signatures, and all three implementations are told so.
+//! corpora are ECDHE with TLS 1.2 signatures, and every implementation is told so.
 //!
-//! After criterion's groups, a paired summary times the three implementations round-robin in
+//! After criterion's groups, a paired summary times the implementations round-robin in
 //! one process (so machine noise hits all of them alike) and prints messages/s, MB/s and the
 //! ratios.
 
@@ -903,18 +905,205 @@ mod hand {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. The hand walker on pac-runtime's Reader (what a one-pass generated walker would cost)
+// ---------------------------------------------------------------------------------------------
+
+/// The walker of section 3, rewritten on `pac_runtime::Reader`: every read is checked, names a
+/// field path and fails with a `ParseError`, as generated code does, but each byte is read once
+/// and no value is built. The gap between this and `generated` is what re-parsing and moving
+/// large values costs; the gap between this and `hand-walker` is the runtime's own price.
+mod runtime_walker {
+    use super::*;
+    use tls_grammar::pac_runtime::{ParseError, Reader};
+
+    type R<'a> = Reader<'a>;
+
+    fn vec8<'a>(r: &mut R<'a>, path: &'static str) -> Result<R<'a>, ParseError> {
+        let n = r.u8(path)?;
+        r.sub(usize::from(n), path)
+    }
+    fn vec16<'a>(r: &mut R<'a>, path: &'static str) -> Result<R<'a>, ParseError> {
+        let n = r.u16(path)?;
+        r.sub(usize::from(n), path)
+    }
+    fn vec24<'a>(r: &mut R<'a>, path: &'static str) -> Result<R<'a>, ParseError> {
+        let n = r.u24(path)?;
+        r.sub(n as usize, path)
+    }
+
+    pub fn run(streams: &[Vec<u8>]) -> Digest {
+        let mut d = Digest::default();
+        for s in streams {
+            let _ = stream(s, &mut d);
+        }
+        d
+    }
+
+    fn stream(s: &[u8], d: &mut Digest) -> Result<(), ParseError> {
+        let mut r = Reader::new(s);
+        let mut encrypted = false;
+        while !r.is_empty() {
+            let ct = r.u8("TlsRecord.content_type")?;
+            r.u16("TlsRecord.version")?;
+            let mut frag = vec16(&mut r, "TlsRecord.fragment")?;
+            d.add(u64::from(ct));
+            d.add(frag.remaining() as u64);
+            if encrypted {
+                continue;
+            }
+            match ct {
+                CT_CHANGE_CIPHER_SPEC => encrypted = true,
+                CT_HANDSHAKE => {
+                    while !frag.is_empty() {
+                        let t = frag.u8("Handshake.msg_type")?;
+                        let body = vec24(&mut frag, "Handshake.message")?;
+                        d.messages += 1;
+                        d.add(u64::from(t));
+                        message(t, body, d)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn message(t: u8, mut b: R<'_>, d: &mut Digest) -> Result<(), ParseError> {
+        match t {
+            HT_CLIENT_HELLO => {
+                d.add(u64::from(b.u16("ClientHello.client_version")?));
+                d.add(b.take(32, "ClientHello.random")?.len() as u64);
+                d.add(vec8(&mut b, "ClientHello.session_id")?.remaining() as u64);
+                let mut suites = vec16(&mut b, "ClientHello.cipher_suites")?;
+                while !suites.is_empty() {
+                    d.add(u64::from(suites.u16("ClientHello.cipher_suites")?));
+                }
+                let mut comp = vec8(&mut b, "ClientHello.compression_methods")?;
+                while !comp.is_empty() {
+                    d.add(u64::from(comp.u8("ClientHello.compression_methods")?));
+                }
+                if !b.is_empty() {
+                    extensions(vec16(&mut b, "Extensions.extensions")?, true, d)?;
+                }
+            }
+            HT_SERVER_HELLO => {
+                d.add(u64::from(b.u16("ServerHello.server_version")?));
+                d.add(b.take(32, "ServerHello.random")?.len() as u64);
+                d.add(vec8(&mut b, "ServerHello.session_id")?.remaining() as u64);
+                d.add(u64::from(b.u16("ServerHello.cipher_suite")?));
+                d.add(u64::from(b.u8("ServerHello.compression_method")?));
+                if !b.is_empty() {
+                    extensions(vec16(&mut b, "Extensions.extensions")?, false, d)?;
+                }
+            }
+            HT_CERTIFICATE => {
+                let mut list = vec24(&mut b, "Certificate12.certificate_list")?;
+                while !list.is_empty() {
+                    d.add(vec24(&mut list, "ASN1Cert.cert")?.remaining() as u64);
+                }
+            }
+            HT_SERVER_KEY_EXCHANGE => {
+                let curve_type = b.u8("ServerECDHParams.curve_type")?;
+                d.add(u64::from(curve_type));
+                if curve_type == 3 {
+                    d.add(u64::from(b.u16("ECDHNamedCurveParams.named_curve")?));
+                    d.add(vec8(&mut b, "ECDHNamedCurveParams.point")?.remaining() as u64);
+                }
+                d.add(u64::from(b.u8("ServerSignatureTls12.hash_algorithm")?));
+                d.add(u64::from(b.u8("ServerSignatureTls12.signature_algorithm")?));
+                d.add(vec16(&mut b, "ServerSignatureTls12.signature")?.remaining() as u64);
+            }
+            HT_CLIENT_KEY_EXCHANGE => {
+                d.add(vec8(&mut b, "ClientECDiffieHellmanPublic.point")?.remaining() as u64);
+            }
+            HT_NEW_SESSION_TICKET => {
+                d.add(u64::from(b.u32("NewSessionTicket12.ticket_lifetime_hint")?));
+                d.add(vec16(&mut b, "NewSessionTicket12.ticket")?.remaining() as u64);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn extensions(mut list: R<'_>, client: bool, d: &mut Digest) -> Result<(), ParseError> {
+        while !list.is_empty() {
+            let t = list.u16("Extension.ext_type")?;
+            let mut body = vec16(&mut list, "Extension.body")?;
+            d.add(u64::from(t));
+            match t {
+                EXT_SERVER_NAME if !body.is_empty() => {
+                    let mut names = vec16(&mut body, "ServerNameList.server_name_list")?;
+                    while !names.is_empty() {
+                        d.add(u64::from(names.u8("ServerName.name_type")?));
+                        d.add(vec16(&mut names, "ServerName.host_name")?.remaining() as u64);
+                    }
+                }
+                EXT_SUPPORTED_GROUPS | EXT_SIGNATURE_ALGORITHMS => {
+                    let mut l = vec16(&mut body, "SupportedGroups.named_group_list")?;
+                    while !l.is_empty() {
+                        d.add(u64::from(l.u16("SupportedGroups.named_group_list")?));
+                    }
+                }
+                EXT_EC_POINT_FORMATS | EXT_PSK_KEY_EXCHANGE_MODES => {
+                    let mut l = vec8(&mut body, "ECPointFormatList.ec_point_format_list")?;
+                    while !l.is_empty() {
+                        d.add(u64::from(l.u8("ECPointFormatList.ec_point_format_list")?));
+                    }
+                }
+                EXT_ALPN => {
+                    let mut l = vec16(&mut body, "ProtocolNameList.protocol_name_list")?;
+                    while !l.is_empty() {
+                        d.add(vec8(&mut l, "ProtocolName.name")?.remaining() as u64);
+                    }
+                }
+                EXT_KEY_SHARE if client => {
+                    let mut l = vec16(&mut body, "KeyShareClientHello.client_shares")?;
+                    while !l.is_empty() {
+                        d.add(u64::from(l.u16("KeyShareEntry.group")?));
+                        d.add(vec16(&mut l, "KeyShareEntry.key_exchange")?.remaining() as u64);
+                    }
+                }
+                EXT_KEY_SHARE if body.remaining() == 2 => {
+                    d.add(u64::from(
+                        body.u16("KeyShareHelloRetryRequest.selected_group")?,
+                    ));
+                }
+                EXT_KEY_SHARE => {
+                    d.add(u64::from(body.u16("KeyShareEntry.group")?));
+                    d.add(vec16(&mut body, "KeyShareEntry.key_exchange")?.remaining() as u64);
+                }
+                EXT_SUPPORTED_VERSIONS if client => {
+                    let mut l = vec8(&mut body, "SupportedVersionsClientHello.versions")?;
+                    while !l.is_empty() {
+                        d.add(u64::from(l.u16("SupportedVersionsClientHello.versions")?));
+                    }
+                }
+                EXT_SUPPORTED_VERSIONS => {
+                    d.add(u64::from(
+                        body.u16("SupportedVersionsServerHello.selected_version")?,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------------
 
 type Impl = (&'static str, fn(&[Vec<u8>]) -> Digest);
 
-const IMPLS: [Impl; 3] = [
+const IMPLS: [Impl; 4] = [
     ("generated", generated::run),
     ("tls-parser", tlsparser::run),
     ("hand-walker", hand::run),
+    ("runtime-walker", runtime_walker::run),
 ];
 
-/// Fails loudly unless the three implementations touched the same values.
+/// Fails loudly unless all implementations touched the same values.
 fn check(corpora: &[Corpus]) {
     for c in corpora {
         let digests: Vec<Digest> = IMPLS.iter().map(|(_, f)| f(&c.streams)).collect();
@@ -961,7 +1150,7 @@ fn time(f: fn(&[Vec<u8>]) -> Digest, streams: &[Vec<u8>], iters: u32) -> Duratio
     start.elapsed()
 }
 
-/// Round-robin timing of the three implementations (median of rounds), printed as a table with
+/// Round-robin timing of the implementations (median of rounds), printed as a table with
 /// messages/s, MB/s and ratios. Pairing within rounds keeps the ratios meaningful on a busy
 /// machine even when the absolute numbers are not.
 fn paired_summary(corpora: &[Corpus]) {
@@ -970,7 +1159,7 @@ fn paired_summary(corpora: &[Corpus]) {
     println!();
     println!("paired summary (median of {ROUNDS} interleaved rounds)");
     println!(
-        "{:<20} {:<12} {:>10} {:>12} {:>10} {:>12} {:>12}",
+        "{:<20} {:<14} {:>10} {:>12} {:>10} {:>12} {:>12}",
         "corpus", "impl", "ns/iter", "messages/s", "MB/s", "vs tls-parser", "vs hand"
     );
     for c in corpora {
@@ -1003,7 +1192,7 @@ fn paired_summary(corpora: &[Corpus]) {
         for (i, (name, _)) in IMPLS.iter().enumerate() {
             let t = medians[i];
             println!(
-                "{:<20} {:<12} {:>10.0} {:>12.0} {:>10.1} {:>12.2}x {:>11.2}x",
+                "{:<20} {:<14} {:>10.0} {:>12.0} {:>10.1} {:>12.2}x {:>11.2}x",
                 c.name,
                 name,
                 t * 1e9,
