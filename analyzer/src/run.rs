@@ -517,7 +517,7 @@ pub fn log_time(ts: f64) -> String {
 /// enough that workers start early.
 const SHARD_BATCH_FRAMES: usize = 512;
 /// Bytes per batch before it is sent whatever its frame count.
-const SHARD_BATCH_BYTES: usize = 1 << 20;
+const SHARD_BATCH_BYTES: usize = 256 << 10;
 /// Batches queued per worker before the reader waits (bounds the memory in flight).
 const SHARD_QUEUE_DEPTH: usize = 8;
 /// Capture seconds between time ticks broadcast to every worker, so that a worker's
