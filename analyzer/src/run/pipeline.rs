@@ -1,0 +1,424 @@
+//! The single-threaded pipeline: flows in, detection, one [`Session`] per SSL connection, and
+//! output lines and ssl.log rows out.
+//!
+//! In: [`FlowHandler`] calls from the capture engine. Out: event lines and ssl.log rows written
+//! to the run's writers. Detection happens on the start of each connection's stream
+//! ([`crate::detect`]); once a connection is SSL its bytes go to its [`Session`].
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use super::{
+    EventFormat, EventWriter, LogFormat, LogWriter, Outputs, RunError, RunOptions, Summary,
+};
+use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
+use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
+use crate::log::{JsonLogWriter, TsvLogWriter};
+use crate::output::{ConnId, JsonEventWriter, TextEventWriter};
+use crate::session::Session;
+
+/// Bytes [`detect::tcp`] needs for its verdict on the start of a stream: an alert record
+/// (7 bytes) and then the 11 bytes up to a ServerHello's own version. A delivery shorter than
+/// that may still be the start of a hello.
+const DETECT_PREFIX_LEN: usize = 18;
+
+/// The starts of one TCP direction's recent deliveries that are followed by fewer than
+/// [`DETECT_PREFIX_LEN`] bytes so far, so that a hello split over tiny segments is still
+/// recognised at the delivery it begins with, like Zeek's DPD which matches its signatures on
+/// the reassembled stream rather than on single packets.
+#[derive(Default)]
+struct PendingStarts {
+    /// The bytes from the oldest undecided start on (fewer than 2 × [`DETECT_PREFIX_LEN`]).
+    bytes: Vec<u8>,
+    /// Offsets into `bytes` where deliveries began, oldest first.
+    starts: Vec<usize>,
+}
+
+impl PendingStarts {
+    /// Adds a delivery; returns the bytes before it that belong to the stream when an SSL
+    /// hello begins at one of the kept starts (or at this delivery: no bytes before it).
+    fn push(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+        let base = self.bytes.len();
+        self.starts.push(base);
+        // Only the start of a long delivery can matter: later bytes are never a verdict's.
+        self.bytes
+            .extend_from_slice(data.get(..DETECT_PREFIX_LEN).unwrap_or(data));
+        let found = self.starts.iter().copied().find(|&s| {
+            let candidate = if s == base {
+                data
+            } else {
+                self.bytes.get(s..).unwrap_or_default()
+            };
+            detect::tcp(candidate) != Detected::No
+        });
+        if let Some(s) = found {
+            let before = self.bytes.get(s..base).unwrap_or_default().to_vec();
+            *self = PendingStarts::default();
+            return Some(before);
+        }
+        // A start followed by enough bytes has had its verdict: not SSL. Forget it, and the
+        // bytes before the oldest start still open.
+        let len = self.bytes.len();
+        self.starts.retain(|&s| len - s < DETECT_PREFIX_LEN);
+        let first = self.starts.first().copied().unwrap_or(len);
+        self.bytes.drain(..first);
+        for s in &mut self.starts {
+            *s -= first;
+        }
+        None
+    }
+}
+
+/// What [`Pipeline::detect_tcp`] decided about a delivery.
+enum TcpDetect {
+    /// The analyzer is attached; it gets these earlier bytes (a hello's start that came in
+    /// deliveries too short to recognise) before the delivery itself.
+    Ssl(Vec<u8>),
+    /// Not recognised yet: keep delivering.
+    Waiting,
+    /// Not SSL, or the analyzer is done with the connection.
+    Ignored,
+}
+
+/// What the pipeline knows about one connection.
+enum ConnState {
+    /// Not recognised yet; `scanned` bytes of it were looked at; `pending` (per direction,
+    /// originator first) exists once a delivery was too short for a verdict.
+    Detecting {
+        scanned: u64,
+        pending: Option<Box<[PendingStarts; 2]>>,
+    },
+    /// Handed to the SSL analyzer.
+    Ssl(Box<Session>),
+    /// Not SSL, or the analyzer is finished with it.
+    Ignored,
+}
+
+/// The [`FlowHandler`] that ties capture, detection, analysis and output together.
+pub struct Pipeline<'w> {
+    opts: RunOptions,
+    conns: HashMap<u64, ConnState>,
+    events: Option<(EventWriter, &'w mut dyn Write)>,
+    log: Option<(LogWriter, &'w mut dyn Write)>,
+    pub(super) summary: Summary,
+    pub(super) first_ts: Option<f64>,
+    pub(super) last_ts: f64,
+    io_error: Option<io::Error>,
+}
+
+impl<'w> Pipeline<'w> {
+    pub(super) fn new(opts: &RunOptions, outputs: Outputs<'w>) -> Self {
+        Pipeline {
+            opts: opts.clone(),
+            conns: HashMap::new(),
+            events: outputs.events.map(|(f, w)| {
+                let ew = match f {
+                    EventFormat::Text => EventWriter::Text(TextEventWriter::new()),
+                    EventFormat::Json => EventWriter::Json(JsonEventWriter::new()),
+                };
+                (ew, w)
+            }),
+            log: outputs.log.map(|(f, w)| {
+                let lw = match f {
+                    LogFormat::Tsv => LogWriter::Tsv {
+                        w: TsvLogWriter::with_columns(opts.log_columns),
+                        header_written: false,
+                    },
+                    LogFormat::Json => {
+                        LogWriter::Json(JsonLogWriter::with_columns(opts.log_columns))
+                    }
+                };
+                (lw, w)
+            }),
+            summary: Summary::default(),
+            first_ts: None,
+            last_ts: 0.0,
+            io_error: None,
+        }
+    }
+
+    fn note_ts(&mut self, ts: f64) {
+        if self.first_ts.is_none() {
+            self.first_ts = Some(ts);
+        }
+        if ts > self.last_ts {
+            self.last_ts = ts;
+        }
+    }
+
+    /// Runs `f` on the connection's session with the writers, then flushes what it wrote.
+    fn with_session(
+        &mut self,
+        c: &ConnInfo,
+        f: impl FnOnce(&mut Session, &mut crate::session::Writers<'_>),
+    ) -> Verdict {
+        let Some(ConnState::Ssl(session)) = self.conns.get_mut(&c.handle) else {
+            return Verdict::Stop;
+        };
+        let mut writers = crate::session::Writers {
+            events: self.events.as_mut().map(|(w, _)| w),
+            log: self.log.as_mut().map(|(w, _)| w),
+            log_open_ts: self.first_ts.unwrap_or(0.0),
+            events_written: &mut self.summary.events,
+            rows_written: &mut self.summary.log_rows,
+        };
+        f(session, &mut writers);
+        let done = session.is_done();
+        self.flush();
+        if done {
+            Verdict::Stop
+        } else {
+            Verdict::Continue
+        }
+    }
+
+    /// Moves buffered output to the writers; remembers the first I/O error.
+    fn flush(&mut self) {
+        if let Some((w, out)) = self.events.as_mut() {
+            let r = match w {
+                EventWriter::Text(t) => t.flush_to(&mut **out),
+                EventWriter::Json(j) => j.flush_to(&mut **out),
+            };
+            if let Err(e) = r {
+                self.io_error.get_or_insert(e);
+            }
+        }
+        if let Some((w, out)) = self.log.as_mut() {
+            let r = match w {
+                LogWriter::Tsv { w, .. } => w.flush_to(&mut **out),
+                LogWriter::Json(j) => j.flush_to(&mut **out),
+            };
+            if let Err(e) = r {
+                self.io_error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn start_ssl(&mut self, c: &ConnInfo) {
+        let id = ConnId {
+            orig_h: c.id.orig_h,
+            orig_p: c.id.orig_p,
+            resp_h: c.id.resp_h,
+            resp_p: c.id.resp_p,
+        };
+        let session = Session::new(c.uid.clone(), id, &self.opts);
+        self.summary.ssl_connections += 1;
+        self.conns
+            .insert(c.handle, ConnState::Ssl(Box::new(session)));
+    }
+
+    /// Decides from the first bytes of a delivery whether the connection is SSL. Returns
+    /// whether the analyzer is attached now.
+    fn detect(&mut self, c: &ConnInfo, data: &[u8]) -> bool {
+        let Some(ConnState::Detecting { scanned, .. }) = self.conns.get_mut(&c.handle) else {
+            return matches!(self.conns.get(&c.handle), Some(ConnState::Ssl(_)));
+        };
+        let verdict = match c.proto {
+            Proto::Tcp => detect::tcp(data),
+            Proto::Udp => detect::udp(data),
+        };
+        if verdict == Detected::No {
+            *scanned += data.len() as u64;
+            if *scanned > MAX_STARTTLS_SCAN_BYTES {
+                self.conns.insert(c.handle, ConnState::Ignored);
+            }
+            return false;
+        }
+        self.start_ssl(c);
+        true
+    }
+
+    /// [`Self::detect`] for TCP, where a hello may arrive in several deliveries.
+    fn detect_tcp(&mut self, c: &ConnInfo, is_orig: bool, data: &[u8]) -> TcpDetect {
+        let Some(ConnState::Detecting { scanned, pending }) = self.conns.get_mut(&c.handle) else {
+            return match self.conns.get(&c.handle) {
+                Some(ConnState::Ssl(_)) => TcpDetect::Ssl(Vec::new()),
+                _ => TcpDetect::Ignored,
+            };
+        };
+        let before = match pending {
+            // The common case: a delivery long enough for a verdict, nothing kept.
+            None if data.len() >= DETECT_PREFIX_LEN => {
+                (detect::tcp(data) != Detected::No).then(Vec::new)
+            }
+            _ => pending
+                .get_or_insert_with(Box::default)
+                .get_mut(usize::from(!is_orig))
+                .and_then(|p| p.push(data)),
+        };
+        match before {
+            Some(before) => {
+                self.start_ssl(c);
+                TcpDetect::Ssl(before)
+            }
+            None => {
+                *scanned += data.len() as u64;
+                if *scanned > MAX_STARTTLS_SCAN_BYTES {
+                    self.conns.insert(c.handle, ConnState::Ignored);
+                    return TcpDetect::Ignored;
+                }
+                TcpDetect::Waiting
+            }
+        }
+    }
+
+    /// Writes the rows of connections still open and the log footer.
+    pub(super) fn finish(&mut self, close_ts: f64) -> Result<(), RunError> {
+        let handles: Vec<u64> = {
+            let mut h: Vec<u64> = self.conns.keys().copied().collect();
+            h.sort_unstable();
+            h
+        };
+        for handle in handles {
+            if let Some(ConnState::Ssl(mut session)) = self.conns.remove(&handle) {
+                let mut writers = crate::session::Writers {
+                    events: self.events.as_mut().map(|(w, _)| w),
+                    log: self.log.as_mut().map(|(w, _)| w),
+                    log_open_ts: self.first_ts.unwrap_or(0.0),
+                    events_written: &mut self.summary.events,
+                    rows_written: &mut self.summary.log_rows,
+                };
+                session.end(close_ts, &mut writers);
+            }
+        }
+        if let Some((LogWriter::Tsv { w, header_written }, _)) = self.log.as_mut() {
+            // Like Zeek, no rows means no log at all (no header without a first write).
+            if *header_written {
+                w.footer(close_ts);
+            }
+        }
+        self.flush();
+        match self.io_error.take() {
+            Some(e) => Err(RunError::Output(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl FlowHandler for Pipeline<'_> {
+    fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
+        self.note_ts(c.start_ts);
+        if self.io_error.is_some() {
+            // Nobody reads the output any more (`| head`): analyse nothing else.
+            return Verdict::Stop;
+        }
+        self.conns.insert(
+            c.handle,
+            ConnState::Detecting {
+                scanned: 0,
+                pending: None,
+            },
+        );
+        Verdict::Continue
+    }
+
+    fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
+        self.note_ts(ts);
+        if self.io_error.is_some() {
+            return Verdict::Stop;
+        }
+        match self.detect_tcp(c, is_orig, data) {
+            TcpDetect::Ssl(before) if before.is_empty() => {
+                self.with_session(c, |s, w| s.deliver(is_orig, ts, data, w))
+            }
+            TcpDetect::Ssl(mut stream) => {
+                // Once per connection, and only for a hello that came in tiny pieces.
+                stream.extend_from_slice(data);
+                self.with_session(c, |s, w| s.deliver(is_orig, ts, &stream, w))
+            }
+            TcpDetect::Waiting => Verdict::Continue,
+            TcpDetect::Ignored => Verdict::Stop,
+        }
+    }
+
+    fn tcp_gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64) -> Verdict {
+        self.note_ts(ts);
+        self.with_session(c, |s, w| s.gap(is_orig, ts, len, w))
+    }
+
+    fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
+        self.note_ts(ts);
+        if self.io_error.is_some() {
+            return Verdict::Stop;
+        }
+        if !self.detect(c, data) {
+            // STUN and other packets before the first DTLS hello keep the flow under watch.
+            return match self.conns.get(&c.handle) {
+                Some(ConnState::Detecting { .. }) => Verdict::Continue,
+                _ => Verdict::Stop,
+            };
+        }
+        self.with_session(c, |s, w| s.datagram(is_orig, ts, data, w))
+    }
+
+    fn connection_end(&mut self, c: &ConnInfo, ts: f64, _reason: EndReason) {
+        self.note_ts(ts);
+        if let Some(ConnState::Ssl(mut session)) = self.conns.remove(&c.handle) {
+            let mut writers = crate::session::Writers {
+                events: self.events.as_mut().map(|(w, _)| w),
+                log: self.log.as_mut().map(|(w, _)| w),
+                log_open_ts: self.first_ts.unwrap_or(0.0),
+                events_written: &mut self.summary.events,
+                rows_written: &mut self.summary.log_rows,
+            };
+            session.end(ts, &mut writers);
+            self.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod detect_prefix_tests {
+    use super::*;
+
+    /// The first bytes of a TLS 1.2 ClientHello record (enough for a verdict).
+    const HELLO: [u8; 20] = [
+        22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 1, 2,
+    ];
+
+    #[test]
+    fn a_hello_in_one_byte_deliveries_is_found_at_its_start() {
+        let mut p = PendingStarts::default();
+        for (i, b) in HELLO.iter().enumerate() {
+            match p.push(&[*b]) {
+                // Recognised once the hello's own version (bytes 9..11) has arrived; the bytes
+                // before the current delivery are handed over with it.
+                Some(before) => {
+                    assert_eq!(i, 10);
+                    assert_eq!(before, &HELLO[..10]);
+                    return;
+                }
+                None => assert!(i < 10),
+            }
+        }
+        panic!("never recognised");
+    }
+
+    #[test]
+    fn short_non_tls_deliveries_before_a_split_hello_are_skipped() {
+        // A STARTTLS-style "OK\r\n" then the hello in pieces of 3 bytes.
+        let mut p = PendingStarts::default();
+        assert_eq!(p.push(b"OK\r\n"), None);
+        let mut found = None;
+        for chunk in HELLO.chunks(3) {
+            if let Some(before) = p.push(chunk) {
+                found = Some(before);
+                break;
+            }
+        }
+        assert_eq!(found.as_deref(), Some(&HELLO[..9]));
+    }
+
+    #[test]
+    fn kept_bytes_stay_bounded() {
+        let mut p = PendingStarts::default();
+        for _ in 0..10_000 {
+            assert_eq!(p.push(b"x"), None);
+            assert!(p.bytes.len() < DETECT_PREFIX_LEN, "{}", p.bytes.len());
+            assert!(p.starts.len() < DETECT_PREFIX_LEN);
+        }
+        // A long delivery decides every start at once.
+        assert_eq!(p.push(&[b'y'; 100]), None);
+        assert!(p.bytes.is_empty() && p.starts.is_empty());
+    }
+}
