@@ -2,7 +2,7 @@
 //!
 //! In: the connection's payload (from [`crate::run::Pipeline`]). Out: event lines (weirds,
 //! analyzer violations, confirmations and removals included) and, once per connection, an ssl.log row. The [`SslAnalyzer`] raises
-//! events; a [`Session`] prints them and feeds the ones ssl.log needs to an [`SslLogBuilder`],
+//! events; a [`Session`] prints them and feeds the ones ssl.log needs to an [`SslLogState`],
 //! the way Zeek's `base/protocols/ssl/main.zeek` builds `ssl.log` from the same events.
 
 use pac_runtime::ValueSink;
@@ -11,7 +11,7 @@ use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 use crate::detect::{self, Detected};
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
-use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogBuilder};
+use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::run::{EventWriter, LogWriter, RunOptions};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
@@ -45,7 +45,7 @@ pub struct Session {
     id: ConnId,
     analyzer: SslAnalyzer,
     carrier: Carrier,
-    log: Option<SslLogBuilder>,
+    log: Option<SslLogState>,
     max_history: usize,
     log_columns: OptionalColumns,
 }
@@ -163,7 +163,7 @@ impl Session {
 struct Sink<'s, 'p> {
     uid: &'s str,
     id: &'s ConnId,
-    log: &'s mut Option<SslLogBuilder>,
+    log: &'s mut Option<SslLogState>,
     max_history: usize,
     log_columns: OptionalColumns,
     w: &'s mut Writers<'p>,
@@ -171,10 +171,10 @@ struct Sink<'s, 'p> {
 
 impl Sink<'_, '_> {
     /// The ssl.log builder, created at the connection's first SSL event (Zeek's `set_session`).
-    fn builder(&mut self, ts: f64) -> &mut SslLogBuilder {
-        let (uid, id, max, columns) = (self.uid, *self.id, self.max_history, self.log_columns);
+    fn builder(&mut self, ts: f64) -> &mut SslLogState {
+        let (max, columns) = (self.max_history, self.log_columns);
         self.log.get_or_insert_with(|| {
-            SslLogBuilder::new(ts, uid, id, name_tables())
+            SslLogState::new(ts, name_tables())
                 .with_max_history(max)
                 .with_columns(columns)
         })
@@ -245,7 +245,7 @@ impl Sink<'_, '_> {
         let Some(b) = self.log.as_mut() else {
             return;
         };
-        let Some(row) = b.finish(trigger) else {
+        let Some(row) = b.finish(trigger, self.uid, *self.id) else {
             return;
         };
         if let Some(lw) = self.w.log.as_deref_mut() {

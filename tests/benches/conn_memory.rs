@@ -187,11 +187,11 @@ fn print_sizes() {
         size_of::<tls_analyzer::ssl::tls::TlsStreams>()
     );
     println!(
-        "  log::SslLogBuilder                {:>5} B  (once the first SSL event arrives)",
-        size_of::<tls_analyzer::log::SslLogBuilder>()
+        "  log::SslLogState                  {:>5} B  (in the Session, from the first SSL event)",
+        size_of::<tls_analyzer::log::SslLogState>()
     );
     println!(
-        "  log::SslLogRow                    {:>5} B  (inside the builder)",
+        "  log::SslLogRow                    {:>5} B  (built only when the row is written)",
         size_of::<tls_analyzer::log::SslLogRow>()
     );
     println!(

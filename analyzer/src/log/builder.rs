@@ -3,15 +3,21 @@
 //!
 //! In: the connection's already decoded event values, one method per Zeek event handler that
 //! touches the log (`client_hello`, `server_hello`, `extension`, `handshake_message`, ...), called
-//! in event order. Out: an [`SslLogRow`], returned exactly once by [`SslLogBuilder::established`],
-//! [`SslLogBuilder::violation`] or [`SslLogBuilder::connection_end`] — whichever comes first, as
-//! Zeek writes the row at `ssl_established`, at an analyzer violation, or when the connection is
-//! removed — plus the `conn_weird`s the script raises ([`SslLogBuilder::take_weirds`]).
+//! in event order. Out: an [`SslLogRow`], returned exactly once by [`SslLogState::finish`]
+//! (or [`SslLogBuilder::established`], [`SslLogBuilder::violation`],
+//! [`SslLogBuilder::connection_end`]) — whichever trigger comes first, as Zeek writes the row at
+//! `ssl_established`, at an analyzer violation, or when the connection is removed — plus the
+//! `conn_weird`s the script raises ([`SslLogState::take_weirds`]).
 //!
-//! Create the builder at the connection's first SSL event (Zeek's `set_session`); its `ts` is the
+//! [`SslLogState`] is what a connection table keeps per connection: compact, with codes rather
+//! than names, and without the uid and endpoints, which the row gets when it is written.
+//! [`SslLogBuilder`] adds those for standalone use.
+//!
+//! Create the state at the connection's first SSL event (Zeek's `set_session`); its `ts` is the
 //! time of that event. Events that call `set_session` in Zeek are listed in [`SESSION_EVENTS`].
 
 use super::cert::{cert_matches_hostname, cert_names, fingerprint_hex, CertNames};
+use super::compact::{InlineBytes, HISTORY_INLINE, SESSION_ID_INLINE};
 use super::dn::subject_issuer;
 use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
 use super::writer::OptionalColumns;
@@ -161,63 +167,66 @@ struct Chain {
     leaf_dn: Option<(String, String)>,
 }
 
-/// Accumulates one connection's ssl.log row; see the module docs.
+/// One connection's ssl.log state without the connection's own uid and endpoints (the
+/// connection table has them; [`SslLogState::finish`] takes them): what [`SslLogBuilder`] keeps
+/// per tracked connection, in about 250 bytes and usually no heap allocation. Codes are kept
+/// as numbers and turned into the log's names only when the row is written.
 #[derive(Debug)]
-pub struct SslLogBuilder {
-    row: SslLogRow,
+pub struct SslLogState {
+    ts: f64,
     names: NameTables,
     max_history: usize,
-    version_num: Option<u64>,
+    /// Negotiated version (the hello's, or the server's `supported_versions`).
+    version: Option<u64>,
+    cipher: Option<u64>,
+    curve: Option<u64>,
+    /// Description code of the last alert.
+    last_alert: Option<u64>,
+    server_name: Option<Box<[u8]>>,
+    next_protocol: Option<Box<[u8]>>,
+    /// History letters (ASCII).
+    history: InlineBytes<HISTORY_INLINE>,
     /// The client's session id when it was not empty (all zero).
-    session_id: Option<Vec<u8>>,
+    session_id: Option<InlineBytes<SESSION_ID_INLINE>>,
+    resumed: bool,
+    established: bool,
     client_ticket_empty_session_seen: bool,
     client_key_exchange_seen: bool,
     client_psk_seen: bool,
     hrr_seen: bool,
     logged: bool,
-    /// Server and client chains; both exist once any certificate was seen (Zeek's `file_sniff`).
-    chains: Option<(Chain, Chain)>,
     /// Which optional columns are filled.
     columns: OptionalColumns,
+    /// Server and client chains; both exist once any certificate was seen (Zeek's
+    /// `file_sniff`). Boxed: most tracked connections never get that far.
+    chains: Option<Box<(Chain, Chain)>>,
     weirds: Vec<LogWeird>,
 }
 
-impl SslLogBuilder {
+impl SslLogState {
     /// Starts the record at the connection's first SSL event, at time `ts`.
-    pub fn new(ts: f64, uid: &str, id: ConnId, names: NameTables) -> Self {
-        SslLogBuilder {
-            row: SslLogRow {
-                ts,
-                uid: uid.to_owned(),
-                id,
-                version: None,
-                cipher: None,
-                curve: None,
-                server_name: None,
-                resumed: false,
-                last_alert: None,
-                next_protocol: None,
-                established: false,
-                ssl_history: String::new(),
-                cert_chain_fps: None,
-                client_cert_chain_fps: None,
-                subject: None,
-                issuer: None,
-                client_subject: None,
-                client_issuer: None,
-                sni_matches_cert: None,
-            },
+    pub fn new(ts: f64, names: NameTables) -> Self {
+        SslLogState {
+            ts,
             names,
             max_history: MAX_SSL_HISTORY_LENGTH,
-            version_num: None,
+            version: None,
+            cipher: None,
+            curve: None,
+            last_alert: None,
+            server_name: None,
+            next_protocol: None,
+            history: InlineBytes::default(),
             session_id: None,
+            resumed: false,
+            established: false,
             client_ticket_empty_session_seen: false,
             client_key_exchange_seen: false,
             client_psk_seen: false,
             hrr_seen: false,
             logged: false,
-            chains: None,
             columns: OptionalColumns::default(),
+            chains: None,
             weirds: Vec::new(),
         }
     }
@@ -234,11 +243,6 @@ impl SslLogBuilder {
         self
     }
 
-    /// The row as it stands (for inspection; the log gets it through the finishing methods).
-    pub fn row(&self) -> &SslLogRow {
-        &self.row
-    }
-
     /// Whether the row was already handed out.
     pub fn is_logged(&self) -> bool {
         self.logged
@@ -249,16 +253,16 @@ impl SslLogBuilder {
         std::mem::take(&mut self.weirds)
     }
 
-    fn add_to_history(&mut self, is_client: bool, letter: char) {
-        if self.row.ssl_history.len() == self.max_history {
+    fn add_to_history(&mut self, is_client: bool, letter: u8) {
+        if self.history.len() == self.max_history {
             return;
         }
-        self.row.ssl_history.push(if is_client {
+        self.history.push(if is_client {
             letter.to_ascii_uppercase()
         } else {
             letter.to_ascii_lowercase()
         });
-        if self.row.ssl_history.len() == self.max_history {
+        if self.history.len() == self.max_history {
             self.weirds.push(LogWeird {
                 name: WEIRD_HISTORY_LIMIT,
                 addl: Vec::new(),
@@ -270,12 +274,12 @@ impl SslLogBuilder {
     /// `ssl_client_hello`: `session_id` as the event carries it (32 bytes, zero-padded).
     pub fn client_hello(&mut self, record_version: u64, session_id: &[u8]) {
         if !session_id.is_empty() && session_id.iter().any(|&b| b != 0) {
-            self.session_id = Some(session_id.to_vec());
+            self.session_id = Some(InlineBytes::from_slice(session_id));
             self.client_ticket_empty_session_seen = false;
         }
         // SSLv2 hellos have no handshake-message event; record_version 0 marks them.
         if record_version == 0 {
-            self.add_to_history(true, 'c');
+            self.add_to_history(true, b'c');
         }
     }
 
@@ -288,23 +292,19 @@ impl SslLogBuilder {
         cipher: u64,
     ) {
         // A supported_versions extension seen earlier overrides the hello's version.
-        if self.version_num.is_none() {
-            self.version_num = Some(version);
-            self.row.version = Some(version_name(version));
-        }
-        self.row.cipher = Some(name_or_unknown((self.names.cipher)(cipher), cipher));
+        let negotiated = *self.version.get_or_insert(version);
+        self.cipher = Some(cipher);
         if server_random == HELLO_RETRY_REQUEST_RANDOM {
             self.hrr_seen = true;
         }
-        let negotiated = self.version_num.unwrap_or(version);
-        if self.session_id.as_deref() == Some(session_id)
+        if self.session_id.as_ref().is_some_and(|s| *s == *session_id)
             && !is_tls13_draft(negotiated)
             && negotiated != TLSV13
         {
-            self.row.resumed = true;
+            self.resumed = true;
         }
         if version == SSLV2 {
-            self.add_to_history(false, 's');
+            self.add_to_history(false, b's');
         }
     }
 
@@ -318,14 +318,13 @@ impl SslLogBuilder {
             return;
         }
         if let Some(v) = single(versions) {
-            self.version_num = Some(v);
-            self.row.version = Some(version_name(v));
+            self.version = Some(v);
         }
     }
 
     /// `ssl_ecdh_server_params`.
     pub fn ecdh_server_params(&mut self, curve: u64) {
-        self.row.curve = Some(name_or_unknown((self.names.curve)(curve), curve));
+        self.curve = Some(curve);
     }
 
     /// `ssl_extension_key_share`: only a server's single share counts.
@@ -334,7 +333,7 @@ impl SslLogBuilder {
             return;
         }
         if let Some(g) = single(groups) {
-            self.row.curve = Some(name_or_unknown((self.names.curve)(g), g));
+            self.curve = Some(g);
         }
     }
 
@@ -352,7 +351,7 @@ impl SslLogBuilder {
         let Some(first) = it.next() else {
             return;
         };
-        self.row.server_name = Some(first.to_vec());
+        self.server_name = Some(first.into());
         if let Some(second) = it.next() {
             let mut addl = b"[".to_vec();
             for (i, n) in [first, second].into_iter().chain(it).enumerate() {
@@ -380,13 +379,13 @@ impl SslLogBuilder {
             return;
         }
         if let Some(p) = protocols.into_iter().next() {
-            self.row.next_protocol = Some(p.to_vec());
+            self.next_protocol = Some(p.into());
         }
     }
 
     /// `ssl_connection_flipped`: `^`, appended even past the history limit as Zeek does.
     pub fn connection_flipped(&mut self) {
-        self.row.ssl_history.push('^');
+        self.history.push(b'^');
     }
 
     /// `ssl_handshake_message`: one history letter per message type.
@@ -395,32 +394,32 @@ impl SslLogBuilder {
             self.client_key_exchange_seen = true;
         }
         let letter = match msg_type {
-            HELLO_REQUEST => 'h',
-            CLIENT_HELLO => 'c',
+            HELLO_REQUEST => b'h',
+            CLIENT_HELLO => b'c',
             SERVER_HELLO if self.hrr_seen => {
                 // The server_hello event came first and flagged the retry request.
                 self.hrr_seen = false;
-                'j'
+                b'j'
             }
-            SERVER_HELLO => 's',
-            HELLO_VERIFY_REQUEST => 'v',
-            SESSION_TICKET => 't',
-            END_OF_EARLY_DATA => 'e',
-            HELLO_RETRY_REQUEST => 'j',
-            ENCRYPTED_EXTENSIONS => 'o',
-            CERTIFICATE => 'x',
-            SERVER_KEY_EXCHANGE => 'k',
-            CERTIFICATE_REQUEST => 'r',
-            SERVER_HELLO_DONE => 'n',
-            CERTIFICATE_VERIFY => 'y',
-            CLIENT_KEY_EXCHANGE => 'g',
-            FINISHED => 'f',
-            CERTIFICATE_URL => 'w',
-            CERTIFICATE_STATUS => 'u',
-            SUPPLEMENTAL_DATA => 'a',
-            KEY_UPDATE => 'p',
-            MESSAGE_HASH => 'm',
-            _ => 'z',
+            SERVER_HELLO => b's',
+            HELLO_VERIFY_REQUEST => b'v',
+            SESSION_TICKET => b't',
+            END_OF_EARLY_DATA => b'e',
+            HELLO_RETRY_REQUEST => b'j',
+            ENCRYPTED_EXTENSIONS => b'o',
+            CERTIFICATE => b'x',
+            SERVER_KEY_EXCHANGE => b'k',
+            CERTIFICATE_REQUEST => b'r',
+            SERVER_HELLO_DONE => b'n',
+            CERTIFICATE_VERIFY => b'y',
+            CLIENT_KEY_EXCHANGE => b'g',
+            FINISHED => b'f',
+            CERTIFICATE_URL => b'w',
+            CERTIFICATE_STATUS => b'u',
+            SUPPLEMENTAL_DATA => b'a',
+            KEY_UPDATE => b'p',
+            MESSAGE_HASH => b'm',
+            _ => b'z',
         };
         self.add_to_history(is_client, letter);
     }
@@ -433,32 +432,33 @@ impl SslLogBuilder {
         } else if is_client && code == EXT_PRE_SHARED_KEY {
             self.client_psk_seen = true;
         } else if !is_client && code == EXT_PRE_SHARED_KEY && self.client_psk_seen {
-            self.row.resumed = true;
+            self.resumed = true;
         }
     }
 
     /// `ssl_change_cipher_spec`.
     pub fn change_cipher_spec(&mut self, is_client: bool) {
-        self.add_to_history(is_client, 'i');
+        self.add_to_history(is_client, b'i');
         if is_client && self.client_ticket_empty_session_seen && !self.client_key_exchange_seen {
-            self.row.resumed = true;
+            self.resumed = true;
         }
     }
 
     /// `ssl_alert`.
     pub fn alert(&mut self, is_client: bool, _level: u64, desc: u64) {
-        self.add_to_history(is_client, 'l');
-        self.row.last_alert = Some(name_or_unknown((self.names.alert)(desc), desc));
+        self.add_to_history(is_client, b'l');
+        self.last_alert = Some(desc);
     }
 
     /// `ssl_heartbeat`.
     pub fn heartbeat(&mut self, is_client: bool) {
-        self.add_to_history(is_client, 'b');
+        self.add_to_history(is_client, b'b');
     }
 
     /// One certificate of a Certificate message, in chain order; `is_client` is the TLS role.
     pub fn certificate(&mut self, is_client: bool, der: &[u8]) {
-        let (server, client) = self.chains.get_or_insert_with(Default::default);
+        let chains = self.chains.get_or_insert_with(Default::default);
+        let (server, client) = &mut **chains;
         let chain = if is_client { client } else { server };
         let names = cert_names(der);
         if names.is_some() && chain.fps.len() < MAX_CHAIN_CERTS {
@@ -479,9 +479,120 @@ impl SslLogBuilder {
         }
     }
 
+    /// The row as it stands, for the connection `uid`/`id` (for inspection; the log gets it
+    /// through [`Self::finish`]).
+    pub fn row(&self, uid: &str, id: ConnId) -> SslLogRow {
+        let name = |table: fn(u64) -> Option<&'static str>, code: Option<u64>| {
+            code.map(|c| name_or_unknown(table(c), c))
+        };
+        let mut row = SslLogRow {
+            ts: self.ts,
+            uid: uid.to_owned(),
+            id,
+            version: self.version.map(version_name),
+            cipher: name(self.names.cipher, self.cipher),
+            curve: name(self.names.curve, self.curve),
+            server_name: self.server_name.as_deref().map(<[u8]>::to_vec),
+            resumed: self.resumed,
+            last_alert: name(self.names.alert, self.last_alert),
+            next_protocol: self.next_protocol.as_deref().map(<[u8]>::to_vec),
+            established: self.established,
+            // History letters are ASCII by construction.
+            ssl_history: String::from_utf8_lossy(self.history.as_slice()).into_owned(),
+            cert_chain_fps: None,
+            client_cert_chain_fps: None,
+            subject: None,
+            issuer: None,
+            client_subject: None,
+            client_issuer: None,
+            sni_matches_cert: None,
+        };
+        // Zeek's `ssl_finishing`: the certificate columns.
+        if let Some(chains) = &self.chains {
+            let (server, client) = &**chains;
+            row.cert_chain_fps = Some(server.fps.clone());
+            row.client_cert_chain_fps = Some(client.fps.clone());
+            if let (Some(Some(leaf)), Some(sni)) = (&server.leaf, &self.server_name) {
+                row.sni_matches_cert = Some(cert_matches_hostname(leaf, sni));
+            }
+            if let Some((subject, issuer)) = &server.leaf_dn {
+                row.subject = Some(subject.clone());
+                row.issuer = Some(issuer.clone());
+            }
+            if let Some((subject, issuer)) = &client.leaf_dn {
+                row.client_subject = Some(subject.clone());
+                row.client_issuer = Some(issuer.clone());
+            }
+        }
+        row
+    }
+
+    /// Returns the row of the connection `uid`/`id` unless it was already returned;
+    /// `Established` marks it established first.
+    pub fn finish(&mut self, trigger: LogTrigger, uid: &str, id: ConnId) -> Option<SslLogRow> {
+        if self.logged {
+            return None;
+        }
+        if trigger == LogTrigger::Established {
+            self.established = true;
+        }
+        self.logged = true;
+        Some(self.row(uid, id))
+    }
+}
+
+/// An [`SslLogState`] together with its connection's uid and endpoints: the standalone builder
+/// for callers without a connection table (replaying events, tests). The event methods are
+/// [`SslLogState`]'s, reached through `Deref`.
+#[derive(Debug)]
+pub struct SslLogBuilder {
+    state: SslLogState,
+    uid: String,
+    id: ConnId,
+}
+
+impl std::ops::Deref for SslLogBuilder {
+    type Target = SslLogState;
+    fn deref(&self) -> &SslLogState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for SslLogBuilder {
+    fn deref_mut(&mut self) -> &mut SslLogState {
+        &mut self.state
+    }
+}
+
+impl SslLogBuilder {
+    /// Starts the record at the connection's first SSL event, at time `ts`.
+    pub fn new(ts: f64, uid: &str, id: ConnId, names: NameTables) -> Self {
+        SslLogBuilder {
+            state: SslLogState::new(ts, names),
+            uid: uid.to_owned(),
+            id,
+        }
+    }
+
+    /// Fills the optional columns switched on in `columns` (by default none, as Zeek).
+    pub fn with_columns(mut self, columns: OptionalColumns) -> Self {
+        self.state = self.state.with_columns(columns);
+        self
+    }
+
+    /// Overrides `SSL::max_ssl_history_length`.
+    pub fn with_max_history(mut self, max: usize) -> Self {
+        self.state = self.state.with_max_history(max);
+        self
+    }
+
+    /// The row as it stands (for inspection; the log gets it through the finishing methods).
+    pub fn row(&self) -> SslLogRow {
+        self.state.row(&self.uid, self.id)
+    }
+
     /// `ssl_established`: marks the row established and hands it out (once).
     pub fn established(&mut self) -> Option<SslLogRow> {
-        self.row.established = true;
         self.finish(LogTrigger::Established)
     }
 
@@ -498,29 +609,7 @@ impl SslLogBuilder {
     /// Runs Zeek's `ssl_finishing` (certificate columns) and returns the row unless it was
     /// already returned.
     pub fn finish(&mut self, trigger: LogTrigger) -> Option<SslLogRow> {
-        if self.logged {
-            return None;
-        }
-        if trigger == LogTrigger::Established {
-            self.row.established = true;
-        }
-        if let Some((server, client)) = &self.chains {
-            self.row.cert_chain_fps = Some(server.fps.clone());
-            self.row.client_cert_chain_fps = Some(client.fps.clone());
-            if let (Some(Some(leaf)), Some(sni)) = (&server.leaf, &self.row.server_name) {
-                self.row.sni_matches_cert = Some(cert_matches_hostname(leaf, sni));
-            }
-            if let Some((subject, issuer)) = &server.leaf_dn {
-                self.row.subject = Some(subject.clone());
-                self.row.issuer = Some(issuer.clone());
-            }
-            if let Some((subject, issuer)) = &client.leaf_dn {
-                self.row.client_subject = Some(subject.clone());
-                self.row.client_issuer = Some(issuer.clone());
-            }
-        }
-        self.logged = true;
-        Some(self.row.clone())
+        self.state.finish(trigger, &self.uid, self.id)
     }
 }
 

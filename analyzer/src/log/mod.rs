@@ -9,11 +9,14 @@
 
 pub mod builder;
 pub mod cert;
+mod compact;
 pub mod dn;
 pub mod names;
 pub mod writer;
 
-pub use builder::{LogTrigger, LogWeird, SslLogBuilder, SslLogRow, MAX_SSL_HISTORY_LENGTH};
+pub use builder::{
+    LogTrigger, LogWeird, SslLogBuilder, SslLogRow, SslLogState, MAX_SSL_HISTORY_LENGTH,
+};
 pub use names::NameTables;
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
