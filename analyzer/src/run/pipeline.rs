@@ -365,6 +365,36 @@ impl FlowHandler for Pipeline<'_> {
             self.flush();
         }
     }
+
+    /// Weirds of the capture layer (TCP reassembly, the connection table, IP) that belong to
+    /// a connection become `conn_weird` lines, as Zeek raises `conn_weird` for its TCP and UDP
+    /// analyzers' weirds; the source names the transport. Weirds without a connection
+    /// (Zeek's `net_weird`/`flow_weird`) are counted in the summary only.
+    fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
+        self.note_ts(ts);
+        let Some(c) = c else {
+            return;
+        };
+        let Some((w, _)) = self.events.as_mut() else {
+            return;
+        };
+        let id = ConnId {
+            orig_h: c.id.orig_h,
+            orig_p: c.id.orig_p,
+            resp_h: c.id.resp_h,
+            resp_p: c.id.resp_p,
+        };
+        let source = match c.proto {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+        };
+        match w {
+            EventWriter::Text(t) => t.conn_weird(ts, &c.uid, &id, name, addl.as_bytes(), source),
+            EventWriter::Json(j) => j.conn_weird(ts, &c.uid, &id, name, addl.as_bytes(), source),
+        }
+        self.summary.events += 1;
+        self.flush();
+    }
 }
 
 #[cfg(test)]
