@@ -10,7 +10,8 @@
 # Usage: scripts/make-captures.sh [OUT_DIR] [NAME...]
 #   OUT_DIR defaults to tests/captures; with NAMEs only those captures are made.
 # Needs: root (or CAP_NET_RAW) for tcpdump, openssl, gnutls-bin, tcpdump,
-# python3, curl, ss (iproute2), timeout (coreutils).
+# python3, curl, ss (iproute2), timeout (coreutils); tls13-sigalgs-cert also
+# needs python3-venv and PyPI (tlslite-ng), and is skipped without them.
 #
 # The certificates are generated afresh in a temporary directory on every run,
 # so regenerated captures differ byte for byte from the committed ones; the
@@ -468,5 +469,72 @@ gnutls() { # name priority
 }
 gnutls gnutls-tls13 'NORMAL:-VERS-ALL:+VERS-TLS1.3'
 gnutls gnutls-tls12 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
+
+# --- tlslite-ng (pure-Python TLS) as the client: signature_algorithms_cert -------
+# Neither OpenSSL 3.0's nor GnuTLS 3.7's client sends signature_algorithms_cert
+# (extension 50). tlslite-ng, from PyPI, is installed in a venv under $WORK; where
+# it cannot be installed this capture is skipped with a message and the rest stand.
+TLSLITE_VERSION=0.8.2
+sigalgs_cert() {
+    local name=tls13-sigalgs-cert
+    next_port
+    wanted "$name" || return 0
+    local py=$WORK/tlslite-venv/bin/python
+    if ! { python3 -m venv "$WORK/tlslite-venv" >"$WORK/$name.pip.log" 2>&1 &&
+        "$WORK/tlslite-venv/bin/pip" install -q "tlslite-ng==$TLSLITE_VERSION" \
+            >>"$WORK/$name.pip.log" 2>&1; }; then
+        log "SKIPPED $name: could not install tlslite-ng $TLSLITE_VERSION from PyPI into a venv" \
+            "(needs python3-venv and access to PyPI): $(tail -n 3 "$WORK/$name.pip.log")"
+        return 0
+    fi
+    cat >sigalgs_cert_client.py <<'EOF'
+# A TLS 1.3 client (tlslite-ng) whose ClientHello carries signature_algorithms_cert
+# (extension 50): tlslite-ng has the extension class but its client does not send it on
+# its own, so the message is given the extension just before tlslite-ng writes it.
+# (tlslite-ng does not validate the server certificate; nothing here depends on it.)
+import socket, sys
+from tlslite import TLSConnection, HandshakeSettings
+from tlslite.constants import ExtensionType, SignatureScheme
+from tlslite.extensions import SignatureAlgorithmsCertExtension
+from tlslite.messages import ClientHello
+
+CERT_SIGALGS = [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384,
+                SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pkcs1_sha256,
+                SignatureScheme.rsa_pkcs1_sha384]
+
+class Conn(TLSConnection):
+    def _sendMsg(self, msg, *args, **kwargs):
+        if isinstance(msg, ClientHello) and \
+                msg.getExtension(ExtensionType.signature_algorithms_cert) is None:
+            ext = SignatureAlgorithmsCertExtension().create(CERT_SIGALGS)
+            i = next(i for i, e in enumerate(msg.extensions)
+                     if e.extType == ExtensionType.signature_algorithms)
+            msg.extensions.insert(i + 1, ext)
+        return super()._sendMsg(msg, *args, **kwargs)
+
+port, name = int(sys.argv[1]), sys.argv[2]
+settings = HandshakeSettings()
+settings.minVersion = (3, 4)
+settings.maxVersion = (3, 4)
+sock = socket.create_connection(("127.0.0.1", port))
+conn = Conn(sock)
+# Wait for the server's close_notify before closing the socket.
+conn.closeSocket = False
+conn.handshakeClientCert(serverName=name, settings=settings)
+print("version", conn.version, "cipher", conn.getCipherName(), file=sys.stderr)
+conn.write(b"hello\n")
+print("reply", bytes(conn.read(max=6, min=6)), file=sys.stderr)
+conn.close()
+sock.close()
+EOF
+    start_capture "$name" "$PORT"
+    ossl_server 1 -rev "${EC_SRV[@]}" -tls1_3
+    wait_listen tcp "$PORT"
+    timeout 15 "$py" sigalgs_cert_client.py "$PORT" server.example.test \
+        >>"$WORK/$name.client.log" 2>&1 || log "$name: client failed: $(tail -n 3 "$WORK/$name.client.log")"
+    wait_server
+    stop_capture
+}
+sigalgs_cert
 
 log "done: $(find "$OUT" -maxdepth 1 -name "*.pcap" | wc -l) captures in $OUT"
