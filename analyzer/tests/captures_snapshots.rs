@@ -24,7 +24,7 @@ fn captures() -> Vec<PathBuf> {
     v.sort();
     assert_eq!(
         v.len(),
-        30,
+        31,
         "the captures listed in tests/captures/README.md"
     );
     v
@@ -264,6 +264,25 @@ fn snapshots_agree_with_the_captures_readme() {
         ),
         1
     );
+
+    // signature_algorithms_cert (ext 50) from the tlslite-ng client: 0x0403, 0x0503, 0x0804,
+    // 0x0401, 0x0501 (tshark's tls.handshake.sig_hash_alg for that extension).
+    let sac = named_events("tls13-sigalgs-cert.pcap");
+    let cert_sigalgs: Vec<&str> = sac
+        .iter()
+        .filter(|(n, _)| n == "ssl_extension_signature_algorithms_cert")
+        .map(|(_, l)| l.split_once(" ssl_extension_signature_algorithms_cert ").unwrap().1)
+        .collect();
+    assert_eq!(
+        cert_sigalgs,
+        ["is_client=T signature_algorithms=[{HashAlgorithm=4,SignatureAlgorithm=3},\
+          {HashAlgorithm=5,SignatureAlgorithm=3},{HashAlgorithm=8,SignatureAlgorithm=4},\
+          {HashAlgorithm=4,SignatureAlgorithm=1},{HashAlgorithm=5,SignatureAlgorithm=1}]"]
+    );
+    let r = row_of("tls13-sigalgs-cert.pcap");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["version"], "TLSv13");
+    assert_eq!(r[0]["established"], true);
 
     // DTLS: HelloVerifyRequest means two client hellos.
     for cap in ["dtls10.pcap", "dtls12.pcap", "dtls12-fragmented.pcap"] {
