@@ -271,13 +271,19 @@ fn snapshots_agree_with_the_captures_readme() {
     let cert_sigalgs: Vec<&str> = sac
         .iter()
         .filter(|(n, _)| n == "ssl_extension_signature_algorithms_cert")
-        .map(|(_, l)| l.split_once(" ssl_extension_signature_algorithms_cert ").unwrap().1)
+        .map(|(_, l)| {
+            l.split_once(" ssl_extension_signature_algorithms_cert ")
+                .unwrap()
+                .1
+        })
         .collect();
     assert_eq!(
         cert_sigalgs,
-        ["is_client=T signature_algorithms=[{HashAlgorithm=4,SignatureAlgorithm=3},\
+        [
+            "is_client=T signature_algorithms=[{HashAlgorithm=4,SignatureAlgorithm=3},\
           {HashAlgorithm=5,SignatureAlgorithm=3},{HashAlgorithm=8,SignatureAlgorithm=4},\
-          {HashAlgorithm=4,SignatureAlgorithm=1},{HashAlgorithm=5,SignatureAlgorithm=1}]"]
+          {HashAlgorithm=4,SignatureAlgorithm=1},{HashAlgorithm=5,SignatureAlgorithm=1}]"
+        ]
     );
     let r = row_of("tls13-sigalgs-cert.pcap");
     assert_eq!(r.len(), 1);
