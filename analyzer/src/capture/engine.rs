@@ -11,46 +11,21 @@
 //! Time is the packets' time: timers fire when a packet's timestamp passes them, before that
 //! packet is processed, as in Zeek. Timers are lazy (a connection's timer is re-armed when it
 //! fires early), so a packet costs O(1) table work plus a heap operation per expiry.
-
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
-use std::net::IpAddr;
+//!
+//! Memory: a connection is one [`FlowTable`] entry (its [`ConnInfo`], times, flags and the two
+//! TCP directions inline, about 200 bytes), a few bytes of hash index and one timer entry.
 
 use super::ip::{self, Defragmenter, Ip, Transport};
 use super::link::{self, LinkError, Network};
 use super::source::{Frame, Record};
+use super::table::{Endpoint, FlowEntry, FlowHasher, FlowTable, MAX_TABLE_ENTRIES};
 use super::tcp::{Chunk, Reassembler, ReassemblyLimits, StreamSink};
+use super::timers::{Timer, Timers};
 use super::uid::UidGenerator;
 use super::{weird, ConnId, ConnInfo, EndReason, FlowHandler, Options, Proto, Stats, Verdict};
 
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
-
-/// The unordered 5-tuple: the lower endpoint first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct FlowKey {
-    lo: (IpAddr, u16),
-    hi: (IpAddr, u16),
-    proto: u8,
-}
-
-impl FlowKey {
-    fn new(a: (IpAddr, u16), b: (IpAddr, u16), proto: u8) -> Self {
-        if a <= b {
-            FlowKey {
-                lo: a,
-                hi: b,
-                proto,
-            }
-        } else {
-            FlowKey {
-                lo: b,
-                hi: a,
-                proto,
-            }
-        }
-    }
-}
 
 /// TCP state beyond the two streams.
 #[derive(Debug, Default)]
@@ -59,49 +34,29 @@ struct TcpState {
     dirs: [Reassembler; 2],
     fin_seen: [bool; 2],
     reset: bool,
-    /// When both FINs or a RST were seen.
-    closed_at: Option<f64>,
+    /// Both FINs or a RST were seen.
+    closed: bool,
 }
 
 #[derive(Debug)]
 struct Conn {
     info: ConnInfo,
     last_ts: f64,
+    /// Generation of the connection's live timer; heap entries of older generations are stale.
+    timer_gen: u32,
     /// The consumer asked for no more data.
     stopped: bool,
-    /// Generation of the connection's live timer; heap entries of older generations are stale.
-    timer_gen: u64,
-    tcp: Option<Box<TcpState>>,
+    tcp: Option<TcpState>,
 }
 
-/// A heap entry: "look at connection `key` at time `at`".
-#[derive(Debug, Clone, Copy)]
-struct Timer {
-    at: f64,
-    handle: u64,
-    generation: u64,
-    key: FlowKey,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Timer {}
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Timer {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest timer first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at
-            .total_cmp(&self.at)
-            .then_with(|| other.handle.cmp(&self.handle))
-            .then_with(|| other.generation.cmp(&self.generation))
+impl FlowEntry for Conn {
+    fn flow(&self) -> (Endpoint, Endpoint, u8) {
+        let id = &self.info.id;
+        let proto = match self.info.proto {
+            Proto::Tcp => IPPROTO_TCP,
+            Proto::Udp => IPPROTO_UDP,
+        };
+        ((id.orig_h, id.orig_p), (id.resp_h, id.resp_p), proto)
     }
 }
 
@@ -205,8 +160,8 @@ fn parse_tcp(p: &[u8]) -> Result<TcpHeader<'_>, (&'static str, String)> {
 pub struct Engine {
     opts: Options,
     uids: UidGenerator,
-    conns: HashMap<FlowKey, Conn>,
-    timers: BinaryHeap<Timer>,
+    conns: FlowTable<Conn>,
+    timers: Timers,
     defrag: Defragmenter,
     limits: ReassemblyLimits,
     likely_tcp: PortSet,
@@ -227,14 +182,14 @@ impl Engine {
         };
         Engine {
             uids,
-            conns: HashMap::new(),
-            timers: BinaryHeap::new(),
+            conns: FlowTable::new(FlowHasher::random()),
+            timers: Timers::default(),
             defrag: Defragmenter::new(),
             limits: ReassemblyLimits {
                 max_bytes_per_direction: opts.max_buffered_bytes_per_direction,
                 max_segments_per_direction: opts.max_buffered_segments_per_direction,
                 max_bytes_total: opts.max_buffered_bytes_total,
-                buffered_total: 0,
+                ..ReassemblyLimits::default()
             },
             likely_tcp: PortSet::new(&opts.likely_server_ports_tcp),
             likely_udp: PortSet::new(&opts.likely_server_ports_udp),
@@ -246,7 +201,7 @@ impl Engine {
         }
     }
 
-    /// Counters so far.
+    /// Counters so far (TCP byte counters include the connections still open).
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -381,22 +336,29 @@ impl Engine {
         match &c.tcp {
             // Like Zeek's connection linger, the close delay counts from the last packet, so
             // trailing retransmissions of a closed connection do not start a new one.
-            Some(t) if t.closed_at.is_some() => c.last_ts + self.opts.tcp_close_delay,
+            Some(t) if t.closed => c.last_ts + self.opts.tcp_close_delay,
             Some(_) => c.last_ts + self.opts.tcp_inactivity_timeout,
             None => c.last_ts + self.opts.udp_inactivity_timeout,
         }
     }
 
-    fn arm(&mut self, key: FlowKey) {
-        if let Some(c) = self.conns.get(&key) {
+    fn arm(&mut self, slot: u32) {
+        if let Some(c) = self.conns.get(slot) {
             let at = self.deadline(c);
             self.timers.push(Timer {
                 at,
                 handle: c.info.handle,
+                slot,
                 generation: c.timer_gen,
-                key,
             });
         }
+    }
+
+    /// The connection a timer is for, unless the timer is stale.
+    fn timer_conn(&self, t: &Timer) -> Option<&Conn> {
+        self.conns
+            .get(t.slot)
+            .filter(|c| c.info.handle == t.handle && c.timer_gen == t.generation)
     }
 
     /// Ends connections whose deadline passed.
@@ -408,38 +370,35 @@ impl Engine {
             let now = self.now;
             self.weird(handler, None, now, n, &a);
         }
-        while let Some(top) = self.timers.peek().copied() {
+        while let Some(top) = self.timers.peek() {
             if top.at > self.now {
                 break;
             }
             self.timers.pop();
-            let Some(c) = self.conns.get(&top.key) else {
+            let Some(c) = self.timer_conn(&top) else {
                 continue;
             };
-            if c.info.handle != top.handle || c.timer_gen != top.generation {
-                continue;
-            }
             let due = self.deadline(c);
             if due > self.now {
                 self.timers.push(Timer { at: due, ..top });
                 continue;
             }
-            let reason = match c.tcp.as_deref() {
-                Some(t) if t.closed_at.is_some() && t.reset => EndReason::Reset,
-                Some(t) if t.closed_at.is_some() => EndReason::Closed,
+            let reason = match c.tcp.as_ref() {
+                Some(t) if t.closed && t.reset => EndReason::Reset,
+                Some(t) if t.closed => EndReason::Closed,
                 _ => EndReason::Timeout,
             };
-            if let Some(c) = self.conns.remove(&top.key) {
+            if let Some(c) = self.conns.remove(top.slot) {
                 self.end(c, reason, handler);
             }
         }
         // Stale entries (from closes) pile up only until their time comes; compact if they
         // ever dominate.
         if self.timers.len() > 2 * self.conns.len() + 1024 {
-            let keys: Vec<FlowKey> = self.conns.keys().copied().collect();
             self.timers.clear();
-            for k in keys {
-                self.arm(k);
+            let slots: Vec<u32> = self.conns.slots_by_age().collect();
+            for slot in slots {
+                self.arm(slot);
             }
         }
     }
@@ -447,7 +406,7 @@ impl Engine {
     /// Hands out what is left of a connection and tells the handler it ended.
     fn end<H: FlowHandler + ?Sized>(&mut self, mut c: Conn, reason: EndReason, handler: &mut H) {
         let now = self.now;
-        if let Some(t) = c.tcp.as_deref_mut() {
+        if let Some(t) = c.tcp.as_mut() {
             for (i, dir) in t.dirs.iter_mut().enumerate() {
                 if !c.stopped {
                     let mut sink = DirSink {
@@ -460,31 +419,34 @@ impl Engine {
                     dir.finish(&mut sink, &mut self.limits);
                 }
                 dir.stop(&mut self.limits);
-                self.stats.tcp_bytes_delivered += dir.counters.delivered;
-                self.stats.tcp_gap_bytes += dir.counters.gap;
-                self.stats.tcp_retransmitted_bytes += dir.counters.retransmitted;
             }
         }
+        self.sync_tcp_stats();
         handler.connection_end(&c.info, now, reason);
+    }
+
+    /// Copies the reassemblers' shared byte counters into [`Stats`].
+    fn sync_tcp_stats(&mut self) {
+        let totals = self.limits.totals;
+        self.stats.tcp_bytes_delivered = totals.delivered;
+        self.stats.tcp_gap_bytes = totals.gap;
+        self.stats.tcp_retransmitted_bytes = totals.retransmitted;
     }
 
     /// Removes the connection whose deadline is earliest (for connections of one protocol and
     /// state: the least recently active).
     fn evict_one<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
         while let Some(top) = self.timers.pop() {
-            let Some(c) = self.conns.get(&top.key) else {
+            let Some(c) = self.timer_conn(&top) else {
                 continue;
             };
-            if c.info.handle != top.handle || c.timer_gen != top.generation {
-                continue;
-            }
             // Timers are not moved on every packet; bring this one up to date first.
             let due = self.deadline(c);
             if due > top.at {
                 self.timers.push(Timer { at: due, ..top });
                 continue;
             }
-            if let Some(c) = self.conns.remove(&top.key) {
+            if let Some(c) = self.conns.remove(top.slot) {
                 self.stats.evicted += 1;
                 let now = self.now;
                 let addl = format!("{} ended to make room", c.info.uid);
@@ -502,21 +464,23 @@ impl Engine {
     }
 
     /// Creates a connection oriented `orig` -> `resp` (tracked even when the consumer declines
-    /// it).
+    /// it); returns its slot.
     fn create<H: FlowHandler + ?Sized>(
         &mut self,
-        key: FlowKey,
         ts: f64,
-        orig: (IpAddr, u16),
-        resp: (IpAddr, u16),
+        orig: Endpoint,
+        resp: Endpoint,
         proto: Proto,
         handler: &mut H,
-    ) {
-        if self.conns.len() >= self.opts.max_connections.max(1) {
+    ) -> Option<u32> {
+        let max = self.opts.max_connections.clamp(1, MAX_TABLE_ENTRIES);
+        if self.conns.len() >= max {
             self.evict_one(handler);
         }
+        let slot = self.conns.next_slot()?;
         let info = ConnInfo {
             handle: self.next_handle,
+            slot,
             uid: self.uids.next_uid('C'),
             id: ConnId {
                 orig_h: orig.0,
@@ -537,12 +501,20 @@ impl Engine {
         let conn = Conn {
             info,
             last_ts: ts,
-            stopped,
             timer_gen: 0,
-            tcp: (proto == Proto::Tcp).then(Box::default),
+            stopped,
+            tcp: (proto == Proto::Tcp).then(TcpState::default),
         };
-        self.conns.insert(key, conn);
-        self.arm(key);
+        let slot = match self.conns.insert(conn) {
+            Ok(slot) => slot,
+            // Cannot happen (`next_slot` said there is room); end it rather than lose it.
+            Err(c) => {
+                self.end(c, EndReason::Evicted, handler);
+                return None;
+            }
+        };
+        self.arm(slot);
+        Some(slot)
     }
 
     fn tcp<H: FlowHandler + ?Sized>(
@@ -554,39 +526,46 @@ impl Engine {
     ) {
         let src = (t.src, h.sport);
         let dst = (t.dst, h.dport);
-        let key = FlowKey::new(src, dst, IPPROTO_TCP);
+        let mut found = self.conns.find(src, dst, IPPROTO_TCP);
         // A SYN on a closed connection's tuple starts a new connection (port reuse).
-        let reused = h.syn
-            && !h.ack_flag
-            && self
+        if let Some(slot) = found.filter(|_| h.syn && !h.ack_flag) {
+            let closed = self
                 .conns
-                .get(&key)
-                .and_then(|c| c.tcp.as_deref())
-                .is_some_and(|tc| tc.closed_at.is_some());
-        if reused {
-            if let Some(old) = self.conns.remove(&key) {
-                let reason = match old.tcp.as_deref() {
-                    Some(tc) if tc.reset => EndReason::Reset,
-                    _ => EndReason::Closed,
-                };
-                self.end(old, reason, handler);
+                .get(slot)
+                .and_then(|c| c.tcp.as_ref())
+                .is_some_and(|tc| tc.closed);
+            if closed {
+                if let Some(old) = self.conns.remove(slot) {
+                    let reason = match old.tcp.as_ref() {
+                        Some(tc) if tc.reset => EndReason::Reset,
+                        _ => EndReason::Closed,
+                    };
+                    self.end(old, reason, handler);
+                }
+                found = None;
             }
         }
-        if !self.conns.contains_key(&key) {
-            let flip = if h.syn {
-                h.ack_flag
-            } else {
-                self.likely_tcp.contains(h.sport) && !self.likely_tcp.contains(h.dport)
-            };
-            let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
-            self.create(key, ts, orig, resp, Proto::Tcp, handler);
-        }
-        let Some(c) = self.conns.get_mut(&key) else {
+        let slot = match found {
+            Some(slot) => slot,
+            None => {
+                let flip = if h.syn {
+                    h.ack_flag
+                } else {
+                    self.likely_tcp.contains(h.sport) && !self.likely_tcp.contains(h.dport)
+                };
+                let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
+                let Some(slot) = self.create(ts, orig, resp, Proto::Tcp, handler) else {
+                    return;
+                };
+                slot
+            }
+        };
+        let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
         c.last_ts = c.last_ts.max(ts);
         let is_orig = c.info.id.orig_h == t.src && c.info.id.orig_p == h.sport;
-        let Some(tc) = c.tcp.as_deref_mut() else {
+        let Some(tc) = c.tcp.as_mut() else {
             return;
         };
         let (me, peer) = if is_orig { (0, 1) } else { (1, 0) };
@@ -638,10 +617,10 @@ impl Engine {
         if h.rst {
             tc.reset = true;
         }
-        if tc.closed_at.is_none() && (tc.reset || (tc.fin_seen[0] && tc.fin_seen[1])) {
-            tc.closed_at = Some(ts);
-            c.timer_gen += 1;
-            self.arm(key);
+        if !tc.closed && (tc.reset || (tc.fin_seen[0] && tc.fin_seen[1])) {
+            tc.closed = true;
+            c.timer_gen = c.timer_gen.wrapping_add(1);
+            self.arm(slot);
         }
     }
 
@@ -678,13 +657,18 @@ impl Engine {
         .unwrap_or_default();
         let src = (t.src, sport);
         let dst = (t.dst, dport);
-        let key = FlowKey::new(src, dst, IPPROTO_UDP);
-        if !self.conns.contains_key(&key) {
-            let flip = self.likely_udp.contains(sport) && !self.likely_udp.contains(dport);
-            let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
-            self.create(key, ts, orig, resp, Proto::Udp, handler);
-        }
-        let Some(c) = self.conns.get_mut(&key) else {
+        let slot = match self.conns.find(src, dst, IPPROTO_UDP) {
+            Some(slot) => slot,
+            None => {
+                let flip = self.likely_udp.contains(sport) && !self.likely_udp.contains(dport);
+                let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
+                let Some(slot) = self.create(ts, orig, resp, Proto::Udp, handler) else {
+                    return;
+                };
+                slot
+            }
+        };
+        let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
         c.last_ts = c.last_ts.max(ts);
@@ -698,14 +682,17 @@ impl Engine {
         }
     }
 
-    /// Ends every connection (in creation order) and forgets pending fragments.
+    /// Ends every connection (in creation order, straight from the table) and forgets pending
+    /// fragments.
     pub fn finish<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
-        let mut all: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
-        all.sort_by_key(|c| c.info.handle);
         self.timers.clear();
         self.defrag = Defragmenter::new();
-        for c in all {
+        while let Some(slot) = self.conns.oldest() {
+            let Some(c) = self.conns.remove(slot) else {
+                break;
+            };
             self.end(c, EndReason::EndOfInput, handler);
         }
+        self.sync_tcp_stats();
     }
 }

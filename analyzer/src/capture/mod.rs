@@ -6,9 +6,9 @@
 //! summary. Nothing here knows about TLS.
 //!
 //! Layers: [`source`] (records) -> [`link`] (link layers) -> [`ip`] (IPv4/IPv6, fragments) ->
-//! [`engine`] (connection table, TCP/UDP flows, timeouts) with [`tcp`] (per-direction
-//! reassembly) and [`uid`] (Zeek-style uids). Every bound is a `pub const`; every breach is a
-//! weird named in [`weird`].
+//! [`engine`] (connection table, TCP/UDP flows, timeouts) with [`table`] (the table's storage
+//! and flow hash), [`timers`], [`tcp`] (per-direction reassembly) and [`uid`] (Zeek-style
+//! uids). Every bound is a `pub const`; every breach is a weird named in [`weird`].
 //!
 //! Gap handling: gaps are reported to the consumer and the stream then continues (resync)
 //! with the next bytes seen; it is up to the consumer to stop, as Zeek's SSL analyzer does.
@@ -18,7 +18,9 @@ pub mod error;
 pub mod ip;
 pub mod link;
 pub mod source;
+pub mod table;
 pub mod tcp;
+pub mod timers;
 pub mod uid;
 pub mod weird;
 
@@ -78,6 +80,10 @@ pub struct ConnInfo {
     /// A number unique within one [`run`] (never reused, increasing with creation), meant as a
     /// map key for per-connection state above.
     pub handle: u64,
+    /// The connection's entry in the engine's table: dense (below the most connections tracked
+    /// at once) and reused once the connection has ended, so that the layer above can keep its
+    /// per-connection state in a `Vec` indexed by it instead of a map.
+    pub slot: u32,
     /// Zeek-style uid (`C` + base62), deterministic under [`Options::seed`].
     pub uid: String,
     /// The endpoints, oriented originator -> responder.

@@ -28,7 +28,9 @@ pub const DEFAULT_MAX_BUFFERED_SEGMENTS_PER_DIRECTION: usize = 1024;
 /// Default most bytes of out-of-order data buffered over all connections.
 pub const DEFAULT_MAX_BUFFERED_BYTES_TOTAL: usize = 256 * 1024 * 1024;
 
-/// Bounds on out-of-order buffering, plus the running total they are checked against.
+/// What all reassemblers of an engine share: the bounds on out-of-order buffering, the running
+/// total they are checked against, and the byte counters (kept here rather than per direction,
+/// so that an idle direction costs no counter memory).
 #[derive(Debug, Clone)]
 pub struct ReassemblyLimits {
     /// Per-direction byte bound.
@@ -39,6 +41,8 @@ pub struct ReassemblyLimits {
     pub max_bytes_total: usize,
     /// The current sum (maintained by the reassemblers).
     pub buffered_total: usize,
+    /// Byte counters summed over all directions.
+    pub totals: StreamCounters,
 }
 
 impl Default for ReassemblyLimits {
@@ -48,6 +52,7 @@ impl Default for ReassemblyLimits {
             max_segments_per_direction: DEFAULT_MAX_BUFFERED_SEGMENTS_PER_DIRECTION,
             max_bytes_total: DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
             buffered_total: 0,
+            totals: StreamCounters::default(),
         }
     }
 }
@@ -69,7 +74,7 @@ pub trait StreamSink {
     fn weird(&mut self, name: &'static str, addl: String);
 }
 
-/// Byte counters of one direction, for [`super::Stats`].
+/// Byte counters, for [`super::Stats`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct StreamCounters {
     /// Bytes handed out as data.
@@ -80,22 +85,30 @@ pub struct StreamCounters {
     pub retransmitted: u64,
 }
 
-/// Reassembly state of one direction.
+/// Out-of-order data of one direction.
+#[derive(Debug, Default)]
+struct Buffered {
+    /// Pieces by stream offset; they never overlap.
+    segments: BTreeMap<i64, Vec<u8>>,
+    /// Their total length.
+    bytes: usize,
+}
+
+/// Reassembly state of one direction: 32 bytes while nothing is out of order (nearly every
+/// connection, nearly always); the buffer exists only while data waits behind a hole.
 #[derive(Debug, Default)]
 pub struct Reassembler {
-    initialized: bool,
     /// Sequence number of stream offset 0.
     base: u32,
+    initialized: bool,
+    stopped: bool,
+    /// Whether `fin` is set (a flag rather than an `Option<i64>`, which would take 16 bytes).
+    has_fin: bool,
     /// Stream offset of the next byte to hand out.
     next: i64,
     /// Stream offset of the FIN, once seen.
-    fin: Option<i64>,
-    /// Out-of-order data by stream offset; pieces never overlap.
-    buffered: BTreeMap<i64, Vec<u8>>,
-    buffered_bytes: usize,
-    stopped: bool,
-    /// Counters for statistics.
-    pub counters: StreamCounters,
+    fin: i64,
+    buffered: Option<Box<Buffered>>,
 }
 
 impl Reassembler {
@@ -126,7 +139,31 @@ impl Reassembler {
 
     /// Bytes currently buffered.
     pub fn buffered_bytes(&self) -> usize {
-        self.buffered_bytes
+        self.buffered.as_ref().map_or(0, |b| b.bytes)
+    }
+
+    /// Segments currently buffered.
+    fn buffered_segments(&self) -> usize {
+        self.buffered.as_ref().map_or(0, |b| b.segments.len())
+    }
+
+    /// Stream offset of the first buffered byte.
+    fn first_buffered(&self) -> Option<i64> {
+        self.buffered
+            .as_ref()
+            .and_then(|b| b.segments.keys().next().copied())
+    }
+
+    /// The FIN's stream offset, once seen.
+    fn fin_offset(&self) -> Option<i64> {
+        self.has_fin.then_some(self.fin)
+    }
+
+    /// Frees the buffer and takes its bytes off the shared total.
+    fn drop_buffer(&mut self, limits: &mut ReassemblyLimits) {
+        if let Some(b) = self.buffered.take() {
+            limits.buffered_total = limits.buffered_total.saturating_sub(b.bytes);
+        }
     }
 
     /// Stream offset of the next byte to hand out (bytes delivered plus gaps).
@@ -136,7 +173,7 @@ impl Reassembler {
 
     /// Whether a FIN was seen and everything before it has been handed out.
     pub fn is_finished(&self) -> bool {
-        self.fin.is_some_and(|f| self.next >= f)
+        self.fin_offset().is_some_and(|f| self.next >= f)
     }
 
     /// Stream offset of a sequence number: the 32-bit value taken in the 2^32 window closest
@@ -155,15 +192,13 @@ impl Reassembler {
     /// Drops all buffered data and ignores everything from now on.
     pub fn stop(&mut self, limits: &mut ReassemblyLimits) {
         self.stopped = true;
-        limits.buffered_total = limits.buffered_total.saturating_sub(self.buffered_bytes);
-        self.buffered = BTreeMap::new();
-        self.buffered_bytes = 0;
+        self.drop_buffer(limits);
     }
 
     fn emit(&mut self, chunk: Chunk<'_>, sink: &mut dyn StreamSink, limits: &mut ReassemblyLimits) {
         match chunk {
-            Chunk::Data(d) => self.counters.delivered += d.len() as u64,
-            Chunk::Gap(n) => self.counters.gap += n,
+            Chunk::Data(d) => limits.totals.delivered += d.len() as u64,
+            Chunk::Gap(n) => limits.totals.gap += n,
         }
         if sink.chunk(chunk) == Verdict::Stop {
             self.stop(limits);
@@ -172,8 +207,9 @@ impl Reassembler {
 
     /// Notes a FIN at `seq` (the sequence number just after the segment's data).
     pub fn fin(&mut self, seq: u32) {
-        if self.initialized && self.fin.is_none() {
-            self.fin = Some(self.offset_of(seq));
+        if self.initialized && !self.has_fin {
+            self.fin = self.offset_of(seq);
+            self.has_fin = true;
         }
     }
 
@@ -195,18 +231,18 @@ impl Reassembler {
         let mut start = self.offset_of(seq);
         let end = start + data.len() as i64;
         if end <= self.next {
-            self.counters.retransmitted += data.len() as u64;
+            limits.totals.retransmitted += data.len() as u64;
             return;
         }
         let mut data = data;
         if start < self.next {
             let skip = (self.next - start) as usize;
-            self.counters.retransmitted += skip as u64;
+            limits.totals.retransmitted += skip as u64;
             data = data.get(skip..).unwrap_or_default();
             start = self.next;
         }
-        let clear_of_buffer = match self.buffered.keys().next() {
-            Some(&b) => end <= b,
+        let clear_of_buffer = match self.first_buffered() {
+            Some(b) => end <= b,
             None => true,
         };
         if start == self.next && clear_of_buffer {
@@ -230,14 +266,15 @@ impl Reassembler {
         limits: &mut ReassemblyLimits,
     ) {
         let end = start + data.len() as i64;
-        let from = match self.buffered.range(..=start).next_back() {
+        let buffered = self.buffered.get_or_insert_with(Box::default);
+        let from = match buffered.segments.range(..=start).next_back() {
             Some((&k, v)) if k + v.len() as i64 > start => k,
             _ => start,
         };
         let mut pieces: Vec<(i64, i64)> = Vec::new();
         let mut pos = start;
         let mut inconsistent = false;
-        for (&k, v) in self.buffered.range(from..end) {
+        for (&k, v) in buffered.segments.range(from..end) {
             let kend = k + v.len() as i64;
             if kend <= pos {
                 continue;
@@ -268,9 +305,9 @@ impl Reassembler {
         }
         for (lo, hi) in pieces {
             if let Some(bytes) = data.get((lo - start) as usize..(hi - start) as usize) {
-                self.buffered_bytes += bytes.len();
+                buffered.bytes += bytes.len();
                 limits.buffered_total += bytes.len();
-                self.buffered.insert(lo, bytes.to_vec());
+                buffered.segments.insert(lo, bytes.to_vec());
             }
         }
     }
@@ -278,7 +315,12 @@ impl Reassembler {
     /// Hands out buffered data that has become contiguous with the stream position.
     fn drain(&mut self, sink: &mut dyn StreamSink, limits: &mut ReassemblyLimits) {
         while !self.stopped {
-            let Some(entry) = self.buffered.first_entry() else {
+            let Some(buffered) = self.buffered.as_mut() else {
+                break;
+            };
+            let Some(entry) = buffered.segments.first_entry() else {
+                // Drained: an idle direction keeps no buffer.
+                self.buffered = None;
                 break;
             };
             let k = *entry.key();
@@ -286,7 +328,7 @@ impl Reassembler {
                 break;
             }
             let v = entry.remove();
-            self.buffered_bytes -= v.len();
+            buffered.bytes -= v.len();
             limits.buffered_total = limits.buffered_total.saturating_sub(v.len());
             let kend = k + v.len() as i64;
             if kend <= self.next {
@@ -301,12 +343,12 @@ impl Reassembler {
     /// Declares a gap up to `to` (or the first buffered byte before it), then drains.
     fn skip_to(&mut self, to: i64, sink: &mut dyn StreamSink, limits: &mut ReassemblyLimits) {
         while !self.stopped && self.next < to {
-            let target = match self.buffered.keys().next() {
-                Some(&k) if k <= self.next => {
+            let target = match self.first_buffered() {
+                Some(k) if k <= self.next => {
                     self.drain(sink, limits);
                     continue;
                 }
-                Some(&k) => k.min(to),
+                Some(k) => k.min(to),
                 None => to,
             };
             let len = (target - self.next) as u64;
@@ -318,24 +360,24 @@ impl Reassembler {
 
     fn enforce_limits(&mut self, sink: &mut dyn StreamSink, limits: &mut ReassemblyLimits) {
         let over = |r: &Self, l: &ReassemblyLimits| {
-            r.buffered_bytes > l.max_bytes_per_direction
-                || r.buffered.len() > l.max_segments_per_direction
+            r.buffered_bytes() > l.max_bytes_per_direction
+                || r.buffered_segments() > l.max_segments_per_direction
                 || l.buffered_total > l.max_bytes_total
         };
-        if self.stopped || self.buffered.is_empty() || !over(self, limits) {
+        if self.stopped || self.buffered_segments() == 0 || !over(self, limits) {
             return;
         }
         sink.weird(
             weird::REASSEMBLY_BUFFER_OVERFLOW,
             format!(
                 "{} bytes in {} segments buffered behind a hole at stream offset {}",
-                self.buffered_bytes,
-                self.buffered.len(),
+                self.buffered_bytes(),
+                self.buffered_segments(),
                 self.next
             ),
         );
-        while !self.stopped && !self.buffered.is_empty() && over(self, limits) {
-            let Some(&k) = self.buffered.keys().next() else {
+        while !self.stopped && over(self, limits) {
+            let Some(k) = self.first_buffered() else {
                 break;
             };
             self.skip_to(k, sink, limits);
@@ -349,7 +391,7 @@ impl Reassembler {
             return;
         }
         let mut to = self.offset_of(ack);
-        if let Some(f) = self.fin {
+        if let Some(f) = self.fin_offset() {
             // The FIN occupies a sequence number but no byte.
             to = to.min(f);
         }
@@ -366,10 +408,10 @@ impl Reassembler {
         }
         let last = self
             .buffered
-            .iter()
-            .next_back()
+            .as_ref()
+            .and_then(|b| b.segments.iter().next_back())
             .map(|(k, v)| k + v.len() as i64);
-        let to = match (last, self.fin) {
+        let to = match (last, self.fin_offset()) {
             (Some(l), Some(f)) => l.max(f),
             (Some(l), None) => l,
             (None, Some(f)) => f,
@@ -377,9 +419,7 @@ impl Reassembler {
         };
         self.skip_to(to, sink, limits);
         // Nothing can remain, but free it either way.
-        limits.buffered_total = limits.buffered_total.saturating_sub(self.buffered_bytes);
-        self.buffered.clear();
-        self.buffered_bytes = 0;
+        self.drop_buffer(limits);
     }
 }
 
@@ -429,8 +469,8 @@ mod tests {
         assert_eq!(s.out, ["hello ", "world", "!!"]);
         assert_eq!(r.buffered_bytes(), 0);
         assert_eq!(l.buffered_total, 0);
-        assert_eq!(r.counters.delivered, 13);
-        assert_eq!(r.counters.retransmitted, 6);
+        assert_eq!(l.totals.delivered, 13);
+        assert_eq!(l.totals.retransmitted, 6);
         assert!(s.weirds.is_empty());
     }
 
@@ -468,7 +508,7 @@ mod tests {
         assert_eq!(s.out, ["abc", "<gap 2>"]);
         r.ack(ISN + 13, &mut s, &mut l);
         assert_eq!(s.out, ["abc", "<gap 2>", "<gap 5>", "xyz"]);
-        assert_eq!(r.counters.gap, 7);
+        assert_eq!(l.totals.gap, 7);
     }
 
     #[test]
