@@ -3,8 +3,9 @@
 //! In: a capture file. Out: a [`Dissection`], one [`Connection`] per TCP/UDP 4-tuple with the
 //! plaintext handshake fields that both tshark and our analyzer can observe: client and server
 //! hellos (versions, cipher suites, extension types in wire order, SNI, ALPN, supported
-//! versions and groups, key-share groups, signature algorithms, EC point formats), the sequence of
-//! plaintext handshake message types per direction, and plaintext alerts per direction.
+//! versions and groups, key-share groups, signature algorithms and signature_algorithms_cert,
+//! EC point formats), the sequence of plaintext handshake message types per direction, and
+//! plaintext alerts per direction.
 //!
 //! The structs are plain data with `serde` derives and no tshark-specific types, so that the
 //! analyzer's side of the comparison can fill the same structs from its events and the two can be
@@ -119,6 +120,8 @@ pub struct ClientHello {
     pub supported_groups: Vec<u16>,
     pub key_share_groups: Vec<u16>,
     pub signature_algorithms: Vec<u16>,
+    /// `signature_algorithms_cert` (extension 50), same encoding as `signature_algorithms`.
+    pub signature_algorithms_cert: Vec<u16>,
     pub ec_point_formats: Vec<u8>,
 }
 
@@ -731,6 +734,9 @@ fn client_hello(p: &str, hs: &Node, is_orig: bool, record_version: u16) -> Clien
                 ext,
                 &format!("{h}.extensions.supported_version"),
             )),
+            50 => ch
+                .signature_algorithms_cert
+                .extend(nums::<u16>(ext, &format!("{h}.sig_hash_alg"))),
             51 => ch
                 .key_share_groups
                 .extend(nums::<u16>(ext, &format!("{h}.extensions_key_share_group"))),

@@ -11,8 +11,8 @@
 //! onto the structs as follows:
 //! * a hello is `ssl_client_hello` / `ssl_server_hello` with the extension events raised before
 //!   it by the same side: `ssl_extension` gives the wire order of the types, the specific events
-//!   give SNI, ALPN, supported versions, groups, key-share groups, signature algorithms
-//!   (`HashAlgorithm << 8 | SignatureAlgorithm`) and point formats;
+//!   give SNI, ALPN, supported versions, groups, key-share groups, signature algorithms and
+//!   signature_algorithms_cert (`HashAlgorithm << 8 | SignatureAlgorithm`) and point formats;
 //! * `ssl_handshake_message` gives the plaintext message types per direction and `ssl_alert`
 //!   the plaintext alerts;
 //! * events name the TLS role (`is_client`); the packet direction is `is_client` XOR "flipped",
@@ -49,6 +49,7 @@ struct PendingExtensions {
     groups: Vec<u16>,
     key_share_groups: Vec<u16>,
     signature_algorithms: Vec<u16>,
+    signature_algorithms_cert: Vec<u16>,
     point_formats: Vec<u8>,
 }
 
@@ -155,6 +156,22 @@ fn texts(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A `signature_and_hashalgorithm_vec` as 16-bit code points (`HashAlgorithm << 8 |
+/// SignatureAlgorithm`).
+fn sig_algs(v: &Value) -> Vec<u16> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    let h = count(&x["HashAlgorithm"]);
+                    let s = count(&x["SignatureAlgorithm"]);
+                    u16::try_from(h << 8 | s).unwrap_or(u16::MAX)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn is_dtls_version(v: u64) -> bool {
     v >> 8 == 0xfe
 }
@@ -192,16 +209,12 @@ impl Builder {
             "ssl_extension_key_share" => self.pending[side]
                 .key_share_groups
                 .extend(counts::<u16>(arg("curves"))),
-            "ssl_extension_signature_algorithm" => {
-                let algs = arg("signature_algorithms").as_array().cloned();
-                for a in algs.unwrap_or_default() {
-                    let h = count(&a["HashAlgorithm"]);
-                    let s = count(&a["SignatureAlgorithm"]);
-                    self.pending[side]
-                        .signature_algorithms
-                        .push(u16::try_from(h << 8 | s).unwrap_or(u16::MAX));
-                }
-            }
+            "ssl_extension_signature_algorithm" => self.pending[side]
+                .signature_algorithms
+                .extend(sig_algs(arg("signature_algorithms"))),
+            "ssl_extension_signature_algorithms_cert" => self.pending[side]
+                .signature_algorithms_cert
+                .extend(sig_algs(arg("signature_algorithms"))),
             "ssl_extension_ec_point_formats" => self.pending[side]
                 .point_formats
                 .extend(counts::<u8>(arg("point_formats"))),
@@ -221,6 +234,7 @@ impl Builder {
                     supported_groups: p.groups,
                     key_share_groups: p.key_share_groups,
                     signature_algorithms: p.signature_algorithms,
+                    signature_algorithms_cert: p.signature_algorithms_cert,
                     ec_point_formats: p.point_formats,
                 });
             }
@@ -576,6 +590,8 @@ mod tests {
             r#""event":"ssl_extension","args":{"is_client":true,"code":0,"val":""}"#,
             r#""event":"ssl_extension_signature_algorithm","args":{"is_client":true,"signature_algorithms":[{"HashAlgorithm":4,"SignatureAlgorithm":3},{"HashAlgorithm":8,"SignatureAlgorithm":4}]}"#,
             r#""event":"ssl_extension","args":{"is_client":true,"code":13,"val":""}"#,
+            r#""event":"ssl_extension_signature_algorithms_cert","args":{"is_client":true,"signature_algorithms":[{"HashAlgorithm":5,"SignatureAlgorithm":1}]}"#,
+            r#""event":"ssl_extension","args":{"is_client":true,"code":50,"val":""}"#,
             r#""event":"ssl_client_hello","args":{"version":771,"record_version":769,"ciphers":[4865,49195],"comp_methods":[0]}"#,
             r#""event":"ssl_handshake_message","args":{"is_client":true,"msg_type":1,"length":100}"#,
             r#""event":"ssl_extension_supported_versions","args":{"is_client":false,"versions":[772]}"#,
@@ -594,9 +610,10 @@ mod tests {
             (ch.version, ch.record_version, ch.cipher_suites.as_slice()),
             (0x0303, 0x0301, [0x1301, 0xc02b].as_slice())
         );
-        assert_eq!(ch.extensions, [0, 13]);
+        assert_eq!(ch.extensions, [0, 13, 50]);
         assert_eq!(ch.server_names, ["a.example"]);
         assert_eq!(ch.signature_algorithms, [0x0403, 0x0804]);
+        assert_eq!(ch.signature_algorithms_cert, [0x0501]);
         let sh = &c.server_hellos[0];
         assert!(!sh.is_orig);
         assert_eq!(

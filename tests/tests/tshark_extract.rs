@@ -88,6 +88,24 @@ fn tls13_client_hello_offers_tls13() {
 }
 
 #[test]
+fn tlslite_client_hello_offers_signature_algorithms_cert() {
+    let Some(c) = only_tls("tls13-sigalgs-cert") else {
+        return;
+    };
+    assert_eq!(c.id.resp_p, 24431);
+    let ch = &c.client_hellos[0];
+    // signature_algorithms (13) is followed by signature_algorithms_cert (50); each extension's
+    // sig_hash_alg list lands in its own field.
+    assert_eq!(&ch.extensions[..4], [22, 23, 13, 50]);
+    assert_eq!(
+        ch.signature_algorithms_cert,
+        [0x0403, 0x0503, 0x0804, 0x0401, 0x0501]
+    );
+    assert_eq!(ch.signature_algorithms.len(), 14, "{ch:#?}");
+    assert!(!ch.signature_algorithms.contains(&0x0401), "{ch:#?}");
+}
+
+#[test]
 fn hrr_shows_two_client_hellos() {
     let Some(c) = only_tls("tls13-hrr") else {
         return;
