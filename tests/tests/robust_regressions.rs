@@ -107,3 +107,47 @@ fn r1_holds_for_every_size_and_position_of_the_block() {
         assert_eq!(stats.packets, 3001, "block {block_type:#x}: {:?}", w.names);
     }
 }
+
+/// R2 (fuzz target `capture`, crash-bedf00d3...): a pcapng block whose length field (6) is below
+/// the 12 bytes of its own frame. pcap-parser 0.16 checks it only against the block type's
+/// header size (4 for a Process Information Block) and then computes `block_len - 12`: an
+/// overflow panic in debug builds (the fuzzing build), a 4 GiB read request in release builds.
+/// Fix: analyzer/src/capture/source.rs refuses such a block before pcap-parser sees it (the
+/// framing cannot be trusted, so it is `CaptureError::Malformed` after the packets before it).
+const R2_PCAPNG_BLOCK_SHORTER_THAN_ITS_FRAME: &str =
+    "0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c0000000100008006000000 6c0080";
+
+#[test]
+fn r2_pcapng_block_shorter_than_its_frame_is_an_error_not_a_panic() {
+    let bytes = from_hex(R2_PCAPNG_BLOCK_SHORTER_THAN_ITS_FRAME);
+    let r = capture::run(
+        &[Input::Memory("r2".into(), bytes.clone())],
+        &capture::Options::default(),
+        &mut Weirds::default(),
+    );
+    let err = r.expect_err("malformed").to_string();
+    assert!(err.contains("below the 12-byte minimum"), "{err}");
+    let out = run_capture("r2", &bytes, &options());
+    assert!(out.result.is_err());
+
+    // The same short block after a real packet: the packet is still analysed, and every short
+    // length (0..12) and block type is refused the same way.
+    let r1 = from_hex(&R1_PCAPNG_SHORT_PROCESS_INFORMATION_BLOCK.concat());
+    let (head, epb) = (&r1[..48], &r1[60..]);
+    for len in 0u32..12 {
+        for block_type in [0x8000_0001u32, 6, 1, 3, 0x0bad, 0x1234] {
+            let mut bytes = [head, epb].concat();
+            bytes.extend_from_slice(&block_type.to_le_bytes());
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&[0; 12]);
+            let mut w = Weirds::default();
+            let r = capture::run(
+                &[Input::Memory("r2".into(), bytes)],
+                &capture::Options::default(),
+                &mut w,
+            );
+            assert!(r.is_err(), "type {block_type:#x} length {len}");
+            assert_eq!(w.deliveries, 1, "type {block_type:#x} length {len}");
+        }
+    }
+}

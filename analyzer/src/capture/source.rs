@@ -313,6 +313,16 @@ where
     let mut ng_big_endian = false;
     loop {
         if format == Format::PcapNg {
+            // A block shorter than its own 12-byte frame makes pcap-parser 0.16 compute
+            // `block_len - 12` with overflow (a panic in debug builds, a 4 GiB request in
+            // release builds). Its framing cannot be trusted, so reading stops here.
+            if let Some(len) = short_block_length(reader.data(), ng_big_endian) {
+                return Err(CaptureError::Malformed {
+                    input: name,
+                    packets_before: packets,
+                    detail: format!("pcapng block length {len} is below the 12-byte minimum"),
+                });
+            }
             // A malformed block of a type we do not analyse (process information, custom,
             // name resolution, statistics ...) is skipped by its length fields, as libpcap skips
             // the blocks it does not know; otherwise pcap-parser reports it as incomplete and
@@ -464,6 +474,23 @@ where
 /// pcapng block types the reader needs (section header, interface description, enhanced,
 /// simple and obsolete packet blocks): these are never skipped.
 const NEEDED_PCAPNG_BLOCKS: [u32; 5] = [0x0A0D_0D0A, 1, 6, 3, 2];
+
+/// The length field of the pcapng block at the front of `data` when it is below 12 (the block
+/// type, both length fields), for any block but a section header (whose byte order is not known
+/// before it is parsed, and which pcap-parser checks against its 28-byte minimum itself).
+fn short_block_length(data: &[u8], big_endian: bool) -> Option<u32> {
+    let head: [u8; 8] = data.get(..8)?.try_into().ok()?;
+    if head[..4] == PCAPNG_MAGIC {
+        return None;
+    }
+    let raw = [head[4], head[5], head[6], head[7]];
+    let len = if big_endian {
+        u32::from_be_bytes(raw)
+    } else {
+        u32::from_le_bytes(raw)
+    };
+    (len < 12).then_some(len)
+}
 
 /// If the block at the front of the reader's buffer is whole (both length fields agree and all
 /// of it is buffered), is of a type we do not analyse, and pcap-parser fails to parse it, returns
