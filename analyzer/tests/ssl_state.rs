@@ -206,6 +206,8 @@ fn run(flow: &Flow, config: Config, piece: Option<usize>) -> (Vec<String>, SslAn
                 }
             }
         }
+        // Each element of a flow is one packet.
+        a.end_of_packet(&mut sink);
     }
     (sink.0, a)
 }
@@ -287,6 +289,34 @@ fn analyzer_stops_after_established_by_default_but_finishes_the_delivery() {
     assert!(
         !events.iter().any(|e| e.contains("true 0x0303 23 30")),
         "nothing after removal"
+    );
+}
+
+/// Zeek removes the analyzer after the packet's events are processed, so every delivery of
+/// the packet that established the connection (a packet can release buffered out-of-order
+/// segments: several deliveries, one timestamp) is still analysed; the next packet is not.
+#[test]
+fn removal_takes_effect_with_the_next_packet_not_the_next_delivery() {
+    let flow = tls12_flow();
+    let mut a = SslAnalyzer::new(Config::default());
+    let mut sink = Lines::default();
+    for (i, (is_orig, bytes)) in flow.iter().take(4).enumerate() {
+        a.deliver(*is_orig, i as f64, bytes, &mut sink);
+    }
+    // Packet 3 established the connection; a second delivery of that packet still counts.
+    assert!(a.removal_pending() && !a.is_done());
+    a.deliver(false, 3.0, &record(23, 0x0303, &[2; 12]), &mut sink);
+    // The next packet finds the analyzer removed.
+    a.deliver(true, 4.0, &record(23, 0x0303, &[3; 14]), &mut sink);
+    assert!(a.is_done() && !a.removal_pending());
+    let tail: Vec<&str> = sink.0.iter().rev().take(3).map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "disabled Analyzer::ANALYZER_SSL",
+            "ssl_encrypted_data false 0x0303 23 12",
+            "ssl_encrypted_data false 0x0303 22 40",
+        ]
     );
 }
 

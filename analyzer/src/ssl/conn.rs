@@ -45,7 +45,7 @@
 //!   drops its flow buffer. Events of earlier messages and records stay raised. Record-level
 //!   errors end the current delivery.
 //! * After `ssl_established` (if `disable_analyzer_after_detection`) or any violation (if
-//!   `disable_analyzer_after_violation`) the analyzer finishes the current delivery and is then
+//!   `disable_analyzer_after_violation`) the analyzer finishes the current packet and is then
 //!   removed, like Zeek's script-level `disable_analyzer` that runs after the packet's events
 //!   (the front end then raises [`Event::Disabled`]). [`Config::min_encrypted_data_before_disable`]
 //!   defers the stop after `ssl_established` until that many `ssl_encrypted_data` events were
@@ -159,7 +159,7 @@ pub struct Conn {
     confirmed: bool,
     /// Zeek's `SetSkip(true)`: parse nothing more.
     pub skip: bool,
-    /// Remove the analyzer at the end of the current delivery.
+    /// Remove the analyzer at the end of the current packet.
     pub remove_pending: bool,
     /// `ssl_encrypted_data` events raised so far (for `min_encrypted_data_before_disable`).
     encrypted_data_events: u32,

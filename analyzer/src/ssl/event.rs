@@ -44,7 +44,7 @@ pub enum Event<'a> {
         /// Zeek's additional text.
         addl: &'a str,
     },
-    /// Zeek's `analyzer_violation_info`: the analyzer is removed after the current delivery.
+    /// Zeek's `analyzer_violation_info`: the analyzer is removed after the current packet.
     Violation {
         /// Which analyzer.
         analyzer: Analyzer,
@@ -57,7 +57,7 @@ pub enum Event<'a> {
         /// Which analyzer.
         analyzer: Analyzer,
     },
-    /// The analyzer is removed from the connection after the current delivery: Zeek's script-level
+    /// The analyzer is removed from the connection after the current packet: Zeek's script-level
     /// `disable_analyzer` after `ssl_established` (`SSL::disable_analyzer_after_detection`) or
     /// after a violation (the DPD framework). No Zeek event; it stands for the `disabled` record of
     /// Zeek's analyzer debug log. Not raised when the connection ends or after a content gap,

@@ -22,7 +22,7 @@
 //! first application-data record (TLS 1.3, drafts, unknown); `ssl_established` on the first
 //! ciphertext record once both directions are encrypted; `ssl_probable_encrypted_handshake_message`
 //! for TLS 1.3 ciphertext before that; `is_client = is_orig XOR flipped`; after `ssl_established`
-//! (default) or a violation the analyzer finishes the current delivery and is removed; after a
+//! (default) or a violation the analyzer finishes the current packet and is removed; after a
 //! content gap Zeek delivers nothing more to the analyzer, so neither do we.
 
 pub mod conn;
@@ -95,6 +95,11 @@ pub struct SslAnalyzer {
     conn: Conn,
     transport: Transport,
     done: bool,
+    /// Timestamp of the TCP packet during which the analyzer's removal was requested. Zeek's
+    /// script-level `disable_analyzer` only runs once the packet's events are drained, so the
+    /// rest of that packet's data (e.g. out-of-order segments it releases) is still analysed;
+    /// the removal takes effect with the next packet.
+    removal_ts: Option<f64>,
 }
 
 impl SslAnalyzer {
@@ -105,11 +110,15 @@ impl SslAnalyzer {
             conn: Conn::new(Analyzer::Ssl, config),
             transport: Transport::Undecided,
             done: false,
+            removal_ts: None,
         }
     }
 
     /// TCP payload of one direction, in stream order.
     pub fn deliver(&mut self, is_orig: bool, ts: f64, bytes: &[u8], sink: &mut dyn EventSink) {
+        if self.removal_ts.is_some_and(|t| t != ts) {
+            self.complete_removal(sink);
+        }
         if self.done || self.conn.skip {
             return;
         }
@@ -119,12 +128,15 @@ impl SslAnalyzer {
         if let Transport::Tls(streams) = &mut self.transport {
             streams.deliver(&mut self.conn, sink, is_orig, ts, bytes);
         }
-        self.end_of_delivery(ts, sink);
+        if self.conn.remove_pending && self.removal_ts.is_none() {
+            self.removal_ts = Some(ts);
+        }
     }
 
     /// A content gap of `len` bytes in one direction. Zeek's SSL analyzer delivers nothing
     /// after a gap (in either direction), so the analyzer is done.
-    pub fn gap(&mut self, _is_orig: bool, _len: u64, _sink: &mut dyn EventSink) {
+    pub fn gap(&mut self, _is_orig: bool, _len: u64, sink: &mut dyn EventSink) {
+        self.complete_removal(sink);
         if let Transport::Tls(streams) = &mut self.transport {
             streams.clear();
         }
@@ -148,15 +160,30 @@ impl SslAnalyzer {
 
     /// The connection ended: partial records and messages are dropped, as binpac drops a
     /// partial flow unit at end of flow.
-    pub fn finish(&mut self, _sink: &mut dyn EventSink) {
+    pub fn finish(&mut self, sink: &mut dyn EventSink) {
+        self.complete_removal(sink);
         if let Transport::Tls(streams) = &mut self.transport {
             streams.clear();
         }
         self.done = true;
     }
 
+    /// The current packet is over: a removal requested while it was analysed takes effect.
+    /// Callers that know packet boundaries call this; otherwise the next delivery with another
+    /// timestamp, a gap or [`finish`](Self::finish) does it.
+    pub fn end_of_packet(&mut self, sink: &mut dyn EventSink) {
+        self.complete_removal(sink);
+    }
+
+    /// A removal requested during an earlier TCP packet takes effect (see `removal_ts`).
+    fn complete_removal(&mut self, sink: &mut dyn EventSink) {
+        if let Some(ts) = self.removal_ts.take() {
+            self.end_of_delivery(ts, sink);
+        }
+    }
+
     /// A removal requested during the delivery takes effect now, as Zeek's script-level
-    /// `disable_analyzer` runs after the packet's events.
+    /// `disable_analyzer` runs after the packet's events (a datagram is a whole packet).
     fn end_of_delivery(&mut self, ts: f64, sink: &mut dyn EventSink) {
         if self.conn.remove_pending && !self.done {
             self.done = true;
@@ -173,6 +200,12 @@ impl SslAnalyzer {
     /// gap, or [`finish`](Self::finish)) or stopped parsing: the caller can stop feeding it.
     pub fn is_done(&self) -> bool {
         self.done || self.conn.skip
+    }
+
+    /// True when the analyzer will be removed before the next packet's data (after
+    /// `ssl_established` or a violation): data of the current packet is still welcome.
+    pub fn removal_pending(&self) -> bool {
+        self.removal_ts.is_some()
     }
 
     /// SSL or DTLS (SSL until a datagram arrives).
