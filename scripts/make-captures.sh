@@ -10,8 +10,9 @@
 # Usage: scripts/make-captures.sh [OUT_DIR] [NAME...]
 #   OUT_DIR defaults to tests/captures; with NAMEs only those captures are made.
 # Needs: root (or CAP_NET_RAW) for tcpdump, openssl, gnutls-bin, tcpdump,
-# python3, curl, ss (iproute2), timeout (coreutils); tls13-sigalgs-cert also
-# needs python3-venv and PyPI (tlslite-ng), and is skipped without them.
+# python3, curl, ss (iproute2), timeout (coreutils); tls13-sigalgs-cert and
+# tls12-heartbeat also need python3-venv and PyPI (tlslite-ng), and are skipped
+# without them.
 #
 # The certificates are generated afresh in a temporary directory on every run,
 # so regenerated captures differ byte for byte from the committed ones; the
@@ -42,6 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # the steps run in $WORK
 cd "$WORK"
 
 log() { echo "make-captures: $*" >&2; }
@@ -475,18 +477,26 @@ gnutls gnutls-tls12 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
 # (extension 50). tlslite-ng, from PyPI, is installed in a venv under $WORK; where
 # it cannot be installed this capture is skipped with a message and the rest stand.
 TLSLITE_VERSION=0.8.2
-sigalgs_cert() {
-    local name=tls13-sigalgs-cert
-    next_port
-    wanted "$name" || return 0
-    local py=$WORK/tlslite-venv/bin/python
+# Makes the venv with tlslite-ng once per run; false (with a SKIPPED message) when
+# it cannot be made. The venv's python is $WORK/tlslite-venv/bin/python.
+tlslite_venv() { # capture-name
+    local name=$1
+    [ -x "$WORK/tlslite-venv/bin/python" ] &&
+        "$WORK/tlslite-venv/bin/python" -c 'import tlslite' 2>/dev/null && return 0
     if ! { python3 -m venv "$WORK/tlslite-venv" >"$WORK/$name.pip.log" 2>&1 &&
         "$WORK/tlslite-venv/bin/pip" install -q "tlslite-ng==$TLSLITE_VERSION" \
             >>"$WORK/$name.pip.log" 2>&1; }; then
         log "SKIPPED $name: could not install tlslite-ng $TLSLITE_VERSION from PyPI into a venv" \
             "(needs python3-venv and access to PyPI): $(tail -n 3 "$WORK/$name.pip.log")"
-        return 0
+        return 1
     fi
+}
+sigalgs_cert() {
+    local name=tls13-sigalgs-cert
+    next_port
+    wanted "$name" || return 0
+    local py=$WORK/tlslite-venv/bin/python
+    tlslite_venv "$name" || return 0
     cat >sigalgs_cert_client.py <<'EOF'
 # A TLS 1.3 client (tlslite-ng) whose ClientHello carries signature_algorithms_cert
 # (extension 50): tlslite-ng has the extension class but its client does not send it on
@@ -536,5 +546,168 @@ EOF
     stop_capture
 }
 sigalgs_cert
+
+# --- Heartbeat (RFC 6520), in clear and encrypted: tlslite-ng on both sides -------
+# A passive analyzer reads a heartbeat only in clear, i.e. before the sender's
+# ChangeCipherSpec. GnuTLS 3.7 (`--heartbeat`) refuses to send or accept one while a
+# handshake is in progress (gnutls_heartbeat_allowed), OpenSSL 3.0 has no heartbeat
+# support at all; tlslite-ng answers a heartbeat_request whenever the extension was
+# negotiated, so its client can send one in the middle of the handshake (where a
+# Heartbleed probe sits) and its server answers it in clear.
+heartbeat() {
+    local name=tls12-heartbeat
+    next_port
+    wanted "$name" || return 0
+    local py=$WORK/tlslite-venv/bin/python
+    tlslite_venv "$name" || return 0
+    cat >heartbeat.py <<'EOF'
+# A TLS 1.2 heartbeat (RFC 6520) conversation between a tlslite-ng client and a tlslite-ng
+# server. Both offer the heartbeat extension in peer_allowed_to_send mode. The client sends one
+# heartbeat_request in clear in the middle of the handshake (after the server's hello flight,
+# right before its ClientKeyExchange), which the server answers in clear: these are the
+# heartbeats a passive analyzer can read (the Heartbleed probe's position). After the handshake
+# the client sends a second heartbeat_request, answered in the encrypted record layer, then
+# "hello\n" (the server answers "olleh\n") and close_notify.
+import socket, sys
+from tlslite import TLSConnection, HandshakeSettings, X509CertChain, parsePEMKey
+from tlslite.constants import HeartbeatMessageType
+from tlslite.messages import ClientKeyExchange, Heartbeat
+
+def settings():
+    s = HandshakeSettings()
+    s.minVersion = (3, 3)
+    s.maxVersion = (3, 3)
+    s.use_heartbeat_extension = True
+    return s
+
+def server(port, cert, key):
+    chain = X509CertChain()
+    chain.parsePemList(open(cert).read())
+    key = parsePEMKey(open(key).read(), private=True)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    sock, _ = ls.accept()
+    conn = TLSConnection(sock)
+    conn.handshakeServer(certChain=chain, privateKey=key, settings=settings())
+    print("server: version", conn.version, "cipher", conn.getCipherName(), file=sys.stderr)
+    line = bytes(conn.read(max=6, min=6))
+    conn.write(line[:-1][::-1] + b"\n")
+    # Reads until the client's close_notify (answered with the server's own).
+    while conn.read():
+        pass
+    conn.close()
+
+responses = []
+
+class Client(TLSConnection):
+    sent_clear = False
+    def _sendMsg(self, msg, *args, **kwargs):
+        if isinstance(msg, ClientKeyExchange) and not self.sent_clear:
+            self.sent_clear = True
+            ping = Heartbeat().create(HeartbeatMessageType.heartbeat_request,
+                                      bytearray(b"ping in clear"), 16)
+            for result in super()._sendMsg(ping):
+                yield result
+        for result in super()._sendMsg(msg, *args, **kwargs):
+            yield result
+
+def client(port, name):
+    s = settings()
+    s.heartbeat_response_callback = lambda m: responses.append(bytes(m.payload))
+    sock = socket.create_connection(("127.0.0.1", port))
+    conn = Client(sock)
+    conn.closeSocket = False
+    conn.handshakeClientCert(serverName=name, settings=s)
+    print("client: version", conn.version, "cipher", conn.getCipherName(), file=sys.stderr)
+    conn.send_heartbeat_request(bytearray(b"encrypted ping"), 16)
+    conn.write(b"hello\n")
+    print("client: reply", bytes(conn.read(max=6, min=6)), file=sys.stderr)
+    print("client: heartbeat responses", responses, file=sys.stderr)
+    conn.close()
+    sock.close()
+    if len(responses) != 2:
+        sys.exit("expected two heartbeat responses")
+
+if sys.argv[1] == "server":
+    server(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+else:
+    client(int(sys.argv[2]), sys.argv[3])
+EOF
+    start_capture "$name" "$PORT"
+    timeout 30 "$py" heartbeat.py server "$PORT" server.pem server.key \
+        >>"$WORK/$name.server.log" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    wait_listen tcp "$PORT"
+    timeout 15 "$py" heartbeat.py client "$PORT" server.example.test \
+        >>"$WORK/$name.client.log" 2>&1 || log "$name: client failed: $(tail -n 3 "$WORK/$name.client.log")"
+    wait_server
+    stop_capture
+}
+heartbeat
+
+# --- Flipped roles: the TCP responder is the TLS client -----------------------------
+# Python's ssl module (OpenSSL) on both sides: the listening side wraps the accepted
+# socket as a TLS client, the connecting side as the TLS server.
+flipped() {
+    local name=tls13-flipped
+    next_port
+    wanted "$name" || return 0
+    cat >flipped.py <<'EOF'
+# A TCP connection whose roles are the other way round from TLS's: the side that listens and
+# accepts the connection (TCP responder) is the TLS client and sends the ClientHello; the side
+# that connects (TCP originator) is the TLS server. Python's ssl module (OpenSSL) on both sides,
+# TLS 1.3 without session tickets (num_tickets = 0); the TLS client sends "hello\n", the TLS
+# server answers "olleh\n", then both send close_notify.
+import socket, ssl, sys
+
+def acceptor(port, cafile, name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_verify_locations(cafile)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    ls.settimeout(20)
+    sock, _ = ls.accept()
+    tls = ctx.wrap_socket(sock, server_side=False, server_hostname=name)
+    print("acceptor (TLS client):", tls.version(), tls.cipher()[0], file=sys.stderr)
+    tls.sendall(b"hello\n")
+    print("acceptor: reply", tls.recv(6), file=sys.stderr)
+    tls.unwrap().close()
+
+def connector(port, cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    ctx.num_tickets = 0
+    ctx.load_cert_chain(cert, key)
+    sock = socket.create_connection(("127.0.0.1", port))
+    tls = ctx.wrap_socket(sock, server_side=True)
+    print("connector (TLS server):", tls.version(), tls.cipher()[0], file=sys.stderr)
+    line = tls.recv(6)
+    tls.sendall(line[:-1][::-1] + b"\n")
+    tls.unwrap().close()
+
+if sys.argv[1] == "acceptor":
+    acceptor(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+else:
+    connector(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+EOF
+    start_capture "$name" "$PORT"
+    timeout 30 python3 flipped.py acceptor "$PORT" ca.pem server.example.test \
+        >>"$WORK/$name.acceptor.log" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    wait_listen tcp "$PORT"
+    timeout 15 python3 flipped.py connector "$PORT" server.pem server.key \
+        >>"$WORK/$name.connector.log" 2>&1 || log "$name: connector failed: $(tail -n 3 "$WORK/$name.connector.log")"
+    wait_server
+    stop_capture
+}
+flipped
 
 log "done: $(find "$OUT" -maxdepth 1 -name "*.pcap" | wc -l) captures in $OUT"
