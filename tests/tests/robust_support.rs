@@ -343,10 +343,11 @@ impl TcpConn {
         ipv4_frame(src, dst, 6, &tcp_segment(sp, dp, seq, ack, fl, data))
     }
 
-    /// Data in a direction, one segment per `mss` bytes.
+    /// Data in a direction, one segment per `mss` bytes, 1 µs apart (packets sharing a
+    /// timestamp are one packet to the SSL analyzer's removal logic: docs/ROBUSTNESS.md F6).
     pub fn send(&mut self, pcap: &mut Pcap, ts: f64, from_client: bool, data: &[u8], mss: usize) {
-        for chunk in data.chunks(mss.max(1)) {
-            self.segment(pcap, ts, from_client, flags::PSH, chunk);
+        for (i, chunk) in data.chunks(mss.max(1)).enumerate() {
+            self.segment(pcap, ts + i as f64 * 1e-6, from_client, flags::PSH, chunk);
         }
     }
 }
