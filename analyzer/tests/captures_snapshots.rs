@@ -24,7 +24,7 @@ fn captures() -> Vec<PathBuf> {
     v.sort();
     assert_eq!(
         v.len(),
-        31,
+        33,
         "the captures listed in tests/captures/README.md"
     );
     v
@@ -102,6 +102,60 @@ fn named_events(name: &str) -> Vec<(String, String)> {
         .lines()
         .map(|l| (l.split(' ').nth(2).unwrap().to_owned(), l.to_owned()))
         .collect()
+}
+
+/// The text event lines of one capture with the analyzer kept after `ssl_established`
+/// (`--no-stop-after-established`, Zeek's `SSL::disable_analyzer_after_detection=F`).
+fn events_kept(name: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/captures")
+        .join(name);
+    let mut o = opts();
+    o.ssl.disable_analyzer_after_detection = false;
+    let mut out = Vec::new();
+    let outputs = Outputs {
+        events: Some((EventFormat::Text, &mut out)),
+        log: None,
+    };
+    run(&[Input::Path(path)], &o, outputs).unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The TCP source and destination ports of the packet that carries the first ClientHello record
+/// of a capture (Ethernet, IPv4, little-endian microsecond pcap: what `tests/captures` holds),
+/// read from the capture itself rather than from the analyzer.
+fn client_hello_ports(name: &str) -> (u16, u16) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/captures")
+        .join(name);
+    let data = std::fs::read(path).unwrap();
+    assert_eq!(
+        data[..4],
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian microsecond pcap"
+    );
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let caplen = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        let frame = &data[at + 16..at + 16 + caplen];
+        at += 16 + caplen;
+        let ip = &frame[14..];
+        if frame[12..14] != [0x08, 0x00] || ip[9] != 6 {
+            continue;
+        }
+        let tcp = &ip[usize::from(ip[0] & 0x0f) * 4..];
+        let payload = &tcp[usize::from(tcp[12] >> 4) * 4..];
+        // A handshake record (22) whose first message is a ClientHello (1).
+        if payload.len() > 5 && payload[0] == 22 && payload[5] == 1 {
+            let port = |i: usize| u16::from_be_bytes([tcp[i], tcp[i + 1]]);
+            return (port(0), port(2));
+        }
+    }
+    panic!("no ClientHello in {name}");
 }
 
 fn count(events: &[(String, String)], name: &str) -> usize {
@@ -289,6 +343,99 @@ fn snapshots_agree_with_the_captures_readme() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0]["version"], "TLSv13");
     assert_eq!(r[0]["established"], true);
+
+    // Heartbeats (tlslite-ng on both sides): a request from the client in clear before its
+    // ChangeCipherSpec, answered in clear by the server before its own (tshark: content type 24,
+    // record length 32, payload_length 13, payload `ping in clear` + 16 bytes of padding).
+    let hb = named_events("tls12-heartbeat.pcap");
+    let beats: Vec<&str> = hb
+        .iter()
+        .filter(|(n, _)| n == "ssl_heartbeat")
+        .map(|(_, l)| l.split_once(" ssl_heartbeat ").unwrap().1)
+        .collect();
+    assert_eq!(beats.len(), 2, "{beats:?}");
+    assert!(beats[0].starts_with(
+        "is_client=T length=32 heartbeat_type=1 payload_length=13 payload=\"ping in clear"
+    ));
+    assert!(beats[1].starts_with(
+        "is_client=F length=32 heartbeat_type=2 payload_length=13 payload=\"ping in clear"
+    ));
+    let at = |wanted: &str| hb.iter().position(|(_, l)| l.ends_with(wanted)).unwrap();
+    let beat = |side: &str| {
+        hb.iter()
+            .position(|(n, l)| n == "ssl_heartbeat" && l.contains(side))
+            .unwrap()
+    };
+    assert!(beat("is_client=T") < at("ssl_change_cipher_spec is_client=T"));
+    assert!(beat("is_client=F") < at("ssl_change_cipher_spec is_client=F"));
+    assert!(beat("is_client=F") < at("ssl_established"));
+    let r = row_of("tls12-heartbeat.pcap");
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["version"], "TLSv12");
+    assert_eq!(r[0]["established"], true);
+    // Heartbeats in history: B from the client, b from the server.
+    assert_eq!(r[0]["ssl_history"], "CsxknBGIbi");
+    // The second pair is encrypted (tshark: "Encrypted Heartbeat", length 49 each way): never
+    // ssl_heartbeat, only ssl_encrypted_data with content type 24, and only seen when the
+    // analyzer is kept after ssl_established (Zeek's heartbleed policy does that).
+    let kept = events_kept("tls12-heartbeat.pcap");
+    let encrypted_beats: Vec<&str> = kept
+        .iter()
+        .filter(|l| l.contains(" ssl_encrypted_data ") && l.contains(" content_type=24 "))
+        .map(|l| l.split_once(" ssl_encrypted_data ").unwrap().1)
+        .collect();
+    assert_eq!(
+        encrypted_beats,
+        [
+            "is_client=T record_version=771 content_type=24 length=49",
+            "is_client=F record_version=771 content_type=24 length=49"
+        ]
+    );
+    assert_eq!(
+        kept.iter()
+            .filter(|l| l.contains(" ssl_heartbeat "))
+            .count(),
+        2
+    );
+    assert!(!hb
+        .iter()
+        .any(|(_, l)| l.contains(" content_type=24 length=49")));
+
+    // Flipped roles: the TCP responder (port 24433, which accepted the connection) sends the
+    // ClientHello. Zeek flips the connection first thing, ssl.log's history starts with `^`,
+    // and the ClientHello is the TLS client's (is_client=T) although the responder sent it.
+    let (src, dst) = client_hello_ports("tls13-flipped.pcap");
+    let r = row_of("tls13-flipped.pcap");
+    assert_eq!(r.len(), 1);
+    assert_eq!(src, 24433);
+    assert_eq!(
+        r[0]["id.resp_p"],
+        u64::from(src),
+        "the ClientHello's sender is the responder"
+    );
+    assert_eq!(r[0]["id.orig_p"], u64::from(dst));
+    assert_eq!(r[0]["ssl_history"], "^CsiI");
+    assert_eq!(r[0]["version"], "TLSv13");
+    assert_eq!(r[0]["established"], true);
+    assert_eq!(r[0]["server_name"], "server.example.test");
+    let fl = named_events("tls13-flipped.pcap");
+    assert_eq!(count(&fl, "ssl_connection_flipped"), 1);
+    assert_eq!(
+        fl[0].0, "ssl_connection_flipped",
+        "before anything of the hello"
+    );
+    let side_of = |msg_type: &str| -> &str {
+        fl.iter()
+            .find(|(n, l)| n == "ssl_handshake_message" && l.contains(msg_type))
+            .map(|(_, l)| l.split(' ').nth(3).unwrap())
+            .unwrap()
+    };
+    assert_eq!(side_of(" msg_type=1 "), "is_client=T", "ClientHello");
+    assert_eq!(side_of(" msg_type=2 "), "is_client=F", "ServerHello");
+    assert_eq!(
+        count(&named_events("tls13.pcap"), "ssl_connection_flipped"),
+        0
+    );
 
     // DTLS: HelloVerifyRequest means two client hellos.
     for cap in ["dtls10.pcap", "dtls12.pcap", "dtls12-fragmented.pcap"] {
