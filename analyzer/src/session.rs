@@ -8,24 +8,30 @@
 use pac_runtime::ValueSink;
 use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
+use crate::capture::ConnInfo;
 use crate::detect::{self, Detected};
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
-use crate::run::{EventWriter, LogWriter, RunOptions};
+use crate::run::{EventWriter, LogWriter};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
 const WEIRD_SOURCE_SSL: &str = "SSL";
 
-/// The writers a session writes into, borrowed from the pipeline for one call.
+/// The writers a session writes into and the run's log options, borrowed from the pipeline
+/// for one call (kept there rather than copied into every session).
 pub struct Writers<'p> {
     pub(crate) events: Option<&'p mut EventWriter>,
     pub(crate) log: Option<&'p mut LogWriter>,
     pub(crate) log_open_ts: f64,
     pub(crate) events_written: &'p mut u64,
     pub(crate) rows_written: &'p mut u64,
+    /// Zeek's `SSL::max_ssl_history_length`.
+    pub(crate) max_history: usize,
+    /// ssl.log's optional columns.
+    pub(crate) log_columns: OptionalColumns,
 }
 
 /// What carries a TCP connection's TLS bytes, decided at its first delivery to the session.
@@ -39,29 +45,31 @@ enum Carrier {
     FtpAdat(Box<FtpAdat>),
 }
 
-/// One connection handed to the SSL analyzer.
+/// One connection handed to the SSL analyzer. The connection's uid and endpoints are not kept
+/// here (the connection table has them): every call gets the connection's [`ConnInfo`].
 pub struct Session {
-    uid: String,
-    id: ConnId,
     analyzer: SslAnalyzer,
     carrier: Carrier,
     log: Option<SslLogState>,
-    max_history: usize,
-    log_columns: OptionalColumns,
+}
+
+/// The connection's identity as the output writers take it.
+fn output_id(c: &ConnInfo) -> ConnId {
+    ConnId {
+        orig_h: c.id.orig_h,
+        orig_p: c.id.orig_p,
+        resp_h: c.id.resp_h,
+        resp_p: c.id.resp_p,
+    }
 }
 
 impl Session {
-    /// A session for the connection `uid`/`id`.
-    pub fn new(uid: String, id: ConnId, opts: &RunOptions) -> Self {
-        let config: Config = opts.ssl;
+    /// A session with the SSL analyzer's options `config`.
+    pub fn new(config: Config) -> Self {
         Session {
-            uid,
-            id,
             analyzer: SslAnalyzer::new(config),
             carrier: Carrier::Undecided,
             log: None,
-            max_history: opts.max_ssl_history_length,
-            log_columns: opts.log_columns,
         }
     }
 
@@ -73,7 +81,14 @@ impl Session {
 
     /// TCP payload of one direction. The first delivery starts where detection found SSL and
     /// decides how TLS is carried ([`Detected::FtpAdat`] or directly).
-    pub fn deliver(&mut self, is_orig: bool, ts: f64, data: &[u8], w: &mut Writers<'_>) {
+    pub fn deliver(
+        &mut self,
+        c: &ConnInfo,
+        is_orig: bool,
+        ts: f64,
+        data: &[u8],
+        w: &mut Writers<'_>,
+    ) {
         if matches!(self.carrier, Carrier::Undecided) {
             self.carrier = if detect::tcp(data) == Detected::FtpAdat {
                 Carrier::FtpAdat(Box::default())
@@ -82,20 +97,14 @@ impl Session {
             };
         }
         let Session {
-            uid,
-            id,
             analyzer,
             carrier,
             log,
-            max_history,
-            log_columns,
         } = self;
         let mut sink = Sink {
-            uid,
-            id,
+            uid: &c.uid,
+            id: output_id(c),
             log,
-            max_history: *max_history,
-            log_columns: *log_columns,
             w,
         };
         match carrier {
@@ -117,13 +126,11 @@ impl Session {
     }
 
     /// A content gap in one direction.
-    pub fn gap(&mut self, is_orig: bool, ts: f64, len: u64, w: &mut Writers<'_>) {
+    pub fn gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64, w: &mut Writers<'_>) {
         let mut sink = Sink {
-            uid: &self.uid,
-            id: &self.id,
+            uid: &c.uid,
+            id: output_id(c),
             log: &mut self.log,
-            max_history: self.max_history,
-            log_columns: self.log_columns,
             w,
         };
         let _ = ts;
@@ -131,26 +138,29 @@ impl Session {
     }
 
     /// One UDP datagram.
-    pub fn datagram(&mut self, is_orig: bool, ts: f64, data: &[u8], w: &mut Writers<'_>) {
+    pub fn datagram(
+        &mut self,
+        c: &ConnInfo,
+        is_orig: bool,
+        ts: f64,
+        data: &[u8],
+        w: &mut Writers<'_>,
+    ) {
         let mut sink = Sink {
-            uid: &self.uid,
-            id: &self.id,
+            uid: &c.uid,
+            id: output_id(c),
             log: &mut self.log,
-            max_history: self.max_history,
-            log_columns: self.log_columns,
             w,
         };
         self.analyzer.datagram(is_orig, ts, data, &mut sink);
     }
 
     /// The connection ended at `ts`: flush the analyzer and write the row if not yet written.
-    pub fn end(&mut self, ts: f64, w: &mut Writers<'_>) {
+    pub fn end(&mut self, c: &ConnInfo, ts: f64, w: &mut Writers<'_>) {
         let mut sink = Sink {
-            uid: &self.uid,
-            id: &self.id,
+            uid: &c.uid,
+            id: output_id(c),
             log: &mut self.log,
-            max_history: self.max_history,
-            log_columns: self.log_columns,
             w,
         };
         self.analyzer.finish(&mut sink);
@@ -162,17 +172,15 @@ impl Session {
 /// The [`EventSink`] of one delivery: prints events and feeds the ssl.log builder.
 struct Sink<'s, 'p> {
     uid: &'s str,
-    id: &'s ConnId,
+    id: ConnId,
     log: &'s mut Option<SslLogState>,
-    max_history: usize,
-    log_columns: OptionalColumns,
     w: &'s mut Writers<'p>,
 }
 
 impl Sink<'_, '_> {
     /// The ssl.log builder, created at the connection's first SSL event (Zeek's `set_session`).
     fn builder(&mut self, ts: f64) -> &mut SslLogState {
-        let (max, columns) = (self.max_history, self.log_columns);
+        let (max, columns) = (self.w.max_history, self.w.log_columns);
         self.log.get_or_insert_with(|| {
             SslLogState::new(ts, name_tables())
                 .with_max_history(max)
@@ -185,8 +193,8 @@ impl Sink<'_, '_> {
             return;
         };
         match w {
-            EventWriter::Text(t) => t.event(ts, self.uid, self.id, name, visit),
-            EventWriter::Json(j) => j.event(ts, self.uid, self.id, name, visit),
+            EventWriter::Text(t) => t.event(ts, self.uid, &self.id, name, visit),
+            EventWriter::Json(j) => j.event(ts, self.uid, &self.id, name, visit),
         }
         *self.w.events_written += 1;
     }
@@ -196,8 +204,8 @@ impl Sink<'_, '_> {
             return;
         };
         match w {
-            EventWriter::Text(t) => t.conn_weird(ts, self.uid, self.id, name, addl, source),
-            EventWriter::Json(j) => j.conn_weird(ts, self.uid, self.id, name, addl, source),
+            EventWriter::Text(t) => t.conn_weird(ts, self.uid, &self.id, name, addl, source),
+            EventWriter::Json(j) => j.conn_weird(ts, self.uid, &self.id, name, addl, source),
         }
         *self.w.events_written += 1;
     }
@@ -208,8 +216,8 @@ impl Sink<'_, '_> {
         };
         let atype = atype(analyzer);
         match w {
-            EventWriter::Text(t) => t.analyzer_violation(ts, self.uid, self.id, atype, reason),
-            EventWriter::Json(j) => j.analyzer_violation(ts, self.uid, self.id, atype, reason),
+            EventWriter::Text(t) => t.analyzer_violation(ts, self.uid, &self.id, atype, reason),
+            EventWriter::Json(j) => j.analyzer_violation(ts, self.uid, &self.id, atype, reason),
         }
         *self.w.events_written += 1;
     }
@@ -221,10 +229,10 @@ impl Sink<'_, '_> {
         };
         let atype = atype(analyzer);
         match (w, disabled) {
-            (EventWriter::Text(t), false) => t.analyzer_confirmation(ts, self.uid, self.id, atype),
-            (EventWriter::Json(j), false) => j.analyzer_confirmation(ts, self.uid, self.id, atype),
-            (EventWriter::Text(t), true) => t.analyzer_disabled(ts, self.uid, self.id, atype),
-            (EventWriter::Json(j), true) => j.analyzer_disabled(ts, self.uid, self.id, atype),
+            (EventWriter::Text(t), false) => t.analyzer_confirmation(ts, self.uid, &self.id, atype),
+            (EventWriter::Json(j), false) => j.analyzer_confirmation(ts, self.uid, &self.id, atype),
+            (EventWriter::Text(t), true) => t.analyzer_disabled(ts, self.uid, &self.id, atype),
+            (EventWriter::Json(j), true) => j.analyzer_disabled(ts, self.uid, &self.id, atype),
         }
         *self.w.events_written += 1;
     }
@@ -245,7 +253,7 @@ impl Sink<'_, '_> {
         let Some(b) = self.log.as_mut() else {
             return;
         };
-        let Some(row) = b.finish(trigger, self.uid, *self.id) else {
+        let Some(row) = b.finish(trigger, self.uid, self.id) else {
             return;
         };
         if let Some(lw) = self.w.log.as_deref_mut() {

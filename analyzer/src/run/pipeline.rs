@@ -5,7 +5,6 @@
 //! to the run's writers. Detection happens on the start of each connection's stream
 //! ([`crate::detect`]); once a connection is SSL its bytes go to its [`Session`].
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{
@@ -81,6 +80,7 @@ enum TcpDetect {
 }
 
 /// What the pipeline knows about one connection.
+#[derive(Default)]
 enum ConnState {
     /// Not recognised yet; `scanned` bytes of it were looked at; `pending` (per direction,
     /// originator first) exists once a delivery was too short for a verdict.
@@ -90,14 +90,17 @@ enum ConnState {
     },
     /// Handed to the SSL analyzer.
     Ssl(Box<Session>),
-    /// Not SSL, or the analyzer is finished with it.
+    /// Not SSL, or the analyzer is finished with it (also: no connection in this slot).
+    #[default]
     Ignored,
 }
 
 /// The [`FlowHandler`] that ties capture, detection, analysis and output together.
 pub struct Pipeline<'w> {
     opts: RunOptions,
-    conns: HashMap<u64, ConnState>,
+    /// Per connection, indexed by [`ConnInfo::slot`]: the engine's table already found the
+    /// connection, so no second map (and no second hash per packet) is needed here.
+    conns: Vec<ConnState>,
     events: Option<(EventWriter, &'w mut dyn Write)>,
     log: Option<(LogWriter, &'w mut dyn Write)>,
     pub(super) summary: Summary,
@@ -110,7 +113,7 @@ impl<'w> Pipeline<'w> {
     pub(super) fn new(opts: &RunOptions, outputs: Outputs<'w>) -> Self {
         Pipeline {
             opts: opts.clone(),
-            conns: HashMap::new(),
+            conns: Vec::new(),
             events: outputs.events.map(|(f, w)| {
                 let ew = match f {
                     EventFormat::Text => EventWriter::Text(TextEventWriter::new()),
@@ -137,6 +140,30 @@ impl<'w> Pipeline<'w> {
         }
     }
 
+    fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
+        self.conns.get(c.slot as usize)
+    }
+
+    fn state_mut(&mut self, c: &ConnInfo) -> Option<&mut ConnState> {
+        self.conns.get_mut(c.slot as usize)
+    }
+
+    /// Sets the connection's state (the table grows to the engine's highest slot).
+    fn set_state(&mut self, c: &ConnInfo, state: ConnState) {
+        let i = c.slot as usize;
+        if i >= self.conns.len() {
+            self.conns.resize_with(i + 1, ConnState::default);
+        }
+        if let Some(s) = self.conns.get_mut(i) {
+            *s = state;
+        }
+    }
+
+    /// Takes the connection's state out, leaving its slot empty for the next connection.
+    fn take_state(&mut self, c: &ConnInfo) -> ConnState {
+        self.state_mut(c).map(std::mem::take).unwrap_or_default()
+    }
+
     fn note_ts(&mut self, ts: f64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
@@ -152,7 +179,7 @@ impl<'w> Pipeline<'w> {
         c: &ConnInfo,
         f: impl FnOnce(&mut Session, &mut crate::session::Writers<'_>),
     ) -> Verdict {
-        let Some(ConnState::Ssl(session)) = self.conns.get_mut(&c.handle) else {
+        let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) else {
             return Verdict::Stop;
         };
         let mut writers = crate::session::Writers {
@@ -161,6 +188,8 @@ impl<'w> Pipeline<'w> {
             log_open_ts: self.first_ts.unwrap_or(0.0),
             events_written: &mut self.summary.events,
             rows_written: &mut self.summary.log_rows,
+            max_history: self.opts.max_ssl_history_length,
+            log_columns: self.opts.log_columns,
         };
         f(session, &mut writers);
         let done = session.is_done();
@@ -195,23 +224,16 @@ impl<'w> Pipeline<'w> {
     }
 
     fn start_ssl(&mut self, c: &ConnInfo) {
-        let id = ConnId {
-            orig_h: c.id.orig_h,
-            orig_p: c.id.orig_p,
-            resp_h: c.id.resp_h,
-            resp_p: c.id.resp_p,
-        };
-        let session = Session::new(c.uid.clone(), id, &self.opts);
+        let session = Session::new(self.opts.ssl);
         self.summary.ssl_connections += 1;
-        self.conns
-            .insert(c.handle, ConnState::Ssl(Box::new(session)));
+        self.set_state(c, ConnState::Ssl(Box::new(session)));
     }
 
     /// Decides from the first bytes of a delivery whether the connection is SSL. Returns
     /// whether the analyzer is attached now.
     fn detect(&mut self, c: &ConnInfo, data: &[u8]) -> bool {
-        let Some(ConnState::Detecting { scanned, .. }) = self.conns.get_mut(&c.handle) else {
-            return matches!(self.conns.get(&c.handle), Some(ConnState::Ssl(_)));
+        let Some(ConnState::Detecting { scanned, .. }) = self.state_mut(c) else {
+            return matches!(self.state(c), Some(ConnState::Ssl(_)));
         };
         let verdict = match c.proto {
             Proto::Tcp => detect::tcp(data),
@@ -220,7 +242,7 @@ impl<'w> Pipeline<'w> {
         if verdict == Detected::No {
             *scanned += data.len() as u64;
             if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                self.conns.insert(c.handle, ConnState::Ignored);
+                self.set_state(c, ConnState::Ignored);
             }
             return false;
         }
@@ -230,8 +252,8 @@ impl<'w> Pipeline<'w> {
 
     /// [`Self::detect`] for TCP, where a hello may arrive in several deliveries.
     fn detect_tcp(&mut self, c: &ConnInfo, is_orig: bool, data: &[u8]) -> TcpDetect {
-        let Some(ConnState::Detecting { scanned, pending }) = self.conns.get_mut(&c.handle) else {
-            return match self.conns.get(&c.handle) {
+        let Some(ConnState::Detecting { scanned, pending }) = self.state_mut(c) else {
+            return match self.state(c) {
                 Some(ConnState::Ssl(_)) => TcpDetect::Ssl(Vec::new()),
                 _ => TcpDetect::Ignored,
             };
@@ -254,7 +276,7 @@ impl<'w> Pipeline<'w> {
             None => {
                 *scanned += data.len() as u64;
                 if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                    self.conns.insert(c.handle, ConnState::Ignored);
+                    self.set_state(c, ConnState::Ignored);
                     return TcpDetect::Ignored;
                 }
                 TcpDetect::Waiting
@@ -263,24 +285,11 @@ impl<'w> Pipeline<'w> {
     }
 
     /// Writes the rows of connections still open and the log footer.
+    ///
+    /// The engine has ended every connection by now (`Engine::finish`, called by both drivers
+    /// before this), so every session has written its row; nothing is left to end here.
     pub(super) fn finish(&mut self, close_ts: f64) -> Result<(), RunError> {
-        let handles: Vec<u64> = {
-            let mut h: Vec<u64> = self.conns.keys().copied().collect();
-            h.sort_unstable();
-            h
-        };
-        for handle in handles {
-            if let Some(ConnState::Ssl(mut session)) = self.conns.remove(&handle) {
-                let mut writers = crate::session::Writers {
-                    events: self.events.as_mut().map(|(w, _)| w),
-                    log: self.log.as_mut().map(|(w, _)| w),
-                    log_open_ts: self.first_ts.unwrap_or(0.0),
-                    events_written: &mut self.summary.events,
-                    rows_written: &mut self.summary.log_rows,
-                };
-                session.end(close_ts, &mut writers);
-            }
-        }
+        self.conns = Vec::new();
         if let Some((LogWriter::Tsv { w, header_written }, _)) = self.log.as_mut() {
             // Like Zeek, no rows means no log at all (no header without a first write).
             if *header_written {
@@ -300,10 +309,11 @@ impl FlowHandler for Pipeline<'_> {
         self.note_ts(c.start_ts);
         if self.io_error.is_some() {
             // Nobody reads the output any more (`| head`): analyse nothing else.
+            self.set_state(c, ConnState::Ignored);
             return Verdict::Stop;
         }
-        self.conns.insert(
-            c.handle,
+        self.set_state(
+            c,
             ConnState::Detecting {
                 scanned: 0,
                 pending: None,
@@ -319,12 +329,12 @@ impl FlowHandler for Pipeline<'_> {
         }
         match self.detect_tcp(c, is_orig, data) {
             TcpDetect::Ssl(before) if before.is_empty() => {
-                self.with_session(c, |s, w| s.deliver(is_orig, ts, data, w))
+                self.with_session(c, |s, w| s.deliver(c, is_orig, ts, data, w))
             }
             TcpDetect::Ssl(mut stream) => {
                 // Once per connection, and only for a hello that came in tiny pieces.
                 stream.extend_from_slice(data);
-                self.with_session(c, |s, w| s.deliver(is_orig, ts, &stream, w))
+                self.with_session(c, |s, w| s.deliver(c, is_orig, ts, &stream, w))
             }
             TcpDetect::Waiting => Verdict::Continue,
             TcpDetect::Ignored => Verdict::Stop,
@@ -333,7 +343,7 @@ impl FlowHandler for Pipeline<'_> {
 
     fn tcp_gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64) -> Verdict {
         self.note_ts(ts);
-        self.with_session(c, |s, w| s.gap(is_orig, ts, len, w))
+        self.with_session(c, |s, w| s.gap(c, is_orig, ts, len, w))
     }
 
     fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
@@ -343,25 +353,27 @@ impl FlowHandler for Pipeline<'_> {
         }
         if !self.detect(c, data) {
             // STUN and other packets before the first DTLS hello keep the flow under watch.
-            return match self.conns.get(&c.handle) {
+            return match self.state(c) {
                 Some(ConnState::Detecting { .. }) => Verdict::Continue,
                 _ => Verdict::Stop,
             };
         }
-        self.with_session(c, |s, w| s.datagram(is_orig, ts, data, w))
+        self.with_session(c, |s, w| s.datagram(c, is_orig, ts, data, w))
     }
 
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, _reason: EndReason) {
         self.note_ts(ts);
-        if let Some(ConnState::Ssl(mut session)) = self.conns.remove(&c.handle) {
+        if let ConnState::Ssl(mut session) = self.take_state(c) {
             let mut writers = crate::session::Writers {
                 events: self.events.as_mut().map(|(w, _)| w),
                 log: self.log.as_mut().map(|(w, _)| w),
                 log_open_ts: self.first_ts.unwrap_or(0.0),
                 events_written: &mut self.summary.events,
                 rows_written: &mut self.summary.log_rows,
+                max_history: self.opts.max_ssl_history_length,
+                log_columns: self.opts.log_columns,
             };
-            session.end(ts, &mut writers);
+            session.end(c, ts, &mut writers);
             self.flush();
         }
     }

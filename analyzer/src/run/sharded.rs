@@ -136,7 +136,8 @@ impl Write for Recorder {
 struct ShardHandler<'p, 'w> {
     pipeline: &'p mut Pipeline<'w>,
     key: Rc<Cell<OrderKey>>,
-    created: HashMap<u64, u64>,
+    /// Global creation index of each open connection, by [`ConnInfo::slot`].
+    created: Vec<u64>,
     /// (global creation index, worker-local uid), in creation order.
     creations: Vec<(u64, String)>,
 }
@@ -144,7 +145,13 @@ struct ShardHandler<'p, 'w> {
 impl FlowHandler for ShardHandler<'_, '_> {
     fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
         let seq = self.key.get().seq;
-        self.created.insert(c.handle, seq);
+        let i = c.slot as usize;
+        if i >= self.created.len() {
+            self.created.resize(i + 1, 0);
+        }
+        if let Some(x) = self.created.get_mut(i) {
+            *x = seq;
+        }
         self.creations.push((seq, c.uid.clone()));
         self.pipeline.new_connection(c)
     }
@@ -158,7 +165,7 @@ impl FlowHandler for ShardHandler<'_, '_> {
         self.pipeline.udp_datagram(c, is_orig, ts, data)
     }
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, reason: EndReason) {
-        let created = self.created.remove(&c.handle).unwrap_or(0);
+        let created = self.created.get(c.slot as usize).copied().unwrap_or(0);
         let key = self.key.get();
         if key.phase == 0 {
             self.key.set(OrderKey {
@@ -210,7 +217,7 @@ fn shard_worker(
         let mut handler = ShardHandler {
             pipeline: &mut pipeline,
             key: Rc::clone(&key),
-            created: HashMap::new(),
+            created: Vec::new(),
             creations: Vec::new(),
         };
         for mut batch in rx {
