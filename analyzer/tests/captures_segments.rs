@@ -238,7 +238,7 @@ fn tcp_captures() -> Vec<PathBuf> {
         })
         .collect();
     v.sort();
-    assert_eq!(v.len(), 27);
+    assert_eq!(v.len(), 29);
     v
 }
 

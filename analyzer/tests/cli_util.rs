@@ -80,7 +80,7 @@ pub fn all_captures() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
         .collect();
     v.sort();
-    assert!(v.len() >= 31, "expected the 31 captures of tests/captures");
+    assert!(v.len() >= 33, "expected the 33 captures of tests/captures");
     v
 }
 
