@@ -363,8 +363,52 @@ fn gnutls_tls13() {
     assert_eq!(c.server_hellos[0].selected_version, Some(0x0304));
 }
 
+/// Heartbeat records (in clear, in front of the ClientKeyExchange in the same segment, and
+/// encrypted later) do not hide the handshake messages around them.
+#[test]
+fn heartbeat_records_leave_the_handshake_alone() {
+    let Some(c) = only_tls("tls12-heartbeat") else {
+        return;
+    };
+    assert_eq!(c.id.resp_p, 24432);
+    assert_eq!(c.server_hellos[0].cipher_suite, 0xcca9);
+    // Both hellos carry heartbeat (15).
+    assert!(c.client_hellos[0].extensions.contains(&15));
+    assert!(c.server_hellos[0].extensions.contains(&15));
+    assert_eq!(c.orig.handshake_types, [CLIENT_HELLO, CLIENT_KEY_EXCHANGE]);
+    assert_eq!(
+        c.resp.handshake_types,
+        [
+            SERVER_HELLO,
+            CERTIFICATE,
+            SERVER_KEY_EXCHANGE,
+            SERVER_HELLO_DONE
+        ]
+    );
+}
+
+/// The TCP responder (port 24433) is the TLS client: its ClientHello is not the originator's.
+#[test]
+fn flipped_client_hello_comes_from_the_responder() {
+    let Some(c) = only_tls("tls13-flipped") else {
+        return;
+    };
+    // Zeek's orientation: the SYN's sender is the originator, whatever TLS does next.
+    assert_eq!(c.id.resp_p, 24433);
+    assert!(c.id.orig_p > 24433, "an ephemeral port: {:?}", c.id);
+    assert_eq!(c.client_hellos.len(), 1);
+    let ch = &c.client_hellos[0];
+    assert!(!ch.is_orig);
+    assert_eq!(ch.server_names, ["server.example.test"]);
+    assert!(ch.supported_versions.contains(&0x0304));
+    assert!(c.server_hellos[0].is_orig);
+    assert_eq!(c.server_hellos[0].selected_version, Some(0x0304));
+    assert_eq!(c.resp.handshake_types, [CLIENT_HELLO]);
+    assert_eq!(c.orig.handshake_types, [SERVER_HELLO]);
+}
+
 /// Every committed capture dissects, and every one but the plain-HTTP one is TLS or DTLS with a
-/// ClientHello from the originator.
+/// ClientHello from the originator (from the responder in `tls13-flipped`).
 #[test]
 fn every_capture_dissects() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
@@ -383,10 +427,18 @@ fn every_capture_dissects() {
         }
         let tls: Vec<&Connection> = d.tls_connections().collect();
         assert!(!tls.is_empty(), "{name}: no TLS/DTLS connection");
+        // The TLS client is the TCP originator except where the capture flips the roles.
+        let client_is_orig = name != "tls13-flipped";
         for c in tls {
             assert!(!c.client_hellos.is_empty(), "{name}: {c:#?}");
-            assert!(c.client_hellos.iter().all(|h| h.is_orig), "{name}");
-            assert!(c.server_hellos.iter().all(|h| !h.is_orig), "{name}");
+            assert!(
+                c.client_hellos.iter().all(|h| h.is_orig == client_is_orig),
+                "{name}"
+            );
+            assert!(
+                c.server_hellos.iter().all(|h| h.is_orig != client_is_orig),
+                "{name}"
+            );
             // The structs serialize for side-by-side reports.
             assert!(serde_json::to_string(c).is_ok());
         }
