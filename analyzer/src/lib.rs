@@ -5,6 +5,7 @@
 
 pub mod capture;
 pub mod detect;
+pub mod fasthash;
 pub mod ftp_adat;
 pub mod log;
 pub mod output;

@@ -12,6 +12,7 @@ use crate::capture::ConnInfo;
 use crate::detect::{self, Detected};
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
+use crate::log::cert_cache::CertCache;
 use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::run::{EventWriter, LogWriter};
@@ -32,6 +33,8 @@ pub struct Writers<'p> {
     pub(crate) max_history: usize,
     /// ssl.log's optional columns.
     pub(crate) log_columns: OptionalColumns,
+    /// Certificates seen on earlier connections.
+    pub(crate) certs: &'p mut CertCache,
 }
 
 /// What carries a TCP connection's TLS bytes, decided at its first delivery to the session.
@@ -356,7 +359,12 @@ impl EventSink for Sink<'_, '_> {
                 self.builder(ts);
             }
             Event::Disabled { analyzer } => self.print_analyzer(ts, *analyzer, true),
-            Event::Certificate { is_client, der } => self.builder(ts).certificate(*is_client, der),
+            Event::Certificate { is_client, der } => {
+                self.builder(ts);
+                if let Some(b) = self.log.as_mut() {
+                    b.certificate_cached(*is_client, der, self.w.certs);
+                }
+            }
         }
     }
 }

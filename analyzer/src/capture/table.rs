@@ -10,15 +10,15 @@
 //! number plus 1 control byte in the index (the key is not stored twice: lookups compare
 //! against the entry), and 8 bytes of creation-order links.
 //!
-//! The index hashes with [`FlowHasher`], a keyed multiply-fold hash in the style of foldhash:
-//! a few multiplications per lookup instead of SipHash's rounds, keyed per table from the OS's
+//! The index hashes with [`FlowHasher`], a keyed multiply-fold hash ([`crate::fasthash`]): a few
+//! multiplications per lookup instead of SipHash's rounds, keyed per table from the OS's
 //! randomness so that a sender cannot aim flows at one bucket without knowing the key.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::net::IpAddr;
 
 use hashbrown::HashTable;
+
+use crate::fasthash::{fold_mul, random_keys};
 
 /// One side of a flow.
 pub type Endpoint = (IpAddr, u16);
@@ -40,24 +40,12 @@ pub struct FlowHasher {
     keys: [u64; 4],
 }
 
-/// The 64x64 -> 128-bit product folded to 64 bits: the mixing step of foldhash and wyhash.
-fn fold_mul(a: u64, b: u64) -> u64 {
-    let p = u128::from(a) * u128::from(b);
-    (p as u64) ^ ((p >> 64) as u64)
-}
-
 impl FlowHasher {
-    /// A hasher keyed from the OS's randomness (the keys std uses for its hash maps).
+    /// A hasher keyed from the OS's randomness.
     pub fn random() -> Self {
-        let state = RandomState::new();
-        let mut keys = [0u64; 4];
-        for (i, k) in keys.iter_mut().enumerate() {
-            let mut h = state.build_hasher();
-            h.write_usize(i);
-            // Odd keys keep the multiplications invertible-ish; any value would do.
-            *k = h.finish() | 1;
+        FlowHasher {
+            keys: random_keys(),
         }
-        FlowHasher { keys }
     }
 
     /// A hasher with fixed keys (tests).

@@ -16,9 +16,11 @@
 //! Create the state at the connection's first SSL event (Zeek's `set_session`); its `ts` is the
 //! time of that event. Events that call `set_session` in Zeek are listed in [`SESSION_EVENTS`].
 
-use super::cert::{cert_matches_hostname, cert_names, fingerprint_hex, CertNames};
+use std::rc::Rc;
+
+use super::cert::cert_matches_hostname;
+use super::cert_cache::{CertCache, CertFacts};
 use super::compact::{InlineBytes, HISTORY_INLINE, SESSION_ID_INLINE};
-use super::dn::subject_issuer;
 use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
 use super::writer::OptionalColumns;
 use crate::output::ConnId;
@@ -157,14 +159,14 @@ pub struct SslLogRow {
 /// One certificate chain as the log needs it.
 #[derive(Debug, Default)]
 struct Chain {
-    /// Fingerprints of the certificates that parsed as X.509 (Zeek has no fingerprint for the
+    /// The certificates that parsed as X.509, in order (Zeek has no fingerprint for the
     /// others).
-    fps: Vec<String>,
-    /// Names of the first certificate; `Some(None)` when it did not parse.
-    leaf: Option<Option<CertNames>>,
-    /// Subject and issuer text of the first certificate, when its side's optional columns are
-    /// on and it parsed.
-    leaf_dn: Option<(String, String)>,
+    certs: Vec<Rc<CertFacts>>,
+    /// The first certificate.
+    leaf: Option<Rc<CertFacts>>,
+    /// Whether the row shows the first certificate's subject and issuer (its side's optional
+    /// columns are on and it parsed; the text is in its facts).
+    leaf_dn: bool,
 }
 
 /// One connection's ssl.log state without the connection's own uid and endpoints (the
@@ -457,12 +459,21 @@ impl SslLogState {
 
     /// One certificate of a Certificate message, in chain order; `is_client` is the TLS role.
     pub fn certificate(&mut self, is_client: bool, der: &[u8]) {
+        self.add_certificate(is_client, der, Rc::new(CertFacts::parse(der)));
+    }
+
+    /// [`Self::certificate`] with the facts of certificates seen before taken from `cache`.
+    pub fn certificate_cached(&mut self, is_client: bool, der: &[u8], cache: &mut CertCache) {
+        self.add_certificate(is_client, der, cache.facts(der));
+    }
+
+    fn add_certificate(&mut self, is_client: bool, der: &[u8], facts: Rc<CertFacts>) {
         let chains = self.chains.get_or_insert_with(Default::default);
         let (server, client) = &mut **chains;
         let chain = if is_client { client } else { server };
-        let names = cert_names(der);
-        if names.is_some() && chain.fps.len() < MAX_CHAIN_CERTS {
-            chain.fps.push(fingerprint_hex(der));
+        let parsed = facts.names.is_some();
+        if parsed && chain.certs.len() < MAX_CHAIN_CERTS {
+            chain.certs.push(Rc::clone(&facts));
         }
         if chain.leaf.is_none() {
             let wanted = if is_client {
@@ -471,11 +482,9 @@ impl SslLogState {
                 self.columns.server_subject_issuer
             };
             // Only the first certificate's names are logged, and only when asked for: the text
-            // costs a second parse.
-            if wanted && names.is_some() {
-                chain.leaf_dn = subject_issuer(der);
-            }
-            chain.leaf = Some(names);
+            // costs a second parse (once per distinct certificate with a cache).
+            chain.leaf_dn = wanted && parsed && facts.subject_issuer(der).is_some();
+            chain.leaf = Some(facts);
         }
     }
 
@@ -510,18 +519,32 @@ impl SslLogState {
         // Zeek's `ssl_finishing`: the certificate columns.
         if let Some(chains) = &self.chains {
             let (server, client) = &**chains;
-            row.cert_chain_fps = Some(server.fps.clone());
-            row.client_cert_chain_fps = Some(client.fps.clone());
-            if let (Some(Some(leaf)), Some(sni)) = (&server.leaf, &self.server_name) {
+            let fps = |c: &Chain| {
+                c.certs
+                    .iter()
+                    .filter_map(|f| f.fingerprint.clone())
+                    .collect()
+            };
+            row.cert_chain_fps = Some(fps(server));
+            row.client_cert_chain_fps = Some(fps(client));
+            let leaf_names = server.leaf.as_ref().and_then(|l| l.names.as_ref());
+            if let (Some(leaf), Some(sni)) = (leaf_names, &self.server_name) {
                 row.sni_matches_cert = Some(cert_matches_hostname(leaf, sni));
             }
-            if let Some((subject, issuer)) = &server.leaf_dn {
-                row.subject = Some(subject.clone());
-                row.issuer = Some(issuer.clone());
+            let dn = |c: &Chain| {
+                c.leaf
+                    .as_ref()
+                    .filter(|_| c.leaf_dn)
+                    .and_then(|l| l.cached_subject_issuer())
+                    .cloned()
+            };
+            if let Some((subject, issuer)) = dn(server) {
+                row.subject = Some(subject);
+                row.issuer = Some(issuer);
             }
-            if let Some((subject, issuer)) = &client.leaf_dn {
-                row.client_subject = Some(subject.clone());
-                row.client_issuer = Some(issuer.clone());
+            if let Some((subject, issuer)) = dn(client) {
+                row.client_subject = Some(subject);
+                row.client_issuer = Some(issuer);
             }
         }
         row

@@ -4,11 +4,13 @@
 //! [`SslLogRow`] per connection (when it is established, on a violation, or at its end — the
 //! builder says which call hands it out), written by [`TsvLogWriter`] (Zeek's ASCII format) or
 //! [`JsonLogWriter`] (Zeek's JSON format). [`names`] maps codes to the names the log prints,
-//! [`cert`] derives fingerprints and the SNI/certificate match, [`dn`] the subject and issuer text
+//! [`cert`] derives fingerprints and the SNI/certificate match ([`cert_cache`] once per distinct
+//! certificate), [`dn`] the subject and issuer text
 //! of the optional columns ([`OptionalColumns`]).
 
 pub mod builder;
 pub mod cert;
+pub mod cert_cache;
 mod compact;
 pub mod dn;
 pub mod names;

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
+use crate::log::cert_cache::CertCache;
 use crate::log::{JsonLogWriter, TsvLogWriter};
 use crate::output::{ConnId, JsonEventWriter, TextEventWriter};
 use crate::session::Session;
@@ -101,6 +102,8 @@ pub struct Pipeline<'w> {
     /// Per connection, indexed by [`ConnInfo::slot`]: the engine's table already found the
     /// connection, so no second map (and no second hash per packet) is needed here.
     conns: Vec<ConnState>,
+    /// Facts of the certificates seen so far, shared by all connections.
+    certs: CertCache,
     events: Option<(EventWriter, &'w mut dyn Write)>,
     log: Option<(LogWriter, &'w mut dyn Write)>,
     pub(super) summary: Summary,
@@ -114,6 +117,7 @@ impl<'w> Pipeline<'w> {
         Pipeline {
             opts: opts.clone(),
             conns: Vec::new(),
+            certs: CertCache::new(),
             events: outputs.events.map(|(f, w)| {
                 let ew = match f {
                     EventFormat::Text => EventWriter::Text(TextEventWriter::new()),
@@ -190,6 +194,7 @@ impl<'w> Pipeline<'w> {
             rows_written: &mut self.summary.log_rows,
             max_history: self.opts.max_ssl_history_length,
             log_columns: self.opts.log_columns,
+            certs: &mut self.certs,
         };
         f(session, &mut writers);
         let done = session.is_done();
@@ -372,6 +377,7 @@ impl FlowHandler for Pipeline<'_> {
                 rows_written: &mut self.summary.log_rows,
                 max_history: self.opts.max_ssl_history_length,
                 log_columns: self.opts.log_columns,
+                certs: &mut self.certs,
             };
             session.end(c, ts, &mut writers);
             self.flush();
