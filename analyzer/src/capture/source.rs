@@ -426,7 +426,9 @@ where
                     // Name resolution, statistics, secrets, custom blocks: nothing to analyse.
                     PcapBlockOwned::NG(_) => {}
                 }
-                reader.consume(offset);
+                // No shift of the buffer per record: `refill` moves the unread tail to the front
+                // when the buffer runs dry, so each byte is copied once (by `read`), not twice.
+                reader.consume_noshift(offset);
             }
             Err(PcapError::Eof) => break,
             Err(PcapError::Incomplete(_)) => {
