@@ -399,6 +399,127 @@ pub struct Event {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Queries the emitter asks of the IR.
+
+impl IExpr {
+    /// The direct subexpressions.
+    fn children(&self) -> Vec<&IExpr> {
+        match &self.kind {
+            IKind::Int(_)
+            | IKind::Bool(_)
+            | IKind::Bytes(_)
+            | IKind::Var(..)
+            | IKind::Ctx(_)
+            | IKind::Conn
+            | IKind::SelfRef
+            | IKind::EnumConst(..) => Vec::new(),
+            IKind::Member(x, _) | IKind::Len(x) | IKind::BeUint(x) | IKind::Unary(_, x) => vec![x],
+            IKind::ZeroPad(a, b) | IKind::Binary(_, a, b) => vec![a, b],
+            IKind::Slice(a, b, c) | IKind::Cond(a, b, c) => vec![a, b, c],
+            IKind::Comprehension {
+                body, list, filter, ..
+            } => {
+                let mut v: Vec<&IExpr> = vec![body, list];
+                v.extend(filter.as_deref());
+                v
+            }
+            IKind::RecordLit(_, fields) => fields.iter().map(|(_, e)| e).collect(),
+        }
+    }
+
+    /// Adds the record members and parameters this expression reads (Rust identifiers;
+    /// `x.$sourcedata` reads `x_sourcedata`).
+    pub fn collect_vars(&self, out: &mut std::collections::BTreeSet<String>) {
+        if let IKind::Var(name, VarKind::Member) = &self.kind {
+            out.insert(name.clone());
+        }
+        for c in self.children() {
+            c.collect_vars(out);
+        }
+    }
+
+    /// True when evaluating it while parsing can fail: checked arithmetic or a slice.
+    pub fn can_fail(&self) -> bool {
+        let here = match &self.kind {
+            IKind::Slice(..) => true,
+            IKind::Binary(op, ..) => matches!(
+                op,
+                BinOp::Add
+                    | BinOp::Sub
+                    | BinOp::Mul
+                    | BinOp::Div
+                    | BinOp::Rem
+                    | BinOp::Shl
+                    | BinOp::Shr
+            ),
+            _ => false,
+        };
+        here || self.children().into_iter().any(IExpr::can_fail)
+    }
+}
+
+impl Member {
+    /// Adds every expression evaluated while parsing this member: its bound, condition and
+    /// checks, list count and element arguments, record arguments, `let` value, case selector,
+    /// and the same of each case arm's field.
+    pub fn parse_exprs<'m>(&'m self, out: &mut Vec<&'m IExpr>) {
+        out.extend(self.length.iter());
+        out.extend(self.if_cond.iter());
+        out.extend(self.checks.iter().map(|(e, _)| e));
+        match &self.kind {
+            Kind::List { args, count, .. } => {
+                out.extend(args);
+                out.extend(count.iter());
+            }
+            Kind::Record(_, args) => out.extend(args),
+            Kind::Let(_, e) => out.push(e),
+            Kind::Case(c) => {
+                out.push(&c.selector);
+                for f in c.arms.iter().filter_map(|a| a.field.as_deref()) {
+                    f.parse_exprs(out);
+                }
+                if let Some(Some(f)) = &c.default {
+                    f.parse_exprs(out);
+                }
+            }
+            Kind::Int(_) | Kind::Enum(..) | Kind::Bytes => {}
+        }
+    }
+}
+
+impl Record {
+    /// The members, `let`s and parameters (and `<field>_sourcedata`s) that expressions read
+    /// while validating: what `skip` must compute, not merely skip. A `let` counts only when
+    /// validation evaluates it (something it needs reads it, or it can fail).
+    pub fn parse_uses(&self) -> std::collections::BTreeSet<String> {
+        let mut exprs: Vec<&IExpr> = self.length.iter().collect();
+        let mut lets = Vec::new();
+        for m in &self.members {
+            match &m.kind {
+                Kind::Let(_, e) => lets.push((m.rust.as_str(), e)),
+                _ => m.parse_exprs(&mut exprs),
+            }
+        }
+        let mut out = std::collections::BTreeSet::new();
+        for e in exprs {
+            e.collect_vars(&mut out);
+        }
+        // Lets may read lets: repeat until no evaluated let adds a name.
+        loop {
+            let before = out.len();
+            for (name, e) in &lets {
+                if out.contains(*name) || e.can_fail() {
+                    e.collect_vars(&mut out);
+                }
+            }
+            if out.len() == before {
+                break out;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lowering: checked AST -> IR.
 
 use crate::ast;

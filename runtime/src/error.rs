@@ -89,6 +89,13 @@ pub fn checked(v: Option<u64>, path: &'static str, offset: usize) -> Result<u64,
     v.ok_or(ParseError::new(path, offset, ErrorKind::Arithmetic))
 }
 
+/// Converts a spec integer to a byte count while building from validated bytes, where the
+/// conversion succeeded during validation; `usize::MAX` (then cut to what is left) otherwise.
+#[inline]
+pub fn to_usize_validated(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
 /// Converts a spec integer (always `u64`) to a byte count, failing instead of truncating.
 #[inline]
 pub fn to_usize(v: u64, path: &'static str, offset: usize) -> Result<usize, ParseError> {

@@ -1,9 +1,11 @@
 //! `List<'a, E>`: a validated, zero-copy view of a sequence of elements.
 //!
 //! In: a [`Reader`] positioned at the list, a bound (byte length, element count, or the rest of
-//! the current bound) and the element type's parameters. Out: a `Copy` view that remembers the raw
-//! bytes and the element count. Parsing validates every element once; [`List::iter`] re-reads them
-//! on demand, so iterating never allocates.
+//! the current bound) and the element type's parameters. Out: a `Copy` view of the raw bytes
+//! (exactly the elements' bytes) and the parameters. Parsing validates every element once with
+//! [`Element::skip`], which builds nothing; [`List::iter`] builds each element on demand with
+//! [`Element::read_validated`], which trusts that validation: it has no error path and does not
+//! validate the lists nested in the element again. Iterating never allocates.
 
 use crate::error::{ErrorKind, ParseError};
 use crate::reader::Reader;
@@ -11,6 +13,10 @@ use core::fmt;
 use core::marker::PhantomData;
 
 /// A type that can appear as a list element: integers, enums and records.
+///
+/// The three readers agree: on any input, `skip` consumes what `read` consumes and fails with the
+/// same error; on bytes that `skip` accepted, `read_validated` consumes the same bytes and builds
+/// what `read` builds.
 pub trait Element<'a> {
     /// What iteration yields (the Rust value of one element).
     type Item;
@@ -18,13 +24,18 @@ pub trait Element<'a> {
     type Params: Copy;
     /// The encoded size when every element has the same size; lets validation skip re-parsing.
     const FIXED_SIZE: Option<usize>;
-    /// Reads one element.
+    /// Reads one element, validating everything in it.
     fn read(r: &mut Reader<'a>, params: Self::Params) -> Result<Self::Item, ParseError>;
+    /// Validates one element without building it: bounds, constraints and nested lists.
+    fn skip(r: &mut Reader<'a>, params: Self::Params) -> Result<(), ParseError>;
+    /// Builds one element from bytes that [`Element::skip`] accepted with the same parameters,
+    /// without checking anything again. On other bytes it builds nonsense, but never panics.
+    fn read_validated(r: &mut Reader<'a>, params: Self::Params) -> Self::Item;
 }
 
-/// Implements [`Element`] for a fixed-width integer read by one [`Reader`] method.
+/// Implements [`Element`] for a fixed-width integer read by [`Reader`] methods.
 macro_rules! int_element {
-    ($marker:ty, $item:ty, $method:ident, $width:expr) => {
+    ($marker:ty, $item:ty, $method:ident, $validated:ident, $width:expr) => {
         impl<'a> Element<'a> for $marker {
             type Item = $item;
             type Params = ();
@@ -32,6 +43,14 @@ macro_rules! int_element {
             #[inline]
             fn read(r: &mut Reader<'a>, _: ()) -> Result<$item, ParseError> {
                 r.$method(LIST_ELEMENT_PATH)
+            }
+            #[inline]
+            fn skip(r: &mut Reader<'a>, _: ()) -> Result<(), ParseError> {
+                r.skip($width, LIST_ELEMENT_PATH)
+            }
+            #[inline]
+            fn read_validated(r: &mut Reader<'a>, _: ()) -> $item {
+                r.$validated()
             }
         }
     };
@@ -48,22 +67,19 @@ pub struct U24;
 #[derive(Clone, Copy, Debug)]
 pub struct U48;
 
-int_element!(u8, u8, u8, 1);
-int_element!(u16, u16, u16, 2);
-int_element!(U24, u32, u24, 3);
-int_element!(u32, u32, u32, 4);
-int_element!(U48, u64, u48, 6);
-int_element!(u64, u64, u64, 8);
+int_element!(u8, u8, u8, u8_validated, 1);
+int_element!(u16, u16, u16, u16_validated, 2);
+int_element!(U24, u32, u24, u24_validated, 3);
+int_element!(u32, u32, u32, u32_validated, 4);
+int_element!(U48, u64, u48, u48_validated, 6);
+int_element!(u64, u64, u64, u64_validated, 8);
 
-/// A validated sequence of `E` elements borrowed from the input.
+/// A validated sequence of `E` elements borrowed from the input: the elements' bytes and the
+/// element type's parameters, nothing else, so that records holding lists stay small.
 pub struct List<'a, E: Element<'a>> {
     /// The bytes of all elements, exactly.
     raw: &'a [u8],
-    /// Number of elements.
-    count: usize,
-    /// Absolute offset of `raw[0]`, so re-reading reports the same offsets as parsing did.
-    offset: usize,
-    /// The element type's parameters, kept so iteration can re-read elements.
+    /// The element type's parameters, kept so iteration can read elements.
     params: E::Params,
     /// `fn() -> E` keeps the view `Copy`, `Send` and covariant whatever `E` is.
     _elem: PhantomData<fn() -> E>,
@@ -79,10 +95,14 @@ impl<'a, E: Element<'a>> Copy for List<'a, E> {}
 impl<'a, E: Element<'a>> List<'a, E> {
     /// An empty list (what an absent optional list looks like).
     pub fn empty(params: E::Params) -> Self {
+        Self::from_raw(&[], params)
+    }
+
+    /// The view over `raw`, whose elements were validated.
+    #[inline]
+    fn from_raw(raw: &'a [u8], params: E::Params) -> Self {
         Self {
-            raw: &[],
-            count: 0,
-            offset: 0,
+            raw,
             params,
             _elem: PhantomData,
         }
@@ -90,82 +110,129 @@ impl<'a, E: Element<'a>> List<'a, E> {
 
     /// Elements until the window of `r` is used up (`T[] &restofdata`, or `T[] &length = n` after
     /// the caller bounded `r` to `n` bytes). Consumes the whole window.
+    #[inline]
     pub fn read_all(
         r: &mut Reader<'a>,
         params: E::Params,
         path: &'static str,
     ) -> Result<Self, ParseError> {
-        let offset = r.offset();
         let start = r.pos();
-        let mut count = 0usize;
+        Self::skip_all(r, params, path)?;
+        Ok(Self::from_raw(r.since(start), params))
+    }
+
+    /// Validates the elements of [`List::read_all`] without building the view.
+    #[inline]
+    pub fn skip_all(
+        r: &mut Reader<'a>,
+        params: E::Params,
+        path: &'static str,
+    ) -> Result<(), ParseError> {
         if let Some(size) = E::FIXED_SIZE {
             let len = r.remaining();
             if size == 0 || !len.is_multiple_of(size) {
                 return Err(r.error(path, ErrorKind::NotDivisible { len, elem: size }));
             }
-            count = len / size;
             r.take_rest();
         } else {
             while !r.is_empty() {
                 let before = r.pos();
-                E::read(r, params)?;
+                E::skip(r, params)?;
                 if r.pos() == before {
                     return Err(r.error(path, ErrorKind::EmptyElement));
                 }
-                count += 1;
             }
         }
-        Ok(Self {
-            raw: r.since(start),
-            count,
-            offset,
-            params,
-            _elem: PhantomData,
-        })
+        Ok(())
     }
 
     /// Exactly `count` elements (`T[count]`).
+    #[inline]
     pub fn read_count(
         r: &mut Reader<'a>,
         count: usize,
         params: E::Params,
         path: &'static str,
     ) -> Result<Self, ParseError> {
-        let offset = r.offset();
         let start = r.pos();
+        Self::skip_count(r, count, params, path)?;
+        Ok(Self::from_raw(r.since(start), params))
+    }
+
+    /// Validates the elements of [`List::read_count`] without building the view.
+    #[inline]
+    pub fn skip_count(
+        r: &mut Reader<'a>,
+        count: usize,
+        params: E::Params,
+        path: &'static str,
+    ) -> Result<(), ParseError> {
         if let Some(size) = E::FIXED_SIZE {
             let len = count
                 .checked_mul(size)
                 .ok_or(r.error(path, ErrorKind::Arithmetic))?;
-            r.take(len, path)?;
+            r.skip(len, path)
         } else {
             for _ in 0..count {
                 let before = r.pos();
-                E::read(r, params)?;
+                E::skip(r, params)?;
                 if r.pos() == before {
                     return Err(r.error(path, ErrorKind::EmptyElement));
                 }
             }
+            Ok(())
         }
-        Ok(Self {
-            raw: r.since(start),
-            count,
-            offset,
-            params,
-            _elem: PhantomData,
-        })
     }
 
-    /// Number of elements.
+    /// [`List::read_all`] over bytes that were validated already (by the `skip` of an enclosing
+    /// unit, with the same parameters): takes the rest of the window without looking at it.
+    #[inline]
+    pub fn read_all_validated(r: &mut Reader<'a>, params: E::Params) -> Self {
+        Self::from_raw(r.take_rest(), params)
+    }
+
+    /// [`List::read_count`] over bytes that were validated already. Fixed-size elements are
+    /// taken at once; variable-size ones are walked with [`Element::skip`] to find the end.
+    #[inline]
+    pub fn read_count_validated(r: &mut Reader<'a>, count: usize, params: E::Params) -> Self {
+        let start = r.pos();
+        if let Some(size) = E::FIXED_SIZE {
+            r.take_validated(count.saturating_mul(size));
+        } else {
+            for _ in 0..count {
+                if E::skip(r, params).is_err() {
+                    r.take_rest();
+                    break;
+                }
+            }
+        }
+        Self::from_raw(r.since(start), params)
+    }
+
+    /// Number of elements: the byte length divided by the element size, or, for elements that
+    /// vary in size, counted by walking them with [`Element::skip`].
     #[inline]
     pub fn len(&self) -> usize {
-        self.count
+        if let Some(size) = E::FIXED_SIZE.filter(|s| *s > 0) {
+            return self.raw.len() / size;
+        }
+        let mut r = Reader::new(self.raw);
+        let mut count = 0usize;
+        while !r.is_empty() {
+            let before = r.pos();
+            // Validated bytes never fail nor hold empty elements; stop rather than loop if not.
+            if E::skip(&mut r, self.params).is_err() || r.pos() == before {
+                break;
+            }
+            count += 1;
+        }
+        count
     }
 
     /// True when the list has no elements.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.raw.is_empty()
     }
 
     /// The encoded bytes of all elements.
@@ -174,12 +241,11 @@ impl<'a, E: Element<'a>> List<'a, E> {
         self.raw
     }
 
-    /// Iterates the elements, re-reading them from the raw bytes.
+    /// Iterates the elements, building each from the raw bytes.
     #[inline]
     pub fn iter(&self) -> ListIter<'a, E> {
         ListIter {
-            reader: Reader::with_base(self.raw, self.offset),
-            left: self.count,
+            reader: Reader::new(self.raw),
             params: self.params,
         }
     }
@@ -203,18 +269,17 @@ where
 }
 
 impl<'a, E: Element<'a>> PartialEq for List<'a, E> {
-    /// Two lists are equal when they hold the same bytes and element count.
+    /// Two lists are equal when they hold the same bytes (which, elements being read the same
+    /// way, means the same elements).
     fn eq(&self, other: &Self) -> bool {
-        self.raw == other.raw && self.count == other.count
+        self.raw == other.raw
     }
 }
 
 /// Iterator over a [`List`]; yields each element once, never allocates.
 pub struct ListIter<'a, E: Element<'a>> {
-    /// Cursor over the remaining raw bytes.
+    /// Cursor over the remaining raw bytes (the list's bytes are exactly its elements).
     reader: Reader<'a>,
-    /// Elements not yet yielded.
-    left: usize,
     /// Parameters for each element read.
     params: E::Params,
 }
@@ -224,23 +289,25 @@ impl<'a, E: Element<'a>> Iterator for ListIter<'a, E> {
 
     #[inline]
     fn next(&mut self) -> Option<E::Item> {
-        if self.left == 0 {
+        if self.reader.is_empty() {
             return None;
         }
-        self.left -= 1;
-        // The list was validated when it was parsed, so this read succeeds; if it somehow did
-        // not, ending the iteration is the only non-panicking answer.
-        match E::read(&mut self.reader, self.params) {
-            Ok(v) => Some(v),
-            Err(_) => {
-                self.left = 0;
-                None
-            }
+        let before = self.reader.pos();
+        let item = E::read_validated(&mut self.reader, self.params);
+        // Validated elements are never empty; should one be, end here instead of looping.
+        if self.reader.pos() == before {
+            self.reader.take_rest();
         }
+        Some(item)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.left))
+        let left = self.reader.remaining();
+        match E::FIXED_SIZE {
+            Some(size) if size > 0 => (left / size, Some(left / size)),
+            // Every element of a validated list consumes at least one byte.
+            _ => (0, Some(left)),
+        }
     }
 }
 
@@ -274,5 +341,88 @@ mod tests {
         let list = List::<U24>::read_count(&mut r, 2, (), "T.l");
         assert_eq!(list.map(|l| l.iter().collect::<Vec<_>>()), Ok(vec![1, 2]));
         assert_eq!(r.rest(), &[7]);
+    }
+
+    /// A variable-size element as generated code implements it: a byte string with a one-byte
+    /// length whose value must not exceed the parameter.
+    struct Pascal;
+
+    impl<'a> Element<'a> for Pascal {
+        type Item = &'a [u8];
+        type Params = (u8,);
+        const FIXED_SIZE: Option<usize> = None;
+        fn read(r: &mut Reader<'a>, (max,): (u8,)) -> Result<&'a [u8], ParseError> {
+            let mut built = *r;
+            Self::skip(r, (max,))?;
+            Ok(Self::read_validated(&mut built, (max,)))
+        }
+        fn skip(r: &mut Reader<'a>, (max,): (u8,)) -> Result<(), ParseError> {
+            let n = r.u8("P.len")?;
+            if n > max {
+                return Err(r.error("P.len", ErrorKind::Check("len <= max")));
+            }
+            r.skip(usize::from(n), "P.body")
+        }
+        fn read_validated(r: &mut Reader<'a>, _: (u8,)) -> &'a [u8] {
+            let n = r.u8_validated();
+            r.take_validated(usize::from(n))
+        }
+    }
+
+    #[test]
+    fn variable_size_elements_validate_once_and_iterate() {
+        let data = [2u8, b'h', b'i', 0, 1, b'x', 9];
+        let mut r = Reader::new(&data);
+        let mut window = r.sub(6, "T.l").unwrap_or(Reader::new(&[]));
+        let list = List::<Pascal>::read_all(&mut window, (5,), "T.l").unwrap_or(List::empty((5,)));
+        assert_eq!(list.len(), 3);
+        assert_eq!(list.iter().collect::<Vec<_>>(), vec![&b"hi"[..], b"", b"x"]);
+        // Built from the validated bytes without looking at them: same elements, counted on
+        // demand.
+        let mut again = Reader::new(list.raw());
+        let view = List::<Pascal>::read_all_validated(&mut again, (5,));
+        assert_eq!(view, list);
+        assert_eq!(view.len(), 3);
+        assert_eq!(r.rest(), &[9]);
+    }
+
+    #[test]
+    fn element_errors_name_the_element_field() {
+        let data = [2u8, b'h', b'i', 7, 0];
+        let mut r = Reader::new(&data);
+        let err = List::<Pascal>::read_all(&mut r, (5,), "T.l").err();
+        assert_eq!(
+            err,
+            Some(ParseError::new("P.len", 4, ErrorKind::Check("len <= max")))
+        );
+        let data = [2u8, b'h'];
+        let mut r = Reader::new(&data);
+        let err = List::<Pascal>::read_count(&mut r, 1, (5,), "T.l").err();
+        assert_eq!(
+            err,
+            Some(ParseError::new(
+                "P.body",
+                1,
+                ErrorKind::Incomplete { needed: 1 }
+            ))
+        );
+    }
+
+    #[test]
+    fn count_list_of_variable_elements_finds_its_end_when_validated() {
+        let data = [1u8, b'a', 2, b'b', b'c', 3];
+        let mut r = Reader::new(&data);
+        let list = List::<Pascal>::read_count_validated(&mut r, 2, (5,));
+        assert_eq!(list.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"bc"]);
+        assert_eq!(r.rest(), &[3]);
+    }
+
+    #[test]
+    fn iteration_over_unvalidated_bytes_ends_without_panicking() {
+        // Bytes that never passed validation: the element claims more than there is.
+        let mut r = Reader::new(&[5u8, 1]);
+        let list = List::<Pascal>::read_all_validated(&mut r, (5,));
+        assert_eq!(list.iter().collect::<Vec<_>>(), vec![&[1u8][..]]);
+        assert_eq!(list.len(), 0);
     }
 }

@@ -1,52 +1,73 @@
 //! The byte cursor generated parsers read from.
 //!
 //! In: a byte slice (plus the absolute offset of its first byte, for bounded sub-inputs). Out:
-//! big-endian integers (via nom's number parsers), borrowed byte slices, bounded sub-readers and
-//! the absolute offset of every failure. All reads are checked; none allocates or panics.
+//! big-endian integers, borrowed byte slices, bounded sub-readers and the absolute offset of every
+//! failure. Bytes are consumed with nom's `take`; integers are decoded from the taken array with
+//! `from_be_bytes` (one load, where nom's number parsers compile to a byte loop). All reads are
+//! checked; none allocates or panics. The `*_validated` readers serve the build pass over bytes
+//! that validation accepted: they have no error path.
 
 use crate::error::{ErrorKind, ParseError};
-use nom::number::complete as num;
-
-/// The nom error type used inside the primitives; it is immediately replaced by [`ParseError`].
-type NomErr<'a> = nom::error::Error<&'a [u8]>;
 
 /// A cursor over a bounded window of the top-level input.
 #[derive(Clone, Copy, Debug)]
 pub struct Reader<'a> {
     /// The window: everything this reader may consume.
     data: &'a [u8],
-    /// Bytes of `data` already consumed.
+    /// Bytes of `data` already consumed (never more than `data.len()`).
     pos: usize,
     /// Absolute offset of `data[0]` in the top-level input, so errors point at the right byte.
     base: usize,
 }
 
-/// Generates one fixed-width big-endian reader on top of a nom number parser.
+/// Generates one fixed-width big-endian reader: the bytes are taken with nom's `take` (one length
+/// check), then decoded from a fixed-size array (one load).
 macro_rules! be_reader {
-    ($(#[$doc:meta])* $name:ident, $parser:ident, $ty:ty, $width:expr) => {
+    ($(#[$doc:meta])* $name:ident, $ty:ty, $width:expr, $decode:expr) => {
         $(#[$doc])*
         #[inline]
         pub fn $name(&mut self, path: &'static str) -> Result<$ty, ParseError> {
-            match num::$parser::<_, NomErr<'a>>(self.rest()) {
-                Ok((_, v)) => {
-                    self.pos += $width;
-                    Ok(v)
+            match self.take_array::<$width>() {
+                Some(bytes) => Ok($decode(bytes)),
+                None => Err(self.incomplete(path, $width)),
+            }
+        }
+    };
+}
+
+/// Generates one fixed-width big-endian reader for validated bytes: no error, 0 past the end.
+macro_rules! be_reader_validated {
+    ($(#[$doc:meta])* $name:ident, $ty:ty, $width:expr, $decode:expr) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $name(&mut self) -> $ty {
+            match self.take_array::<$width>() {
+                Some(bytes) => $decode(bytes),
+                None => {
+                    self.take_rest();
+                    0
                 }
-                Err(_) => Err(self.incomplete(path, $width)),
             }
         }
     };
 }
 
 impl<'a> Reader<'a> {
+    /// Consumes the next `N` bytes as an array, or nothing when fewer are left.
+    #[inline]
+    fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let bytes = self
+            .unconsumed()
+            .and_then(|rest| num_take(rest, N))
+            .and_then(|taken| <[u8; N]>::try_from(taken).ok())?;
+        self.pos += N;
+        Some(bytes)
+    }
+
     /// A reader over the whole top-level input.
     #[inline]
     pub const fn new(data: &'a [u8]) -> Self {
-        Self {
-            data,
-            pos: 0,
-            base: 0,
-        }
+        Self::with_base(data, 0)
     }
 
     /// A reader over `data`, whose first byte is at absolute offset `base`.
@@ -55,7 +76,8 @@ impl<'a> Reader<'a> {
         Self { data, pos: 0, base }
     }
 
-    /// Absolute offset of the next byte.
+    /// Absolute offset of the next byte (no overflow: both parts lie within the top-level
+    /// input).
     #[inline]
     pub const fn offset(&self) -> usize {
         self.base + self.pos
@@ -69,20 +91,28 @@ impl<'a> Reader<'a> {
 
     /// Bytes left in the window.
     #[inline]
-    pub fn remaining(&self) -> usize {
+    pub const fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
     }
 
     /// True when the window is used up.
     #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.remaining() == 0
+    pub const fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
     }
 
     /// The unconsumed bytes, without consuming them.
     #[inline]
     pub fn rest(&self) -> &'a [u8] {
-        self.data.get(self.pos..).unwrap_or(&[])
+        self.unconsumed().unwrap_or(&[])
+    }
+
+    /// The unconsumed bytes (`None` only if `pos` were past the end, which no method allows).
+    /// The primitives branch on this instead of substituting an empty slice, which keeps each
+    /// read down to two compares.
+    #[inline]
+    fn unconsumed(&self) -> Option<&'a [u8]> {
+        self.data.get(self.pos..)
     }
 
     /// The bytes consumed since window position `start` (a unit's `$sourcedata`).
@@ -108,44 +138,57 @@ impl<'a> Reader<'a> {
         )
     }
 
+    /// The error for "`left` bytes remain inside the bound".
+    #[cold]
+    fn trailing(&self, path: &'static str, left: usize) -> ParseError {
+        self.error(path, ErrorKind::TrailingBytes { left })
+    }
+
     be_reader!(
         /// Reads a `uint8`.
-        u8, be_u8, u8, 1
+        u8, u8, 1, |[b]: [u8; 1]| b
     );
     be_reader!(
         /// Reads a big-endian `uint16`.
-        u16, be_u16, u16, 2
+        u16, u16, 2, u16::from_be_bytes
     );
     be_reader!(
         /// Reads a big-endian `uint24` into a `u32`.
-        u24, be_u24, u32, 3
+        u24, u32, 3, |[a, b, c]: [u8; 3]| u32::from_be_bytes([0, a, b, c])
     );
     be_reader!(
         /// Reads a big-endian `uint32`.
-        u32, be_u32, u32, 4
+        u32, u32, 4, u32::from_be_bytes
     );
     be_reader!(
         /// Reads a big-endian `uint64`.
-        u64, be_u64, u64, 8
+        u64, u64, 8, u64::from_be_bytes
     );
 
     /// Reads a big-endian `uint48` into a `u64` (nom has no 48-bit parser).
     #[inline]
     pub fn u48(&mut self, path: &'static str) -> Result<u64, ParseError> {
         let bytes = self.take(6, path)?;
-        Ok(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(be_uint(bytes))
     }
 
     /// Consumes exactly `n` bytes and returns them.
     #[inline]
     pub fn take(&mut self, n: usize, path: &'static str) -> Result<&'a [u8], ParseError> {
-        match num_take(self.rest(), n) {
+        match self.unconsumed().and_then(|rest| num_take(rest, n)) {
             Some(bytes) => {
                 self.pos += n;
                 Ok(bytes)
             }
             None => Err(self.incomplete(path, n)),
         }
+    }
+
+    /// Consumes exactly `n` bytes without looking at them (validation that builds nothing); fails
+    /// exactly where [`Reader::take`] would.
+    #[inline]
+    pub fn skip(&mut self, n: usize, path: &'static str) -> Result<(), ParseError> {
+        self.take(n, path).map(drop)
     }
 
     /// Consumes everything left in the window.
@@ -176,17 +219,65 @@ impl<'a> Reader<'a> {
     pub fn expect_end(&self, path: &'static str) -> Result<(), ParseError> {
         match self.remaining() {
             0 => Ok(()),
-            left => Err(self.error(path, ErrorKind::TrailingBytes { left })),
+            left => Err(self.trailing(path, left)),
         }
+    }
+
+    be_reader_validated!(
+        /// Reads a `uint8` from validated bytes (see [`Reader::take_validated`]).
+        u8_validated, u8, 1, |[b]: [u8; 1]| b
+    );
+    be_reader_validated!(
+        /// Reads a big-endian `uint16` from validated bytes.
+        u16_validated, u16, 2, u16::from_be_bytes
+    );
+    be_reader_validated!(
+        /// Reads a big-endian `uint24` from validated bytes.
+        u24_validated, u32, 3, |[a, b, c]: [u8; 3]| u32::from_be_bytes([0, a, b, c])
+    );
+    be_reader_validated!(
+        /// Reads a big-endian `uint32` from validated bytes.
+        u32_validated, u32, 4, u32::from_be_bytes
+    );
+    be_reader_validated!(
+        /// Reads a big-endian `uint64` from validated bytes.
+        u64_validated, u64, 8, u64::from_be_bytes
+    );
+
+    /// Reads a big-endian `uint48` from validated bytes.
+    #[inline]
+    pub fn u48_validated(&mut self) -> u64 {
+        be_uint(self.take_validated(6))
+    }
+
+    /// Consumes `n` bytes of validated input and returns them. Building a value from bytes that
+    /// validation accepted never runs short, so this has no error: should the window end early
+    /// anyway, it returns what is left (and the integer readers above return 0). That keeps the
+    /// build pass free of error paths without panicking on misuse.
+    #[inline]
+    pub fn take_validated(&mut self, n: usize) -> &'a [u8] {
+        match self.unconsumed().and_then(|rest| num_take(rest, n)) {
+            Some(bytes) => {
+                self.pos += n;
+                bytes
+            }
+            None => self.take_rest(),
+        }
+    }
+
+    /// A reader bounded to the next `n` bytes of validated input (see
+    /// [`Reader::take_validated`]).
+    #[inline]
+    pub fn sub_validated(&mut self, n: usize) -> Reader<'a> {
+        let base = self.offset();
+        Reader::with_base(self.take_validated(n), base)
     }
 }
 
-/// `n` bytes from the front of `input` via nom's `take`, or `None` when too short.
+/// `n` bytes from the front of `input`, or `None` when too short.
 #[inline]
 fn num_take(input: &[u8], n: usize) -> Option<&[u8]> {
-    nom::bytes::complete::take::<_, _, NomErr<'_>>(n)(input)
-        .ok()
-        .map(|(_, taken)| taken)
+    input.get(..n)
 }
 
 /// Reads a big-endian unsigned integer of up to 8 bytes (the `be_uint` builtin); longer inputs
@@ -223,5 +314,31 @@ mod tests {
         let mut r = Reader::new(&input);
         assert_eq!(r.u48("x"), Ok(0x0102));
         assert_eq!(be_uint(&[1, 0]), 256);
+    }
+
+    #[test]
+    fn validated_reads_never_fail() {
+        let input = [0u8, 1, 2, 3, 4, 5, 6];
+        let mut r = Reader::new(&input);
+        assert_eq!(r.u16_validated(), 1);
+        assert_eq!(r.u24_validated(), 0x020304);
+        let mut sub = r.sub_validated(1);
+        assert_eq!((sub.offset(), sub.u8_validated()), (5, 5));
+        // Past the end: what is left, then zeros.
+        assert_eq!(r.take_validated(4), &[6]);
+        assert_eq!(r.u32_validated(), 0);
+        assert_eq!(r.u48_validated(), 0);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn skip_fails_like_take() {
+        let input = [1u8, 2, 3];
+        let mut r = Reader::new(&input);
+        assert_eq!(r.skip(2, "a"), Ok(()));
+        assert_eq!(r.offset(), 2);
+        let mut t = r;
+        assert_eq!(r.skip(3, "b").err(), t.take(3, "b").err());
+        assert_eq!(r.offset(), 2);
     }
 }

@@ -152,10 +152,8 @@ pub type Step<'a, O> = fn(&mut Reader<'a>) -> Result<Option<O>, ParseError>;
 /// It keeps the list's raw bytes and a function pointer that reads one element and projects it
 /// (the body and filter of a spec comprehension), so building and iterating it never allocates.
 pub struct VecView<'a, O> {
-    /// The list's raw bytes.
+    /// The list's raw bytes (exactly its elements).
     raw: &'a [u8],
-    /// The list's element count.
-    count: usize,
     /// Reads one element and projects it.
     step: Step<'a, O>,
 }
@@ -173,7 +171,6 @@ impl<'a, O> VecView<'a, O> {
     pub fn new<E: Element<'a>>(list: &List<'a, E>, step: Step<'a, O>) -> Self {
         Self {
             raw: list.raw(),
-            count: list.len(),
             step,
         }
     }
@@ -183,7 +180,6 @@ impl<'a, O> VecView<'a, O> {
     pub fn iter(&self) -> VecViewIter<'a, O> {
         VecViewIter {
             reader: Reader::new(self.raw),
-            left: self.count,
             step: self.step,
         }
     }
@@ -205,8 +201,6 @@ impl<O: PartialEq> PartialEq for VecView<'_, O> {
 pub struct VecViewIter<'a, O> {
     /// Cursor over the remaining raw bytes.
     reader: Reader<'a>,
-    /// Elements not yet read.
-    left: usize,
     /// Reads and projects one element.
     step: Step<'a, O>,
 }
@@ -215,14 +209,16 @@ impl<O> Iterator for VecViewIter<'_, O> {
     type Item = O;
 
     fn next(&mut self) -> Option<O> {
-        while self.left > 0 {
-            self.left -= 1;
-            // The list was validated at parse time; a failing re-read ends the vector instead of
-            // panicking.
-            match (self.step)(&mut self.reader) {
-                Ok(Some(v)) => return Some(v),
-                Ok(None) => continue,
-                Err(_) => self.left = 0,
+        while !self.reader.is_empty() {
+            let before = self.reader.pos();
+            // The list was validated at parse time; a failing re-read (or one that consumes
+            // nothing) ends the vector instead of panicking or looping.
+            let step = (self.step)(&mut self.reader);
+            if step.is_err() || self.reader.pos() == before {
+                self.reader.take_rest();
+            }
+            if let Ok(Some(v)) = step {
+                return Some(v);
             }
         }
         None

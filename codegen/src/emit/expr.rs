@@ -1,8 +1,9 @@
 //! Typed IR expressions -> Rust expressions.
 //!
-//! In: an [`IExpr`] and where it is evaluated (while parsing, in a walker, or inside a
-//! comprehension's function pointer). Out: a `TokenStream`. While parsing, arithmetic is checked
-//! and failures become `ParseError`s naming the field; in walkers (which cannot fail) it saturates.
+//! In: an [`IExpr`] and where it is evaluated (while validating, while building from validated
+//! bytes, in a walker, or inside a comprehension's function pointer). Out: a `TokenStream`. While
+//! validating, arithmetic is checked and failures become `ParseError`s naming the field; everywhere
+//! else (nothing there can fail) it saturates.
 
 use super::Gen;
 use crate::ast::{BinOp, UnOp};
@@ -14,11 +15,14 @@ use quote::quote;
 /// Where an expression is evaluated.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Inside `read`: members are locals, `r` is the reader, `?` is available.
+    /// Inside `skip`: members are locals, `r` is the reader, `?` is available.
     Parse,
+    /// Inside `read_validated`: members are locals, nothing can fail (validation evaluated the
+    /// same expression successfully), so arithmetic saturates as in walkers.
+    Validated,
     /// Inside `walk`: members are `self.x`, `ctx` is the context, nothing can fail.
     Glue,
-    /// Inside a comprehension step: only the loop variable, `?` is available.
+    /// Inside a comprehension step: only the loop variable; nothing can fail.
     Closure,
 }
 
@@ -99,7 +103,7 @@ impl ExprGen<'_> {
                 let x = self.value(x);
                 let (a, b) = (self.int(a), self.int(b));
                 match self.mode {
-                    Mode::Glue | Mode::Closure => {
+                    Mode::Validated | Mode::Glue | Mode::Closure => {
                         quote!(#x.get(usize::try_from(#a).unwrap_or(usize::MAX)..usize::try_from(#b).unwrap_or(usize::MAX)).unwrap_or(&[]))
                     }
                     Mode::Parse => quote!({
@@ -162,7 +166,7 @@ impl ExprGen<'_> {
                     None => quote!(true),
                 };
                 quote!(#rt::VecView::new(&#list, |__r| {
-                    let #var = <#elem_ty as #rt::Element<'_>>::read(__r, ())?;
+                    let #var = <#elem_ty as #rt::Element<'_>>::read_validated(__r, ());
                     Ok(if #keep { Some(#body) } else { None })
                 }))
             }
@@ -239,7 +243,7 @@ impl ExprGen<'_> {
                 match self.mode {
                     Mode::Parse => quote!(#rt::checked(#checked, #path, r.offset())?),
                     // Walkers cannot fail: out-of-range arithmetic yields 0 (documented).
-                    Mode::Glue | Mode::Closure => quote!(#checked.unwrap_or(0)),
+                    Mode::Validated | Mode::Glue | Mode::Closure => quote!(#checked.unwrap_or(0)),
                 }
             }
         }
@@ -280,7 +284,7 @@ impl ExprGen<'_> {
                         _ => quote!(u64::from(__v)),
                     };
                     quote!(#rt::VecView::new(&#list, |__r| {
-                        let __v = <#elem_ty as #rt::Element<'_>>::read(__r, ())?;
+                        let __v = <#elem_ty as #rt::Element<'_>>::read_validated(__r, ());
                         Ok(Some(#conv))
                     }))
                 }

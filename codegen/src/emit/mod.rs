@@ -74,6 +74,17 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
     ))
 }
 
+/// How a member's value is built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Validating as it goes (a value that `skip` needs): lists check their elements, nested
+    /// records are `read`, bounds must be used up.
+    Checked,
+    /// From bytes that `skip` accepted (`read_validated`): lists are taken as they are, nested
+    /// records are `read_validated`.
+    Validated,
+}
+
 /// `#[doc]` attributes: the item's docs, then its `Spec:` line.
 fn docs(o: &Origin) -> TokenStream {
     let mut lines: Vec<String> = o.docs.iter().map(|d| format!(" {d}")).collect();
@@ -98,6 +109,11 @@ fn uint_type(w: u8) -> TokenStream {
         3 | 4 => quote!(u32),
         _ => quote!(u64),
     }
+}
+
+/// The reader method for a `uintN` of `w` bytes in validated input (no error path).
+fn validated_method(w: u8) -> proc_macro2::Ident {
+    ident(&format!("{}_validated", reader_method(w)))
 }
 
 /// The reader method for a `uintN` of `w` bytes.
@@ -183,6 +199,7 @@ impl Gen<'_> {
         let name_str = &e.name;
         let base = uint_type(e.width);
         let method = reader_method(e.width);
+        let validated = validated_method(e.width);
         let width = e.width as usize;
         let doc = docs(&e.origin);
         let consts = e.consts.iter().map(|c| {
@@ -253,6 +270,14 @@ impl Gen<'_> {
                 #[inline]
                 fn read(r: &mut #rt::Reader<'a>, _: ()) -> Result<Self, #rt::ParseError> {
                     r.#method(#name_str).map(Self)
+                }
+                #[inline]
+                fn skip(r: &mut #rt::Reader<'a>, _: ()) -> Result<(), #rt::ParseError> {
+                    r.skip(#width, #name_str)
+                }
+                #[inline]
+                fn read_validated(r: &mut #rt::Reader<'a>, _: ()) -> Self {
+                    Self(r.#validated())
                 }
             }
         }
@@ -360,8 +385,25 @@ impl Gen<'_> {
             .collect();
         let param_tys: Vec<TokenStream> =
             r.params.iter().map(|(_, ty)| self.param_type(ty)).collect();
-        let body: Vec<TokenStream> = r.members.iter().map(|m| self.member_stmt(m)).collect();
-        let (bound, end) = match &r.length {
+        // What validation must compute rather than skip; parameters it never reads are `_`-named.
+        let uses = r.parse_uses();
+        let skip_params: Vec<TokenStream> = r
+            .params
+            .iter()
+            .map(|(p, ty)| {
+                let id = if uses.contains(p) {
+                    ident(p)
+                } else {
+                    ident(&format!("_{}", p.trim_start_matches("r#")))
+                };
+                let t = self.param_type(ty);
+                quote!(#id: #t)
+            })
+            .collect();
+        let built: Vec<TokenStream> = r.members.iter().map(|m| self.member_stmt(m)).collect();
+        let skipped: Vec<TokenStream> =
+            r.members.iter().map(|m| self.skip_stmt(m, &uses)).collect();
+        let (bound, end, bound_validated) = match &r.length {
             Some(len) => {
                 let eg = ExprGen {
                     gen: self,
@@ -369,6 +411,11 @@ impl Gen<'_> {
                     path: name_str,
                 };
                 let n = eg.int(len);
+                let vn = ExprGen {
+                    mode: Mode::Validated,
+                    ..eg
+                }
+                .int(len);
                 (
                     quote! {
                         let __n = #rt::to_usize(#n, #name_str, r.offset())?;
@@ -376,14 +423,28 @@ impl Gen<'_> {
                         let r = &mut __bound;
                     },
                     quote!(r.expect_end(#name_str)?;),
+                    quote! {
+                        let mut __bound = r.sub_validated(#rt::to_usize_validated(#vn));
+                        let r = &mut __bound;
+                    },
                 )
             }
-            None => (quote!(), quote!()),
+            None => (quote!(), quote!(), quote!()),
         };
         let start = if r.sourcedata {
             quote!(let __start = r.pos();)
         } else {
             quote!()
+        };
+        // A record of `let`s only never touches the reader while validating.
+        let skip_reader = if r.length.is_none()
+            && r.members.iter().all(|m| match &m.kind {
+                Kind::Let(_, e) => !e.can_fail() && !uses.contains(&m.rust),
+                _ => false,
+            }) {
+            quote!(_r)
+        } else {
+            quote!(r)
         };
         let impl_lt = if r.borrows { quote!(<'a>) } else { quote!() };
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
@@ -397,16 +458,35 @@ impl Gen<'_> {
                 /// Parses one value from the front of `input`; returns it and the unparsed rest.
                 pub fn parse #fn_lt (input: &'a [u8], #(#params),*) -> Result<(Self, &'a [u8]), #rt::ParseError> {
                     let mut r = #rt::Reader::new(input);
-                    let v = Self::read(&mut r, #(#param_names),*)?;
-                    Ok((v, r.rest()))
+                    let mut __built = r;
+                    Self::skip(&mut r, #(#param_names),*)?;
+                    Ok((Self::read_validated(&mut __built, #(#param_names),*), r.rest()))
                 }
-                /// Reads one value from `r` (used by enclosing records and lists).
+                /// Reads one value from `r`: validates it with `skip`, then builds it with
+                /// `read_validated`.
+                #[inline]
                 pub fn read #fn_lt (r: &mut #rt::Reader<'a>, #(#params),*) -> Result<Self, #rt::ParseError> {
+                    let mut __built = *r;
+                    Self::skip(r, #(#param_names),*)?;
+                    Ok(Self::read_validated(&mut __built, #(#param_names),*))
+                }
+                /// Validates one value without building it: consumes what `read` consumes and
+                /// fails where it fails, with the same field path, offset and kind.
+                pub fn skip #fn_lt (#skip_reader: &mut #rt::Reader<'a>, #(#skip_params),*) -> Result<(), #rt::ParseError> {
                     #bound
-                    #start
-                    #(#body)*
+                    #(#skipped)*
                     #end
-                    Ok(Self { #(#inits)* })
+                    Ok(())
+                }
+                /// Builds one value from bytes that `skip` accepted with the same arguments,
+                /// checking nothing again (lists inside are taken as they are). On other bytes
+                /// it builds nonsense, but never panics.
+                #[inline]
+                pub fn read_validated #fn_lt (r: &mut #rt::Reader<'a>, #(#params),*) -> Self {
+                    #bound_validated
+                    #start
+                    #(#built)*
+                    Self { #(#inits)* }
                 }
             }
             impl<'a> #rt::Element<'a> for #self_ty {
@@ -417,19 +497,35 @@ impl Gen<'_> {
                 fn read(r: &mut #rt::Reader<'a>, (#(#param_names,)*): Self::Params) -> Result<Self, #rt::ParseError> {
                     Self::read(r, #(#param_names),*)
                 }
+                #[inline]
+                fn skip(r: &mut #rt::Reader<'a>, (#(#param_names,)*): Self::Params) -> Result<(), #rt::ParseError> {
+                    Self::skip(r, #(#param_names),*)
+                }
+                #[inline]
+                fn read_validated(r: &mut #rt::Reader<'a>, (#(#param_names,)*): Self::Params) -> Self {
+                    Self::read_validated(r, #(#param_names),*)
+                }
             }
             #walk
             #(#cases)*
         }
     }
 
-    /// The `let` statement(s) that parse one member into a local.
+    /// The `let` statement that builds one member from validated bytes (in `read_validated`).
     fn member_stmt(&self, m: &Member) -> TokenStream {
-        let rt = &self.rt;
         let id = ident(&m.rust);
-        let path = m.path.as_str();
-        let value = self.member_value(m);
-        let (src_start, src_end) = if m.sourcedata {
+        let value = self.member_value(m, Build::Validated);
+        let (src_start, src_end) = self.sourcedata_bounds(m, m.sourcedata);
+        quote! {
+            #src_start
+            let #id = #value;
+            #src_end
+        }
+    }
+
+    /// `let __field_start = ..` and `let <field>_sourcedata = ..` around a member when `keep`.
+    fn sourcedata_bounds(&self, m: &Member, keep: bool) -> (TokenStream, TokenStream) {
+        if keep {
             let sid = ident(&format!("{}_sourcedata", m.name));
             (
                 quote!(let __field_start = r.pos();),
@@ -437,9 +533,36 @@ impl Gen<'_> {
             )
         } else {
             (quote!(), quote!())
-        };
+        }
+    }
+
+    /// The statement(s) that validate one member in `skip`. A member that a later expression
+    /// reads (a length, a selector, a check) is computed into a local; every other one is
+    /// skipped without building anything.
+    fn skip_stmt(&self, m: &Member, uses: &BTreeSet<String>) -> TokenStream {
+        let rt = &self.rt;
+        let id = ident(&m.rust);
+        let path = m.path.as_str();
+        let used = uses.contains(&m.rust);
+        let keep_src = m.sourcedata && uses.contains(&format!("{}_sourcedata", m.name));
+        if let Kind::Let(_, e) = &m.kind {
+            let value = self.member_value(m, Build::Checked);
+            return if used {
+                quote!(let #id = #value;)
+            } else if e.can_fail() {
+                // Evaluated only for the arithmetic error it may raise.
+                quote!(let _ = #value;)
+            } else {
+                quote!()
+            };
+        }
+        let (src_start, src_end) = self.sourcedata_bounds(m, keep_src);
         let checks = m.checks.iter().map(|(c, text)| {
-            let eg = ExprGen { gen: self, mode: Mode::Parse, path };
+            let eg = ExprGen {
+                gen: self,
+                mode: Mode::Parse,
+                path,
+            };
             let c = eg.boolean(c);
             quote! {
                 if !#c {
@@ -447,94 +570,148 @@ impl Gen<'_> {
                 }
             }
         });
+        let stmt = if used {
+            let value = self.member_value(m, Build::Checked);
+            quote!(let #id = #value;)
+        } else {
+            self.skip_value(m)
+        };
         quote! {
             #src_start
-            let #id = #value;
+            #stmt
             #src_end
             #(#checks)*
         }
     }
 
-    /// An expression that parses a member's value (with `Option`, bounds and all).
-    fn member_value(&self, m: &Member) -> TokenStream {
+    /// An expression that builds a member's value (with `Option`, bounds and all).
+    fn member_value(&self, m: &Member, build: Build) -> TokenStream {
         let rt = &self.rt;
         let path = m.path.as_str();
+        let checked = build == Build::Checked;
         let eg = ExprGen {
             gen: self,
-            mode: Mode::Parse,
+            mode: match build {
+                Build::Checked => Mode::Parse,
+                Build::Validated => Mode::Validated,
+            },
             path,
         };
+        // A byte count from a spec integer: checked while validating, trusted afterwards.
+        let count = |e: &IExpr| {
+            let n = eg.int(e);
+            if checked {
+                quote!(#rt::to_usize(#n, #path, r.offset())?)
+            } else {
+                quote!(#rt::to_usize_validated(#n))
+            }
+        };
         let base = match &m.kind {
-            Kind::Int(w) => {
+            Kind::Int(w) if checked => {
                 let method = reader_method(*w);
                 quote!(r.#method(#path)?)
             }
-            Kind::Enum(e, w) => {
-                let method = reader_method(*w);
+            Kind::Int(w) => {
+                let method = validated_method(*w);
+                quote!(r.#method())
+            }
+            Kind::Enum(e, w) if checked => {
                 let id = ident(e);
+                let method = reader_method(*w);
                 quote!(#id(r.#method(#path)?))
+            }
+            Kind::Enum(e, w) => {
+                let id = ident(e);
+                let method = validated_method(*w);
+                quote!(#id(r.#method()))
             }
             Kind::Bytes => match &m.length {
                 Some(len) => {
-                    let n = eg.int(len);
-                    quote!({
-                        let __n = #rt::to_usize(#n, #path, r.offset())?;
-                        r.take(__n, #path)?
-                    })
+                    let n = count(len);
+                    if checked {
+                        quote!({
+                            let __n = #n;
+                            r.take(__n, #path)?
+                        })
+                    } else {
+                        quote!(r.take_validated(#n))
+                    }
                 }
                 None => quote!(r.take_rest()),
             },
-            Kind::List { elem, args, count } => {
+            Kind::List {
+                elem,
+                args,
+                count: n,
+            } => {
                 let t = self.elem_type(elem, quote!('a));
-                let args: Vec<TokenStream> = args
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| self.arg(a, elem_param(self.spec, elem, i), &eg))
-                    .collect();
-                match count {
-                    Some(c) => {
-                        let n = eg.int(c);
+                let args = self.list_args(elem, args, &eg);
+                match (n, build) {
+                    (Some(c), Build::Checked) => {
+                        let n = count(c);
                         quote!({
-                            let __n = #rt::to_usize(#n, #path, r.offset())?;
+                            let __n = #n;
                             #rt::List::<#t>::read_count(r, __n, (#(#args,)*), #path)?
                         })
                     }
-                    None => quote!(#rt::List::<#t>::read_all(r, (#(#args,)*), #path)?),
+                    (Some(c), Build::Validated) => {
+                        let n = count(c);
+                        quote!(#rt::List::<#t>::read_count_validated(r, #n, (#(#args,)*)))
+                    }
+                    (None, Build::Checked) => {
+                        quote!(#rt::List::<#t>::read_all(r, (#(#args,)*), #path)?)
+                    }
+                    (None, Build::Validated) => {
+                        quote!(#rt::List::<#t>::read_all_validated(r, (#(#args,)*)))
+                    }
                 }
             }
             Kind::Record(rn, args) => {
                 let id = ident(rn);
-                let rec = self.spec.records.iter().find(|x| &x.name == rn);
-                let args = args.iter().enumerate().map(|(i, a)| {
-                    let pty = rec.and_then(|x| x.params.get(i)).map(|p| p.1.clone());
-                    self.arg(a, pty, &eg)
-                });
-                quote!(#id::read(r, #(#args),*)?)
+                let args = self.record_args(rn, args, &eg);
+                match build {
+                    Build::Checked => quote!(#id::read(r, #(#args),*)?),
+                    Build::Validated => quote!(#id::read_validated(r, #(#args),*)),
+                }
             }
-            Kind::Case(c) => self.case_value(m, c),
+            Kind::Case(c) => self.case_value(m, c, build),
             Kind::Let(ty, e) => match ty {
                 Ty::Bool | Ty::Enum(_) => eg.value(e),
                 _ => eg.int(e),
             },
         };
-        // Bytes take their bound directly; everything else parses inside a bounded sub-reader.
-        let bounded = match (&m.kind, &m.length, m.rest) {
-            (Kind::Bytes | Kind::Let(..), _, _) => base,
-            (_, Some(len), _) => {
-                let n = eg.int(len);
+        // Bytes take their bound directly; everything else is built inside a bounded sub-reader.
+        // Validated bytes fill their bound exactly, so only validation checks the end.
+        let bounded = match (&m.kind, &m.length, m.rest, build) {
+            (Kind::Bytes | Kind::Let(..), _, _, _) => base,
+            (_, Some(len), _, Build::Checked) => {
+                let n = count(len);
                 quote!({
-                    let __n = #rt::to_usize(#n, #path, r.offset())?;
+                    let __n = #n;
                     let mut __sub = r.sub(__n, #path)?;
                     let __v = { let r = &mut __sub; #base };
                     __sub.expect_end(#path)?;
                     __v
                 })
             }
-            (_, None, true) => quote!({
+            (_, Some(len), _, Build::Validated) => {
+                let n = count(len);
+                quote!({
+                    let mut __sub = r.sub_validated(#n);
+                    let r = &mut __sub;
+                    #base
+                })
+            }
+            (_, None, true, Build::Checked) => quote!({
                 let mut __sub = r.sub_rest();
                 let __v = { let r = &mut __sub; #base };
                 __sub.expect_end(#path)?;
                 __v
+            }),
+            (_, None, true, Build::Validated) => quote!({
+                let mut __sub = r.sub_rest();
+                let r = &mut __sub;
+                #base
             }),
             _ => base,
         };
@@ -548,6 +725,110 @@ impl Gen<'_> {
         }
     }
 
+    /// Statements that validate a member without building it (a `let` is not skippable).
+    fn skip_value(&self, m: &Member) -> TokenStream {
+        let rt = &self.rt;
+        let path = m.path.as_str();
+        let eg = ExprGen {
+            gen: self,
+            mode: Mode::Parse,
+            path,
+        };
+        let base = match &m.kind {
+            Kind::Int(w) | Kind::Enum(_, w) => {
+                let n = Literal::usize_unsuffixed(usize::from(*w));
+                quote!(r.skip(#n, #path)?;)
+            }
+            Kind::Bytes => match &m.length {
+                Some(len) => {
+                    let n = eg.int(len);
+                    quote! {
+                        let __n = #rt::to_usize(#n, #path, r.offset())?;
+                        r.skip(__n, #path)?;
+                    }
+                }
+                None => quote!(r.take_rest();),
+            },
+            Kind::List { elem, args, count } => {
+                let t = self.elem_type(elem, quote!('a));
+                let args = self.list_args(elem, args, &eg);
+                match count {
+                    Some(c) => {
+                        let n = eg.int(c);
+                        quote! {
+                            let __n = #rt::to_usize(#n, #path, r.offset())?;
+                            #rt::List::<#t>::skip_count(r, __n, (#(#args,)*), #path)?;
+                        }
+                    }
+                    None => quote!(#rt::List::<#t>::skip_all(r, (#(#args,)*), #path)?;),
+                }
+            }
+            Kind::Record(rn, args) => {
+                let id = ident(rn);
+                let args = self.record_args(rn, args, &eg);
+                quote!(#id::skip(r, #(#args),*)?;)
+            }
+            Kind::Case(c) => self.case_skip(m, c),
+            Kind::Let(..) => {
+                let v = self.member_value(m, Build::Checked);
+                quote!(let _ = #v;)
+            }
+        };
+        // Statements that declare a local (`__n`) get a block of their own.
+        let scoped = match &m.kind {
+            Kind::Bytes => m.length.is_some(),
+            Kind::List { count, .. } => count.is_some(),
+            _ => false,
+        };
+        let base = if scoped { quote!({ #base }) } else { base };
+        let bounded = match (&m.kind, &m.length, m.rest) {
+            (Kind::Bytes | Kind::Let(..), _, _) => base,
+            (_, Some(len), _) => {
+                let n = eg.int(len);
+                quote!({
+                    let __n = #rt::to_usize(#n, #path, r.offset())?;
+                    let mut __sub = r.sub(__n, #path)?;
+                    { let r = &mut __sub; #base }
+                    __sub.expect_end(#path)?;
+                })
+            }
+            (_, None, true) => quote!({
+                let mut __sub = r.sub_rest();
+                { let r = &mut __sub; #base }
+                __sub.expect_end(#path)?;
+            }),
+            _ => base,
+        };
+        if let Some(c) = &m.if_cond {
+            let c = eg.boolean(c);
+            quote!(if #c { #bounded })
+        } else if m.optional {
+            quote!(if !r.is_empty() { #bounded })
+        } else {
+            bounded
+        }
+    }
+
+    /// A list's element arguments converted to the element record's parameter types.
+    fn list_args(&self, elem: &Elem, args: &[IExpr], eg: &ExprGen<'_>) -> Vec<TokenStream> {
+        args.iter()
+            .enumerate()
+            .map(|(i, a)| self.arg(a, elem_param(self.spec, elem, i), eg))
+            .collect()
+    }
+
+    /// A nested record's arguments converted to its parameter types.
+    fn record_args(&self, rn: &str, args: &[IExpr], eg: &ExprGen<'_>) -> Vec<TokenStream> {
+        let rec = self.spec.records.iter().find(|x| x.name == rn);
+        args.iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let pty = rec.and_then(|x| x.params.get(i)).map(|p| p.1.clone());
+                self.arg(a, pty, eg)
+            })
+            .collect()
+    }
+
     /// A record argument converted to the parameter's Rust type.
     fn arg(&self, a: &IExpr, p: Option<ParamTy>, eg: &ExprGen<'_>) -> TokenStream {
         match p {
@@ -556,51 +837,67 @@ impl Gen<'_> {
         }
     }
 
-    fn case_value(&self, m: &Member, c: &Case) -> TokenStream {
-        let path = m.path.as_str();
+    /// The selector of a case member and its arms' patterns, shared by building and skipping.
+    fn case_parts(&self, m: &Member, c: &Case, mode: Mode) -> (TokenStream, Vec<TokenStream>) {
         let eg = ExprGen {
             gen: self,
-            mode: Mode::Parse,
-            path,
+            mode,
+            path: m.path.as_str(),
         };
-        let en = ident(&c.enum_name);
         let sel = match c.selector.ty {
             Ty::Enum(_) | Ty::Bool => eg.value(&c.selector),
             _ => eg.int(&c.selector),
         };
-        let arms = c.arms.iter().map(|a| {
-            let pats = a.labels.iter().map(|l| match (l, &c.selector.ty) {
-                (Pattern::Const(e, k), _) => {
-                    let (e, k) = (ident(e), ident(k));
-                    quote!(#e::#k)
-                }
-                (Pattern::Int(v), Ty::Enum(e)) => {
-                    let e = ident(e);
-                    let v = Literal::u64_unsuffixed(*v);
-                    quote!(#e(#v))
-                }
-                (Pattern::Int(v), _) => {
-                    let v = Literal::u64_suffixed(*v);
-                    quote!(#v)
-                }
-                (Pattern::Bool(b), _) => quote!(#b),
-            });
+        let pats = c
+            .arms
+            .iter()
+            .map(|a| {
+                let pats = a.labels.iter().map(|l| match (l, &c.selector.ty) {
+                    (Pattern::Const(e, k), _) => {
+                        let (e, k) = (ident(e), ident(k));
+                        quote!(#e::#k)
+                    }
+                    (Pattern::Int(v), Ty::Enum(e)) => {
+                        let e = ident(e);
+                        let v = Literal::u64_unsuffixed(*v);
+                        quote!(#e(#v))
+                    }
+                    (Pattern::Int(v), _) => {
+                        let v = Literal::u64_suffixed(*v);
+                        quote!(#v)
+                    }
+                    (Pattern::Bool(b), _) => quote!(#b),
+                });
+                quote!(#(#pats)|*)
+            })
+            .collect();
+        (sel, pats)
+    }
+
+    fn case_value(&self, m: &Member, c: &Case, build: Build) -> TokenStream {
+        let en = ident(&c.enum_name);
+        let mode = match build {
+            Build::Checked => Mode::Parse,
+            Build::Validated => Mode::Validated,
+        };
+        let (sel, pats) = self.case_parts(m, c, mode);
+        let arms = c.arms.iter().zip(pats).map(|(a, pats)| {
             let var = ident(&a.variant);
             let val = match &a.field {
                 Some(f) => {
-                    let v = self.member_value(f);
+                    let v = self.member_value(f, build);
                     quote!(#en::#var(#v))
                 }
                 None => quote!(#en::#var),
             };
-            quote!(#(#pats)|* => #val,)
+            quote!(#pats => #val,)
         });
         let default = match &c.default {
             None => quote!(_ => #en::Unknown { tag: __tag, body: r.take_rest() },),
             Some(None) => quote!(_ => #en::Other { tag: __tag },),
             Some(Some(f)) => {
                 let var = ident(&camel(&f.name));
-                let v = self.member_value(f);
+                let v = self.member_value(f, build);
                 quote!(_ => #en::#var(#v),)
             }
         };
@@ -612,6 +909,30 @@ impl Gen<'_> {
                 #default
             }
         })
+    }
+
+    /// Validates the selected arm of a case member without building it.
+    fn case_skip(&self, m: &Member, c: &Case) -> TokenStream {
+        let (sel, pats) = self.case_parts(m, c, Mode::Parse);
+        let arms = c.arms.iter().zip(pats).map(|(a, pats)| {
+            let v = a.field.as_deref().map(|f| self.skip_value(f));
+            quote!(#pats => { #v })
+        });
+        let default = match &c.default {
+            None => quote!(_ => { r.take_rest(); }),
+            Some(None) => quote!(_ => {}),
+            Some(Some(f)) => {
+                let v = self.skip_value(f);
+                quote!(_ => { #v })
+            }
+        };
+        quote! {
+            #[allow(unreachable_patterns)]
+            match #sel {
+                #(#arms)*
+                #default
+            }
+        }
     }
 
     /// Emits the enums of case members (recursively, arms may hold cases).
