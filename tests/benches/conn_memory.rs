@@ -164,22 +164,33 @@ fn write_capture(path: &str, connections: u32) -> std::io::Result<()> {
 }
 
 fn print_sizes() {
-    use tls_analyzer::capture::{tcp::Reassembler, ConnInfo};
-    println!("per-connection state (stack part; heap parts come on top):");
+    println!("per-connection state (fixed parts; heap parts come on top):");
     println!(
-        "  capture::ConnInfo                 {:>5} B  (+ uid String heap: 24 B with malloc overhead)",
-        size_of::<ConnInfo>()
+        "  capture table entry               {:>5} B  (ConnInfo, times, flags, both TCP directions)",
+        tls_analyzer::capture::engine::CONN_ENTRY_BYTES
     );
     println!(
-        "  capture::tcp::Reassembler         {:>5} B  (x2 per TCP connection, in a Box<TcpState>)",
-        size_of::<Reassembler>()
+        "  capture::ConnInfo                 {:>5} B  (in the entry; + uid String heap, 32 B)",
+        size_of::<tls_analyzer::capture::ConnInfo>()
+    );
+    println!(
+        "  capture::tcp::Reassembler         {:>5} B  (x2 in the entry; buffer boxed on demand)",
+        size_of::<tls_analyzer::capture::tcp::Reassembler>()
+    );
+    println!(
+        "  capture::timers::Timer            {:>5} B  (one per connection in the timer heap)",
+        size_of::<tls_analyzer::capture::timers::Timer>()
+    );
+    println!(
+        "  run pipeline state                {:>5} B  (per slot, in a Vec)",
+        tls_analyzer::run::CONN_STATE_BYTES
     );
     println!(
         "  session::Session                  {:>5} B  (in a Box, per SSL connection)",
         size_of::<tls_analyzer::session::Session>()
     );
     println!(
-        "  ssl::SslAnalyzer                  {:>5} B",
+        "  ssl::SslAnalyzer                  {:>5} B  (in the Session)",
         size_of::<tls_analyzer::ssl::SslAnalyzer>()
     );
     println!(

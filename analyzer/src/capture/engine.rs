@@ -49,6 +49,10 @@ struct Conn {
     tcp: Option<TcpState>,
 }
 
+/// Bytes of one tracked connection's entry in the engine's table (TCP state inline), for
+/// memory accounting; heap parts (the uid string) come on top.
+pub const CONN_ENTRY_BYTES: usize = FlowTable::<Conn>::ENTRY_BYTES;
+
 impl FlowEntry for Conn {
     fn flow(&self) -> (Endpoint, Endpoint, u8) {
         let id = &self.info.id;

@@ -105,6 +105,9 @@ pub struct FlowTable<T> {
 }
 
 impl<T: FlowEntry> FlowTable<T> {
+    /// Bytes of one entry in the slab (the entry, its creation-order links, the slot's tag).
+    pub const ENTRY_BYTES: usize = std::mem::size_of::<Slot<T>>();
+
     /// An empty table whose index uses `hasher`.
     pub fn new(hasher: FlowHasher) -> Self {
         FlowTable {

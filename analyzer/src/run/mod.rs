@@ -21,7 +21,7 @@ use crate::log::{format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter};
 use crate::output::{JsonEventWriter, TextEventWriter};
 use crate::ssl;
 
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, CONN_STATE_BYTES};
 pub use sharded::run_sharded;
 
 /// How events are printed.

@@ -96,6 +96,10 @@ enum ConnState {
     Ignored,
 }
 
+/// Bytes of the pipeline's state per tracked connection (its slot in the state table), for
+/// memory accounting; a session (`Box<Session>`) comes on top for SSL connections.
+pub const CONN_STATE_BYTES: usize = std::mem::size_of::<ConnState>();
+
 /// The [`FlowHandler`] that ties capture, detection, analysis and output together.
 pub struct Pipeline<'w> {
     opts: RunOptions,
