@@ -242,9 +242,10 @@ impl Sink<'_, '_> {
 
     /// Prints the weirds the log builder raised (history limit).
     fn drain_log_weirds(&mut self, ts: f64) {
+        // Called after every SSL event; nearly always there is nothing to print.
         let weirds = match self.log.as_mut() {
-            Some(b) => b.take_weirds(),
-            None => return,
+            Some(b) if b.has_weirds() => b.take_weirds(),
+            _ => return,
         };
         for wd in weirds {
             self.print_weird(ts, wd.name, &wd.addl, wd.source);

@@ -255,6 +255,11 @@ impl SslLogState {
         std::mem::take(&mut self.weirds)
     }
 
+    /// Whether [`Self::take_weirds`] has anything to hand out.
+    pub fn has_weirds(&self) -> bool {
+        !self.weirds.is_empty()
+    }
+
     fn add_to_history(&mut self, is_client: bool, letter: u8) {
         if self.history.len() == self.max_history {
             return;
