@@ -5,8 +5,9 @@
 //! analyzer running after `ssl_established`, bit 1 after a violation, bit 2 enables the
 //! retired `ssl_server_curve`. Out: nothing; besides panics, one oracle is checked: the same
 //! bytes with consecutive same-direction deliveries merged must give the same events, except
-//! that the chunked run may stop earlier (the analyzer finishes the current delivery after a
-//! violation or `ssl_established`, and merged deliveries are longer). So the chunked run's
+//! that the chunked run may stop earlier (the analyzer finishes the current packet after a
+//! violation or `ssl_established`; each delivery is a packet here, and merged ones are longer).
+//! So the chunked run's
 //! events are a prefix of the merged run's, and equal when the chunked run did not stop. Both
 //! are compared only up to their first violation: after a parse error binpac drops the rest of
 //! the delivery, so what follows depends on delivery boundaries in Zeek too.
@@ -17,9 +18,6 @@ use libfuzzer_sys::fuzz_target;
 use tls_analyzer::ssl::{Config, EventSink, SslAnalyzer};
 use tls_analyzer_fuzz::{deliveries, Delivery, Drain, Transcript};
 
-/// The timestamp of every delivery: the oracle compares runs whose delivery counts differ.
-const TS: f64 = 1000.0;
-
 fn config(flags: u8) -> Config {
     Config {
         disable_analyzer_after_detection: flags & 1 == 0,
@@ -29,21 +27,20 @@ fn config(flags: u8) -> Config {
     }
 }
 
-/// Feeds `items` to a fresh analyzer; returns whether it finished early (before the end of the
-/// input), i.e. stopped itself.
-fn feed(cfg: Config, items: &[Delivery<'_>], sink: &mut dyn EventSink) -> bool {
+/// Feeds `items` (each with its packet timestamp) to a fresh analyzer; returns whether it
+/// finished early (before the end of the input), i.e. stopped itself.
+fn feed(cfg: Config, items: &[(f64, Delivery<'_>)], sink: &mut dyn EventSink) -> bool {
     let mut a = SslAnalyzer::new(cfg);
     let mut stopped = false;
-    for d in items {
+    for (ts, d) in items {
         if a.is_done() {
             stopped = true;
             break;
         }
-        // One fixed timestamp: the oracle compares runs whose delivery counts differ.
         if d.gap {
             a.gap(d.is_orig, d.data.len() as u64, sink);
         } else {
-            a.deliver(d.is_orig, TS, d.data, sink);
+            a.deliver(d.is_orig, *ts, d.data, sink);
         }
     }
     stopped |= a.is_done();
@@ -60,13 +57,14 @@ fn feed(cfg: Config, items: &[Delivery<'_>], sink: &mut dyn EventSink) -> bool {
     stopped
 }
 
-/// Merges consecutive data deliveries of the same direction into one (gaps stay as they are).
-fn merge(items: &[Delivery<'_>]) -> Vec<(bool, bool, Vec<u8>)> {
-    let mut out: Vec<(bool, bool, Vec<u8>)> = Vec::new();
-    for d in items {
+/// Merges consecutive data deliveries of the same direction into one (gaps stay as they are);
+/// a merged delivery keeps the timestamp of its first part.
+fn merge<'a>(items: &[(f64, Delivery<'a>)]) -> Vec<(f64, bool, bool, Vec<u8>)> {
+    let mut out: Vec<(f64, bool, bool, Vec<u8>)> = Vec::new();
+    for (ts, d) in items {
         match out.last_mut() {
-            Some((o, false, buf)) if !d.gap && *o == d.is_orig => buf.extend_from_slice(d.data),
-            _ => out.push((d.is_orig, d.gap, d.data.to_vec())),
+            Some((_, o, false, buf)) if !d.gap && *o == d.is_orig => buf.extend_from_slice(d.data),
+            _ => out.push((*ts, d.is_orig, d.gap, d.data.to_vec())),
         }
     }
     out
@@ -85,7 +83,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let cfg = config(flags);
-    let items = deliveries(rest);
+    // Each delivery is its own packet (own timestamp): the analyzer's removal after a
+    // violation or ssl_established takes effect with the next packet.
+    let items: Vec<(f64, Delivery<'_>)> = deliveries(rest)
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (1000.0 + i as f64, d))
+        .collect();
 
     // Every event formatted and every value visited.
     let mut drain = Drain::default();
@@ -95,12 +99,17 @@ fuzz_target!(|data: &[u8]| {
     let mut chunked = Transcript::default();
     let stopped = feed(cfg, &items, &mut chunked);
     let merged_owned = merge(&items);
-    let merged: Vec<Delivery<'_>> = merged_owned
+    let merged: Vec<(f64, Delivery<'_>)> = merged_owned
         .iter()
-        .map(|(is_orig, gap, data)| Delivery {
-            is_orig: *is_orig,
-            gap: *gap,
-            data,
+        .map(|(ts, is_orig, gap, data)| {
+            (
+                *ts,
+                Delivery {
+                    is_orig: *is_orig,
+                    gap: *gap,
+                    data,
+                },
+            )
         })
         .collect();
     let mut whole = Transcript::default();
