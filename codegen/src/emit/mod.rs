@@ -446,6 +446,13 @@ impl Gen<'_> {
         } else {
             quote!(r)
         };
+        // Validating a record without a `case` is a few straight-line reads: worth inlining
+        // into the enclosing record's validation. A `case` dispatch stays a call of its own.
+        let skip_inline = if r.members.iter().any(|m| matches!(m.kind, Kind::Case(_))) {
+            quote!()
+        } else {
+            quote!(#[inline])
+        };
         let impl_lt = if r.borrows { quote!(<'a>) } else { quote!() };
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
         let self_ty = self.record_type(&r.name, quote!('a));
@@ -456,6 +463,7 @@ impl Gen<'_> {
             pub struct #name #lt_def { #(#fields)* }
             impl #impl_lt #name #lt_use {
                 /// Parses one value from the front of `input`; returns it and the unparsed rest.
+                #[inline]
                 pub fn parse #fn_lt (input: &'a [u8], #(#params),*) -> Result<(Self, &'a [u8]), #rt::ParseError> {
                     let mut r = #rt::Reader::new(input);
                     let mut __built = r;
@@ -472,6 +480,7 @@ impl Gen<'_> {
                 }
                 /// Validates one value without building it: consumes what `read` consumes and
                 /// fails where it fails, with the same field path, offset and kind.
+                #skip_inline
                 pub fn skip #fn_lt (#skip_reader: &mut #rt::Reader<'a>, #(#skip_params),*) -> Result<(), #rt::ParseError> {
                     #bound
                     #(#skipped)*
