@@ -2,10 +2,10 @@
 //!
 //! In: a byte slice (plus the absolute offset of its first byte, for bounded sub-inputs). Out:
 //! big-endian integers, borrowed byte slices, bounded sub-readers and the absolute offset of every
-//! failure. Bytes are consumed with nom's `take`; integers are decoded from the taken array with
-//! `from_be_bytes` (one load, where nom's number parsers compile to a byte loop). All reads are
-//! checked; none allocates or panics. The `*_validated` readers serve the build pass over bytes
-//! that validation accepted: they have no error path.
+//! failure. Every read is one range check from the current position; integers are decoded from
+//! the taken bytes with `from_be_bytes` (one load: nom's number parsers, which this once used,
+//! compile to a byte loop). All reads are checked; none allocates or panics. The `*_validated`
+//! readers serve the build pass over bytes that validation accepted: they have no error path.
 
 use crate::error::{ErrorKind, ParseError};
 
@@ -57,11 +57,17 @@ impl<'a> Reader<'a> {
     #[inline]
     fn take_array<const N: usize>(&mut self) -> Option<[u8; N]> {
         let bytes = self
-            .unconsumed()
-            .and_then(|rest| num_take(rest, N))
+            .peek(N)
             .and_then(|taken| <[u8; N]>::try_from(taken).ok())?;
         self.pos += N;
         Some(bytes)
+    }
+
+    /// The next `n` bytes without consuming them, or `None` when fewer are left. Written as one
+    /// range from the current position, which compiles to an add and a compare.
+    #[inline]
+    fn peek(&self, n: usize) -> Option<&'a [u8]> {
+        self.data.get(self.pos..self.pos.checked_add(n)?)
     }
 
     /// A reader over the whole top-level input.
@@ -104,15 +110,7 @@ impl<'a> Reader<'a> {
     /// The unconsumed bytes, without consuming them.
     #[inline]
     pub fn rest(&self) -> &'a [u8] {
-        self.unconsumed().unwrap_or(&[])
-    }
-
-    /// The unconsumed bytes (`None` only if `pos` were past the end, which no method allows).
-    /// The primitives branch on this instead of substituting an empty slice, which keeps each
-    /// read down to two compares.
-    #[inline]
-    fn unconsumed(&self) -> Option<&'a [u8]> {
-        self.data.get(self.pos..)
+        self.data.get(self.pos..).unwrap_or(&[])
     }
 
     /// The bytes consumed since window position `start` (a unit's `$sourcedata`).
@@ -175,7 +173,7 @@ impl<'a> Reader<'a> {
     /// Consumes exactly `n` bytes and returns them.
     #[inline]
     pub fn take(&mut self, n: usize, path: &'static str) -> Result<&'a [u8], ParseError> {
-        match self.unconsumed().and_then(|rest| num_take(rest, n)) {
+        match self.peek(n) {
             Some(bytes) => {
                 self.pos += n;
                 Ok(bytes)
@@ -256,7 +254,7 @@ impl<'a> Reader<'a> {
     /// build pass free of error paths without panicking on misuse.
     #[inline]
     pub fn take_validated(&mut self, n: usize) -> &'a [u8] {
-        match self.unconsumed().and_then(|rest| num_take(rest, n)) {
+        match self.peek(n) {
             Some(bytes) => {
                 self.pos += n;
                 bytes
@@ -272,12 +270,6 @@ impl<'a> Reader<'a> {
         let base = self.offset();
         Reader::with_base(self.take_validated(n), base)
     }
-}
-
-/// `n` bytes from the front of `input`, or `None` when too short.
-#[inline]
-fn num_take(input: &[u8], n: usize) -> Option<&[u8]> {
-    input.get(..n)
 }
 
 /// Reads a big-endian unsigned integer of up to 8 bytes (the `be_uint` builtin); longer inputs
