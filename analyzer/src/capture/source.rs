@@ -307,6 +307,8 @@ where
     };
     let mut legacy_linktype: u32 = 0;
     let mut nanosecond = false;
+    // How legacy pcap records are framed, known once the file header has been handed out.
+    let mut legacy_framing: Option<LegacyFraming> = None;
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut last_ts = 0.0;
     // Byte order of the current pcapng section, to skip blocks pcap-parser cannot parse.
@@ -338,12 +340,41 @@ where
                 continue;
             }
         }
+        if let Some(framing) = legacy_framing {
+            // The common case: every whole record in the buffer, read in place here rather than
+            // through pcap-parser's per-record `next` (which moves a large block enum per
+            // record). What is not whole (the buffer's tail, a record larger than the buffer,
+            // the end of the file) still goes through `next` below, so errors stay the same.
+            let mut used = 0;
+            let data = reader.data();
+            while let Some((rec, len)) = data.get(used..).and_then(|d| framing.record(d)) {
+                let frac = if nanosecond {
+                    f64::from(rec.ts_usec) / 1e9
+                } else {
+                    f64::from(rec.ts_usec) / 1e6
+                };
+                let ts = f64::from(rec.ts_sec) + frac;
+                last_ts = ts;
+                packets += 1;
+                f(Record::Frame(Frame {
+                    ts,
+                    linktype: legacy_linktype,
+                    data: rec.data,
+                }));
+                used += len;
+            }
+            if used > 0 {
+                reader.consume_noshift(used);
+                continue;
+            }
+        }
         match reader.next() {
             Ok((offset, block)) => {
                 match block {
                     PcapBlockOwned::LegacyHeader(hdr) => {
                         legacy_linktype = (hdr.network.0 as u32) & 0xffff;
                         nanosecond = hdr.is_nanosecond_precision();
+                        legacy_framing = Some(LegacyFraming::of(&hdr));
                     }
                     PcapBlockOwned::Legacy(b) => {
                         let frac = if nanosecond {
@@ -471,6 +502,67 @@ where
         });
     }
     Ok(packets)
+}
+
+/// How the records of a legacy pcap file are laid out (pcap-parser's `parse_pcap_frame`,
+/// `parse_pcap_frame_be` and `parse_pcap_frame_modified`, which this reproduces).
+#[derive(Debug, Clone, Copy)]
+struct LegacyFraming {
+    big_endian: bool,
+    /// 16, or 24 in the modified (Kuznetzov) format, which pcap-parser reads little-endian.
+    header_len: usize,
+}
+
+/// One legacy pcap record read in place.
+struct LegacyRecord<'a> {
+    ts_sec: u32,
+    ts_usec: u32,
+    data: &'a [u8],
+}
+
+/// Bytes of a legacy pcap record header.
+const LEGACY_RECORD_HEADER: usize = 16;
+/// Bytes of a record header in the modified (Kuznetzov) format.
+const MODIFIED_RECORD_HEADER: usize = 24;
+
+impl LegacyFraming {
+    fn of(hdr: &pcap_parser::PcapHeader) -> Self {
+        if hdr.is_modified_format() {
+            LegacyFraming {
+                big_endian: false,
+                header_len: MODIFIED_RECORD_HEADER,
+            }
+        } else {
+            LegacyFraming {
+                big_endian: hdr.is_bigendian(),
+                header_len: LEGACY_RECORD_HEADER,
+            }
+        }
+    }
+
+    /// The record at the start of `d` and its length, when it is whole.
+    fn record<'a>(&self, d: &'a [u8]) -> Option<(LegacyRecord<'a>, usize)> {
+        let word = |at: usize| -> Option<u32> {
+            let b: [u8; 4] = d.get(at..at + 4)?.try_into().ok()?;
+            Some(if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            })
+        };
+        if d.len() < self.header_len {
+            return None;
+        }
+        let caplen = usize::try_from(word(8)?).ok()?;
+        let end = self.header_len.checked_add(caplen)?;
+        let data = d.get(self.header_len..end)?;
+        let rec = LegacyRecord {
+            ts_sec: word(0)?,
+            ts_usec: word(4)?,
+            data,
+        };
+        Some((rec, end))
+    }
 }
 
 /// pcapng block types the reader needs (section header, interface description, enhanced,
