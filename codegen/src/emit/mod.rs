@@ -446,17 +446,14 @@ impl Gen<'_> {
         } else {
             quote!(r)
         };
-        // Validating a record without a `case` is a few straight-line reads: worth inlining
-        // into the enclosing record's validation. A `case` dispatch stays a call of its own.
-        let skip_inline = if r.members.iter().any(|m| matches!(m.kind, Kind::Case(_))) {
-            quote!()
-        } else {
-            quote!(#[inline])
-        };
         let impl_lt = if r.borrows { quote!(<'a>) } else { quote!() };
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
+        // Every reader is `#[inline]`: it lets the caller's crate inline a unit's validation and
+        // construction into the loop that consumes it, so results stay in registers and built
+        // values are written where they end up instead of being copied level by level (measured
+        // in docs/PERFORMANCE.md); the optimizer still declines where it does not pay.
         quote! {
             #doc
             #[derive(Clone, Copy, Debug, PartialEq)]
@@ -480,7 +477,7 @@ impl Gen<'_> {
                 }
                 /// Validates one value without building it: consumes what `read` consumes and
                 /// fails where it fails, with the same field path, offset and kind.
-                #skip_inline
+                #[inline]
                 pub fn skip #fn_lt (#skip_reader: &mut #rt::Reader<'a>, #(#skip_params),*) -> Result<(), #rt::ParseError> {
                     #bound
                     #(#skipped)*
