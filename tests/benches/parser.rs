@@ -910,8 +910,9 @@ mod hand {
 
 /// The walker of section 3, rewritten on `pac_runtime::Reader`: every read is checked, names a
 /// field path and fails with a `ParseError`, as generated code does, but each byte is read once
-/// and no value is built. The gap between this and `generated` is what re-parsing and moving
-/// large values costs; the gap between this and `hand-walker` is the runtime's own price.
+/// and no value is built. The gap between this and `generated` is the price of the generated
+/// parser's second pass (validate, then build values); the gap between this and `hand-walker`
+/// is the runtime's own price.
 mod runtime_walker {
     use super::*;
     use tls_grammar::pac_runtime::{ParseError, Reader};
