@@ -218,7 +218,12 @@ fn a_handshake_message_declaring_16_mib_is_a_violation_without_allocating_it() {
     );
     // The capture itself (in memory before the count starts) is outside the count; the
     // analyzer must not reserve the declared 16 MiB nor buffer the 2 MiB it was sent.
-    assert!(s.peak < 1 << 20, "heap grew by {} bytes: {:?}", s.peak, s.counts);
+    assert!(
+        s.peak < 1 << 20,
+        "heap grew by {} bytes: {:?}",
+        s.peak,
+        s.counts
+    );
 }
 
 #[test]
