@@ -82,6 +82,22 @@ impl Session {
         self.analyzer.is_done() || matches!(&self.carrier, Carrier::FtpAdat(a) if a.is_done())
     }
 
+    /// Whether the analyzer asked to be removed once the current packet is over.
+    pub fn removal_pending(&self) -> bool {
+        self.analyzer.removal_pending()
+    }
+
+    /// The packet that requested the removal is over: the removal takes effect now.
+    pub fn end_of_packet(&mut self, c: &ConnInfo, w: &mut Writers<'_>) {
+        let mut sink = Sink {
+            uid: &c.uid,
+            id: output_id(c),
+            log: &mut self.log,
+            w,
+        };
+        self.analyzer.end_of_packet(&mut sink);
+    }
+
     /// TCP payload of one direction. The first delivery starts where detection found SSL and
     /// decides how TLS is carried ([`Detected::FtpAdat`] or directly).
     pub fn deliver(

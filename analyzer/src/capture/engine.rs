@@ -246,8 +246,14 @@ impl Engine {
         handler.weird(c, ts, name, addl);
     }
 
-    /// Processes one captured frame.
+    /// Processes one captured frame, then tells the handler the frame is done.
     pub fn packet<H: FlowHandler + ?Sized>(&mut self, frame: Frame<'_>, handler: &mut H) {
+        self.frame(frame, handler);
+        handler.packet_done();
+    }
+
+    /// Everything one captured frame causes: decoding, reassembly, deliveries, timers.
+    fn frame<H: FlowHandler + ?Sized>(&mut self, frame: Frame<'_>, handler: &mut H) {
         let ts = frame.ts;
         self.stats.packets += 1;
         self.stats.bytes += frame.data.len() as u64;

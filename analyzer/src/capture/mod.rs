@@ -133,6 +133,10 @@ pub trait FlowHandler {
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, reason: EndReason) {
         let _ = (c, ts, reason);
     }
+    /// The current frame is fully processed: every delivery it caused (its own payload and any
+    /// buffered segments it released) has been made. Zeek drains a packet's events only now, so
+    /// script-level decisions (removing an analyzer) take effect from the next packet on.
+    fn packet_done(&mut self) {}
     /// An anomaly, with the connection it belongs to when there is one.
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         let _ = (c, ts, name, addl);

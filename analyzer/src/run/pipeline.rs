@@ -114,6 +114,9 @@ pub struct Pipeline<'w> {
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
     io_error: Option<io::Error>,
+    /// Connections whose analyzer asked, during the current packet, to be removed once the
+    /// packet is over (see [`FlowHandler::packet_done`]); at most a few per packet.
+    removal_pending: Vec<ConnInfo>,
 }
 
 impl<'w> Pipeline<'w> {
@@ -145,6 +148,7 @@ impl<'w> Pipeline<'w> {
             first_ts: None,
             last_ts: 0.0,
             io_error: None,
+            removal_pending: Vec::new(),
         }
     }
 
@@ -202,6 +206,9 @@ impl<'w> Pipeline<'w> {
         };
         f(session, &mut writers);
         let done = session.is_done();
+        if session.removal_pending() && !self.removal_pending.iter().any(|p| p.slot == c.slot) {
+            self.removal_pending.push(c.clone());
+        }
         self.flush();
         if done {
             Verdict::Stop
@@ -386,6 +393,34 @@ impl FlowHandler for Pipeline<'_> {
             session.end(c, ts, &mut writers);
             self.flush();
         }
+    }
+
+    /// Removals requested during this packet take effect now, as Zeek's `disable_analyzer`
+    /// does once the packet's events are drained.
+    fn packet_done(&mut self) {
+        if self.removal_pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.removal_pending);
+        for c in &pending {
+            if let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) {
+                let mut writers = crate::session::Writers {
+                    events: self.events.as_mut().map(|(w, _)| w),
+                    log: self.log.as_mut().map(|(w, _)| w),
+                    log_open_ts: self.first_ts.unwrap_or(0.0),
+                    events_written: &mut self.summary.events,
+                    rows_written: &mut self.summary.log_rows,
+                    max_history: self.opts.max_ssl_history_length,
+                    log_columns: self.opts.log_columns,
+                    certs: &mut self.certs,
+                };
+                session.end_of_packet(c, &mut writers);
+            }
+        }
+        // Keep the allocation for the next packet.
+        self.removal_pending = pending;
+        self.removal_pending.clear();
+        self.flush();
     }
 
     /// Weirds of the capture layer (TCP reassembly, the connection table, IP) that belong to

@@ -164,6 +164,9 @@ impl FlowHandler for ShardHandler<'_, '_> {
     fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.pipeline.udp_datagram(c, is_orig, ts, data)
     }
+    fn packet_done(&mut self) {
+        self.pipeline.packet_done();
+    }
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, reason: EndReason) {
         let created = self.created.get(c.slot as usize).copied().unwrap_or(0);
         let key = self.key.get();
