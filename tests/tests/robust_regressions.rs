@@ -151,3 +151,46 @@ fn r2_pcapng_block_shorter_than_its_frame_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// R3 (found while writing robust_adversarial.rs; docs/ROBUSTNESS.md F6, fixed by c79cf60):
+/// since b438301 a removal after a violation waits for "the next packet", which the analyzer
+/// recognised by a new timestamp, and the pipeline never told it where packets end. Packets
+/// sharing a timestamp (coarse clocks, offloaded bursts, hostile captures) kept a removed
+/// analyzer running: a handshake header declaring 16 MiB, then 2 MiB of zeros, gave 520,194
+/// `ssl_handshake_message` events after the violation. Now the capture front end reports the
+/// end of every frame (`FlowHandler::packet_done`) and the removal happens there.
+const R3_CLIENT_HELLO: &str =
+    "160301002f0100002b03034242424242424242424242424242424242424242424242424242424242424242000002c02f01000000";
+/// A Certificate header declaring 16 MiB - 1: the violation.
+const R3_HUGE_HEADER: &str = "16030300040bffffff";
+/// 16 zero bytes in a handshake record: four hello_request messages if still analysed.
+const R3_ZEROS: &str = "160303001000000000000000000000000000000000";
+
+#[test]
+fn r3_packets_sharing_a_timestamp_end_the_analyzer_after_a_violation() {
+    let mut pcap = Pcap::new();
+    let mut c = TcpConn::new(40000, 443);
+    // Every frame at the same time.
+    c.open(&mut pcap, 1.0);
+    c.segment(&mut pcap, 1.0, true, flags::PSH, &from_hex(R3_CLIENT_HELLO));
+    c.segment(&mut pcap, 1.0, false, flags::PSH, &from_hex(R3_HUGE_HEADER));
+    for _ in 0..3 {
+        c.segment(&mut pcap, 1.0, false, flags::PSH, &from_hex(R3_ZEROS));
+    }
+    let out = run_capture("r3", &pcap.bytes, &options());
+    assert!(out.result.is_ok(), "{:?}", out.result);
+    let events = String::from_utf8_lossy(&out.events);
+    let names: Vec<&str> = events
+        .lines()
+        .filter_map(|l| l.split("\"event\":\"").nth(1)?.split('"').next())
+        .collect();
+    let violation = names
+        .iter()
+        .position(|n| *n == "analyzer_violation_info")
+        .expect("the 16 MiB header is a violation");
+    assert!(
+        !names[violation..].contains(&"ssl_handshake_message"),
+        "events after the violation: {:?}",
+        &names[violation..]
+    );
+}
