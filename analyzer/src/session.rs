@@ -5,6 +5,8 @@
 //! events; a [`Session`] prints them and feeds the ones ssl.log needs to an [`SslLogState`],
 //! the way Zeek's `base/protocols/ssl/main.zeek` builds `ssl.log` from the same events.
 
+use std::io::{self, Write};
+
 use pac_runtime::ValueSink;
 use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
@@ -15,7 +17,7 @@ use crate::log::builder::SESSION_EVENTS;
 use crate::log::cert_cache::CertCache;
 use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
 use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
-use crate::run::{EventWriter, LogWriter};
+use crate::run::{EventWriter, LogWriter, EVENT_FLUSH_BYTES};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
@@ -24,7 +26,8 @@ const WEIRD_SOURCE_SSL: &str = "SSL";
 /// The writers a session writes into and the run's log options, borrowed from the pipeline
 /// for one call (kept there rather than copied into every session).
 pub struct Writers<'p> {
-    pub(crate) events: Option<&'p mut EventWriter>,
+    /// The event writer and where its lines go once [`EVENT_FLUSH_BYTES`] are buffered.
+    pub(crate) events: Option<(&'p mut EventWriter, &'p mut dyn Write)>,
     pub(crate) log: Option<&'p mut LogWriter>,
     pub(crate) log_open_ts: f64,
     pub(crate) events_written: &'p mut u64,
@@ -35,6 +38,24 @@ pub struct Writers<'p> {
     pub(crate) log_columns: OptionalColumns,
     /// Certificates seen on earlier connections.
     pub(crate) certs: &'p mut CertCache,
+    /// The first error writing the output.
+    pub(crate) io_error: &'p mut Option<io::Error>,
+}
+
+impl Writers<'_> {
+    /// Counts an event line just formatted, and hands the buffered lines to the output once
+    /// they pass [`EVENT_FLUSH_BYTES`], so that a delivery raising millions of events (F2)
+    /// holds no more than that.
+    fn event_written(&mut self) {
+        *self.events_written += 1;
+        if let Some((w, out)) = self.events.as_mut() {
+            if w.buffered() >= EVENT_FLUSH_BYTES {
+                if let Err(e) = w.flush_to(&mut **out) {
+                    self.io_error.get_or_insert(e);
+                }
+            }
+        }
+    }
 }
 
 /// What carries a TCP connection's TLS bytes, decided at its first delivery to the session.
@@ -208,52 +229,52 @@ impl Sink<'_, '_> {
     }
 
     fn print(&mut self, ts: f64, name: &'static str, visit: impl FnOnce(&mut dyn ValueSink)) {
-        let Some(w) = self.w.events.as_deref_mut() else {
+        let Some((w, _)) = self.w.events.as_mut() else {
             return;
         };
-        match w {
+        match &mut **w {
             EventWriter::Text(t) => t.event(ts, self.uid, &self.id, name, visit),
             EventWriter::Json(j) => j.event(ts, self.uid, &self.id, name, visit),
         }
-        *self.w.events_written += 1;
+        self.w.event_written();
     }
 
     fn print_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        let Some(w) = self.w.events.as_deref_mut() else {
+        let Some((w, _)) = self.w.events.as_mut() else {
             return;
         };
-        match w {
+        match &mut **w {
             EventWriter::Text(t) => t.conn_weird(ts, self.uid, &self.id, name, addl, source),
             EventWriter::Json(j) => j.conn_weird(ts, self.uid, &self.id, name, addl, source),
         }
-        *self.w.events_written += 1;
+        self.w.event_written();
     }
 
     fn print_violation(&mut self, ts: f64, analyzer: Analyzer, reason: &[u8]) {
-        let Some(w) = self.w.events.as_deref_mut() else {
+        let Some((w, _)) = self.w.events.as_mut() else {
             return;
         };
         let atype = atype(analyzer);
-        match w {
+        match &mut **w {
             EventWriter::Text(t) => t.analyzer_violation(ts, self.uid, &self.id, atype, reason),
             EventWriter::Json(j) => j.analyzer_violation(ts, self.uid, &self.id, atype, reason),
         }
-        *self.w.events_written += 1;
+        self.w.event_written();
     }
 
     /// Prints an `analyzer_confirmation_info` line, or (`disabled`) an `analyzer_disabled` line.
     fn print_analyzer(&mut self, ts: f64, analyzer: Analyzer, disabled: bool) {
-        let Some(w) = self.w.events.as_deref_mut() else {
+        let Some((w, _)) = self.w.events.as_mut() else {
             return;
         };
         let atype = atype(analyzer);
-        match (w, disabled) {
+        match (&mut **w, disabled) {
             (EventWriter::Text(t), false) => t.analyzer_confirmation(ts, self.uid, &self.id, atype),
             (EventWriter::Json(j), false) => j.analyzer_confirmation(ts, self.uid, &self.id, atype),
             (EventWriter::Text(t), true) => t.analyzer_disabled(ts, self.uid, &self.id, atype),
             (EventWriter::Json(j), true) => j.analyzer_disabled(ts, self.uid, &self.id, atype),
         }
-        *self.w.events_written += 1;
+        self.w.event_written();
     }
 
     /// Prints the weirds the log builder raised (history limit).

@@ -11,7 +11,9 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{json_double, json_string};
-use super::{ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, VIOLATION_EVENT};
+use super::{
+    ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
+};
 
 /// Writes events as JSON Lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -88,6 +90,28 @@ impl JsonEventWriter {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
+    /// fragments, link layers): `{"ts":..,"event":"net_weird","args":{"name","addl","source"}}`,
+    /// without `uid` and `id`, as Zeek's `net_weird(name, addl, source)` has no connection.
+    pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
+        self.open.clear();
+        self.after_key = false;
+        let b = &mut self.buf;
+        b.extend_from_slice(b"{\"ts\":");
+        json_double(b, ts);
+        b.extend_from_slice(b",\"event\":");
+        json_string(b, NET_WEIRD_EVENT.as_bytes());
+        b.extend_from_slice(b",\"args\":{");
+        self.open.push((true, b'}'));
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");

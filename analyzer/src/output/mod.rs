@@ -39,6 +39,8 @@ pub const ANALYZER_SSL: &str = "Analyzer::ANALYZER_SSL";
 pub const ANALYZER_DTLS: &str = "Analyzer::ANALYZER_DTLS";
 /// Event name under which weirds appear in the event stream.
 pub const CONN_WEIRD_EVENT: &str = "conn_weird";
+/// Event name under which weirds that belong to no connection appear (Zeek's `net_weird`).
+pub const NET_WEIRD_EVENT: &str = "net_weird";
 /// Event name under which analyzer violations appear in the event stream.
 pub const VIOLATION_EVENT: &str = "analyzer_violation_info";
 /// Event name under which analyzer confirmations appear in the event stream.

@@ -11,7 +11,9 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::fixed6;
-use super::{ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, VIOLATION_EVENT};
+use super::{
+    ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
+};
 
 /// Writes events as text lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -70,6 +72,22 @@ impl TextEventWriter {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes a `net_weird` line (a weird of no connection): `ts - net_weird name=.. ...`.
+    pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
+        self.first.clear();
+        self.after_key = false;
+        fixed6(&mut self.buf, ts);
+        self.buf.extend_from_slice(b" - ");
+        self.buf.extend_from_slice(NET_WEIRD_EVENT.as_bytes());
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");

@@ -15,7 +15,7 @@ use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
 use crate::log::cert_cache::CertCache;
 use crate::log::{JsonLogWriter, TsvLogWriter};
 use crate::output::{ConnId, JsonEventWriter, TextEventWriter};
-use crate::session::Session;
+use crate::session::{Session, Writers};
 
 /// Bytes [`detect::tcp`] needs for its verdict on the start of a stream: an alert record
 /// (7 bytes) and then the 11 bytes up to a ServerHello's own version. A delivery shorter than
@@ -106,25 +106,68 @@ pub struct Pipeline<'w> {
     /// Per connection, indexed by [`ConnInfo::slot`]: the engine's table already found the
     /// connection, so no second map (and no second hash per packet) is needed here.
     conns: Vec<ConnState>,
-    /// Facts of the certificates seen so far, shared by all connections.
-    certs: CertCache,
-    events: Option<(EventWriter, &'w mut dyn Write)>,
-    log: Option<(LogWriter, &'w mut dyn Write)>,
+    out: Output<'w>,
     pub(super) summary: Summary,
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
-    io_error: Option<io::Error>,
     /// Connections whose analyzer asked, during the current packet, to be removed once the
     /// packet is over (see [`FlowHandler::packet_done`]); at most a few per packet.
     removal_pending: Vec<ConnInfo>,
 }
 
+/// The run's writers and what sessions share through them.
+struct Output<'w> {
+    events: Option<(EventWriter, &'w mut dyn Write)>,
+    log: Option<(LogWriter, &'w mut dyn Write)>,
+    /// Facts of the certificates seen so far, shared by all connections.
+    certs: CertCache,
+    io_error: Option<io::Error>,
+}
+
+impl Output<'_> {
+    /// What a session writes into for one call.
+    fn writers<'a>(
+        &'a mut self,
+        summary: &'a mut Summary,
+        first_ts: Option<f64>,
+        opts: &RunOptions,
+    ) -> Writers<'a> {
+        Writers {
+            events: match self.events.as_mut() {
+                Some((w, out)) => Some((w, &mut **out as &mut dyn Write)),
+                None => None,
+            },
+            log: self.log.as_mut().map(|(w, _)| w),
+            log_open_ts: first_ts.unwrap_or(0.0),
+            events_written: &mut summary.events,
+            rows_written: &mut summary.log_rows,
+            max_history: opts.max_ssl_history_length,
+            log_columns: opts.log_columns,
+            certs: &mut self.certs,
+            io_error: &mut self.io_error,
+        }
+    }
+
+    /// Moves buffered output to the writers; remembers the first I/O error.
+    fn flush(&mut self) {
+        if let Some((w, out)) = self.events.as_mut() {
+            if let Err(e) = w.flush_to(&mut **out) {
+                self.io_error.get_or_insert(e);
+            }
+        }
+        if let Some((w, out)) = self.log.as_mut() {
+            if let Err(e) = w.flush_to(&mut **out) {
+                self.io_error.get_or_insert(e);
+            }
+        }
+    }
+}
+
 impl<'w> Pipeline<'w> {
     pub(super) fn new(opts: &RunOptions, outputs: Outputs<'w>) -> Self {
-        Pipeline {
-            opts: opts.clone(),
-            conns: Vec::new(),
+        let out = Output {
             certs: CertCache::new(),
+            io_error: None,
             events: outputs.events.map(|(f, w)| {
                 let ew = match f {
                     EventFormat::Text => EventWriter::Text(TextEventWriter::new()),
@@ -144,10 +187,14 @@ impl<'w> Pipeline<'w> {
                 };
                 (lw, w)
             }),
+        };
+        Pipeline {
+            opts: opts.clone(),
+            conns: Vec::new(),
+            out,
             summary: Summary::default(),
             first_ts: None,
             last_ts: 0.0,
-            io_error: None,
             removal_pending: Vec::new(),
         }
     }
@@ -194,16 +241,9 @@ impl<'w> Pipeline<'w> {
         let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) else {
             return Verdict::Stop;
         };
-        let mut writers = crate::session::Writers {
-            events: self.events.as_mut().map(|(w, _)| w),
-            log: self.log.as_mut().map(|(w, _)| w),
-            log_open_ts: self.first_ts.unwrap_or(0.0),
-            events_written: &mut self.summary.events,
-            rows_written: &mut self.summary.log_rows,
-            max_history: self.opts.max_ssl_history_length,
-            log_columns: self.opts.log_columns,
-            certs: &mut self.certs,
-        };
+        let mut writers = self
+            .out
+            .writers(&mut self.summary, self.first_ts, &self.opts);
         f(session, &mut writers);
         let done = session.is_done();
         if session.removal_pending() && !self.removal_pending.iter().any(|p| p.slot == c.slot) {
@@ -219,24 +259,7 @@ impl<'w> Pipeline<'w> {
 
     /// Moves buffered output to the writers; remembers the first I/O error.
     fn flush(&mut self) {
-        if let Some((w, out)) = self.events.as_mut() {
-            let r = match w {
-                EventWriter::Text(t) => t.flush_to(&mut **out),
-                EventWriter::Json(j) => j.flush_to(&mut **out),
-            };
-            if let Err(e) = r {
-                self.io_error.get_or_insert(e);
-            }
-        }
-        if let Some((w, out)) = self.log.as_mut() {
-            let r = match w {
-                LogWriter::Tsv { w, .. } => w.flush_to(&mut **out),
-                LogWriter::Json(j) => j.flush_to(&mut **out),
-            };
-            if let Err(e) = r {
-                self.io_error.get_or_insert(e);
-            }
-        }
+        self.out.flush();
     }
 
     fn start_ssl(&mut self, c: &ConnInfo) {
@@ -306,14 +329,14 @@ impl<'w> Pipeline<'w> {
     /// before this), so every session has written its row; nothing is left to end here.
     pub(super) fn finish(&mut self, close_ts: f64) -> Result<(), RunError> {
         self.conns = Vec::new();
-        if let Some((LogWriter::Tsv { w, header_written }, _)) = self.log.as_mut() {
+        if let Some((LogWriter::Tsv { w, header_written }, _)) = self.out.log.as_mut() {
             // Like Zeek, no rows means no log at all (no header without a first write).
             if *header_written {
                 w.footer(close_ts);
             }
         }
         self.flush();
-        match self.io_error.take() {
+        match self.out.io_error.take() {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -323,7 +346,7 @@ impl<'w> Pipeline<'w> {
 impl FlowHandler for Pipeline<'_> {
     fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
         self.note_ts(c.start_ts);
-        if self.io_error.is_some() {
+        if self.out.io_error.is_some() {
             // Nobody reads the output any more (`| head`): analyse nothing else.
             self.set_state(c, ConnState::Ignored);
             return Verdict::Stop;
@@ -340,7 +363,7 @@ impl FlowHandler for Pipeline<'_> {
 
     fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
-        if self.io_error.is_some() {
+        if self.out.io_error.is_some() {
             return Verdict::Stop;
         }
         match self.detect_tcp(c, is_orig, data) {
@@ -364,7 +387,7 @@ impl FlowHandler for Pipeline<'_> {
 
     fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
-        if self.io_error.is_some() {
+        if self.out.io_error.is_some() {
             return Verdict::Stop;
         }
         if !self.detect(c, data) {
@@ -380,16 +403,9 @@ impl FlowHandler for Pipeline<'_> {
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, _reason: EndReason) {
         self.note_ts(ts);
         if let ConnState::Ssl(mut session) = self.take_state(c) {
-            let mut writers = crate::session::Writers {
-                events: self.events.as_mut().map(|(w, _)| w),
-                log: self.log.as_mut().map(|(w, _)| w),
-                log_open_ts: self.first_ts.unwrap_or(0.0),
-                events_written: &mut self.summary.events,
-                rows_written: &mut self.summary.log_rows,
-                max_history: self.opts.max_ssl_history_length,
-                log_columns: self.opts.log_columns,
-                certs: &mut self.certs,
-            };
+            let mut writers = self
+                .out
+                .writers(&mut self.summary, self.first_ts, &self.opts);
             session.end(c, ts, &mut writers);
             self.flush();
         }
@@ -404,16 +420,9 @@ impl FlowHandler for Pipeline<'_> {
         let pending = std::mem::take(&mut self.removal_pending);
         for c in &pending {
             if let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) {
-                let mut writers = crate::session::Writers {
-                    events: self.events.as_mut().map(|(w, _)| w),
-                    log: self.log.as_mut().map(|(w, _)| w),
-                    log_open_ts: self.first_ts.unwrap_or(0.0),
-                    events_written: &mut self.summary.events,
-                    rows_written: &mut self.summary.log_rows,
-                    max_history: self.opts.max_ssl_history_length,
-                    log_columns: self.opts.log_columns,
-                    certs: &mut self.certs,
-                };
+                let mut writers = self
+                    .out
+                    .writers(&mut self.summary, self.first_ts, &self.opts);
                 session.end_of_packet(c, &mut writers);
             }
         }
@@ -425,14 +434,20 @@ impl FlowHandler for Pipeline<'_> {
 
     /// Weirds of the capture layer (TCP reassembly, the connection table, IP) that belong to
     /// a connection become `conn_weird` lines, as Zeek raises `conn_weird` for its TCP and UDP
-    /// analyzers' weirds; the source names the transport. Weirds without a connection
-    /// (Zeek's `net_weird`/`flow_weird`) are counted in the summary only.
+    /// analyzers' weirds; the source names the transport. Weirds without a connection (pcapng
+    /// blocks, IP fragments, link layers) become `net_weird` lines.
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         self.note_ts(ts);
-        let Some(c) = c else {
+        let Some((w, _)) = self.out.events.as_mut() else {
             return;
         };
-        let Some((w, _)) = self.events.as_mut() else {
+        let Some(c) = c else {
+            match w {
+                EventWriter::Text(t) => t.net_weird(ts, name, addl.as_bytes(), ""),
+                EventWriter::Json(j) => j.net_weird(ts, name, addl.as_bytes(), ""),
+            }
+            self.summary.events += 1;
+            self.flush();
             return;
         };
         let id = ConnId {
