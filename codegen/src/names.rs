@@ -60,6 +60,28 @@ pub fn camel(name: &str) -> String {
     out
 }
 
+/// `ECPointFormatList` -> `ec_point_format_list`, `ASN1Cert` -> `asn1_cert`, `dh_Ys` -> `dh_ys`:
+/// a word break before an upper-case letter that follows a lower-case letter or digit, or that
+/// starts a word after an acronym; everything lower-cased. (`SSLv2Record` -> `sslv2_record`.)
+pub fn snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            // A new word after an acronym starts with two lower-case letters (`ECPoint`), which
+            // keeps `SSLv2` one word.
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+                && chars.get(i + 2).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +93,11 @@ mod tests {
         assert_eq!(ident("match").to_string(), "r#match");
         assert_eq!(camel("ssl_client_hello"), "SslClientHello");
         assert_eq!(camel("ServerName"), "ServerName");
+        assert_eq!(snake("ECPointFormatList"), "ec_point_format_list");
+        assert_eq!(snake("ASN1Cert"), "asn1_cert");
+        assert_eq!(snake("SSLv2ClientHello"), "sslv2_client_hello");
+        assert_eq!(snake("KeyShareEntry"), "key_share_entry");
+        assert_eq!(snake("dh_Ys"), "dh_ys");
+        assert_eq!(snake("OCSPResponse"), "ocsp_response");
     }
 }

@@ -184,6 +184,75 @@ impl<'a, E: Element<'a>> List<'a, E> {
         }
     }
 
+    /// One-pass form of [`List::skip_all`] for generated `visit` functions: calls `f` on each
+    /// element in order (`f` reads exactly one element from the reader it is given and reports
+    /// it), accepting and rejecting exactly what [`List::skip_all`] does, with the same error.
+    /// Fixed-size elements are checked as a whole (the window must hold whole elements) before
+    /// the first is given to `f`, which then reads from a window holding exactly that many.
+    #[inline]
+    pub fn visit_all<F>(
+        r: &mut Reader<'a>,
+        params: E::Params,
+        path: &'static str,
+        mut f: F,
+    ) -> Result<(), ParseError>
+    where
+        F: FnMut(&mut Reader<'a>, E::Params) -> Result<(), ParseError>,
+    {
+        if let Some(size) = E::FIXED_SIZE {
+            let len = r.remaining();
+            if size == 0 || !len.is_multiple_of(size) {
+                return Err(r.error(path, ErrorKind::NotDivisible { len, elem: size }));
+            }
+            let mut items = r.sub_rest();
+            for _ in 0..len / size {
+                f(&mut items, params)?;
+            }
+        } else {
+            while !r.is_empty() {
+                let before = r.pos();
+                f(r, params)?;
+                if r.pos() == before {
+                    return Err(r.error(path, ErrorKind::EmptyElement));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One-pass form of [`List::skip_count`] (see [`List::visit_all`]): exactly `count`
+    /// elements, each given to `f`; same acceptance and errors as [`List::skip_count`].
+    #[inline]
+    pub fn visit_count<F>(
+        r: &mut Reader<'a>,
+        count: usize,
+        params: E::Params,
+        path: &'static str,
+        mut f: F,
+    ) -> Result<(), ParseError>
+    where
+        F: FnMut(&mut Reader<'a>, E::Params) -> Result<(), ParseError>,
+    {
+        if let Some(size) = E::FIXED_SIZE {
+            let len = count
+                .checked_mul(size)
+                .ok_or(r.error(path, ErrorKind::Arithmetic))?;
+            let mut items = r.sub(len, path)?;
+            for _ in 0..count {
+                f(&mut items, params)?;
+            }
+        } else {
+            for _ in 0..count {
+                let before = r.pos();
+                f(r, params)?;
+                if r.pos() == before {
+                    return Err(r.error(path, ErrorKind::EmptyElement));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// [`List::read_all`] over bytes that were validated already (by the `skip` of an enclosing
     /// unit, with the same parameters): takes the rest of the window without looking at it.
     #[inline]
@@ -406,6 +475,59 @@ mod tests {
                 ErrorKind::Incomplete { needed: 1 }
             ))
         );
+    }
+
+    /// `visit_all`/`visit_count` accept, reject and consume exactly what `skip_all`/`skip_count`
+    /// do, reporting the elements in order.
+    #[test]
+    fn visit_agrees_with_skip() {
+        let inputs: [&[u8]; 6] = [
+            &[],
+            &[0, 1, 0, 2],
+            &[0, 1, 0],
+            &[2, b'h', b'i', 0, 1],
+            &[9, 1],
+            &[0],
+        ];
+        for data in inputs {
+            for count in 0..4 {
+                let (mut a, mut b) = (Reader::new(data), Reader::new(data));
+                let mut seen = Vec::new();
+                let visited = List::<u16>::visit_count(&mut a, count, (), "T.l", |r, ()| {
+                    seen.push(u16::read_validated(r, ()));
+                    Ok(())
+                });
+                assert_eq!(visited, List::<u16>::skip_count(&mut b, count, (), "T.l"));
+                if visited.is_ok() {
+                    assert_eq!(a.pos(), b.pos());
+                    assert_eq!(seen.len(), count);
+                }
+                let (mut a, mut b) = (Reader::new(data), Reader::new(data));
+                let visited = List::<Pascal>::visit_count(&mut a, count, (5,), "T.l", |r, p| {
+                    Pascal::skip(r, p)
+                });
+                assert_eq!(
+                    visited,
+                    List::<Pascal>::skip_count(&mut b, count, (5,), "T.l")
+                );
+                assert!(visited.is_err() || a.pos() == b.pos());
+            }
+            let (mut a, mut b) = (Reader::new(data), Reader::new(data));
+            let mut seen = Vec::new();
+            let visited = List::<u16>::visit_all(&mut a, (), "T.l", |r, ()| {
+                seen.push(u16::read_validated(r, ()));
+                Ok(())
+            });
+            assert_eq!(visited, List::<u16>::skip_all(&mut b, (), "T.l"));
+            if visited.is_ok() {
+                let list = List::<u16>::read_all(&mut Reader::new(data), (), "T.l");
+                assert_eq!(Ok(seen), list.map(|l| l.iter().collect::<Vec<_>>()));
+            }
+            let (mut a, mut b) = (Reader::new(data), Reader::new(data));
+            let visited = List::<Pascal>::visit_all(&mut a, (5,), "T.l", Pascal::skip);
+            assert_eq!(visited, List::<Pascal>::skip_all(&mut b, (5,), "T.l"));
+            assert!(visited.is_err() || a.pos() == b.pos());
+        }
     }
 
     #[test]

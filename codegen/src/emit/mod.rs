@@ -5,6 +5,7 @@
 //! the event enum, and walkers. Deterministic: items are emitted in spec order.
 
 mod expr;
+mod visit;
 
 use crate::ir::*;
 use crate::names::{camel, ident};
@@ -12,7 +13,7 @@ use crate::Options;
 use expr::{ExprGen, Mode};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Shared emission state.
 pub struct Gen<'g> {
@@ -28,6 +29,8 @@ pub struct Gen<'g> {
     zeek_borrowing: BTreeSet<String>,
     /// Records with walkers.
     walking: BTreeSet<String>,
+    /// Visitor method names by callback key (see `visit.rs`).
+    visit_names: BTreeMap<String, String>,
 }
 
 /// Generates the formatted Rust file, or an internal error if the tokens are not valid Rust.
@@ -58,10 +61,12 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
             .filter(|r| r.walks)
             .map(|r| r.name.clone())
             .collect(),
+        visit_names: visit::method_names(spec),
     };
     let mut items = Vec::new();
     items.extend(spec.enums.iter().map(|e| g.enum_item(e)));
     items.extend(spec.records.iter().map(|r| g.record(r)));
+    items.push(g.visitor_trait());
     items.extend(spec.zeek_records.iter().map(|z| g.zeek_record(z)));
     items.push(g.context());
     items.push(g.events());
@@ -450,6 +455,7 @@ impl Gen<'_> {
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
+        let visit = self.visit_fn(r, &bound, &end);
         // Every reader is `#[inline]`: it lets the caller's crate inline a unit's validation and
         // construction into the loop that consumes it, so results stay in registers and built
         // values are written where they end up instead of being copied level by level (measured
@@ -494,6 +500,7 @@ impl Gen<'_> {
                     #(#built)*
                     Self { #(#inits)* }
                 }
+                #visit
             }
             impl<'a> #rt::Element<'a> for #self_ty {
                 type Item = Self;
@@ -779,6 +786,19 @@ impl Gen<'_> {
                 let v = self.member_value(m, Build::Checked);
                 quote!(let _ = #v;)
             }
+        };
+        self.bound_value(m, base)
+    }
+
+    /// Wraps the statements `base` that validate a member (in `skip`) or visit it (in `visit`)
+    /// in the member's bound (a sub-reader that must be used up), condition or presence test.
+    fn bound_value(&self, m: &Member, base: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let path = m.path.as_str();
+        let eg = ExprGen {
+            gen: self,
+            mode: Mode::Parse,
+            path,
         };
         // Statements that declare a local (`__n`) get a block of their own.
         let scoped = match &m.kind {
