@@ -1,0 +1,551 @@
+//! One engine of a sharded run: a capture `Engine` and a [`Pipeline`] whose writers record
+//! every piece of output under its [`OrderKey`], on a worker thread or inline on the reading
+//! thread.
+//!
+//! In: [`ShardItem`]s (frames, ticks, weirds, input boundaries). Out: [`Output`]s, the recorded
+//! pieces with the uids created and ended meanwhile; a worker sends them to the merge as
+//! [`Msg`]s, each with a watermark (no later piece of this engine sorts below it), and waits
+//! while the merge holds more than its share of this engine's output and a slower engine holds
+//! the merge back ([`Shared`]). A worker's messages stay small: a write that would take them
+//! past the message size is cut at a line boundary and the rest goes into the next message
+//! under the same key. Two cases can still exceed the message size: a single line longer than
+//! it, and the ends of one timer pass at a tick (they are merged by creation index, not in the
+//! order the timers fire, so the merge can write none of them until the pass is over; they are
+//! bounded by the connections this engine held, whose state was larger).
+
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::rc::Rc;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use super::route::{ShardBatch, ShardItem, SHARD_LINKTYPE_ETHERNET, SHARD_TICK_FRAME};
+use super::OrderKey;
+use crate::capture::{self, ConnInfo, EndReason, FlowHandler, Verdict};
+use crate::run::{EventFormat, LogFormat, Outputs, Pipeline, RunOptions, Summary};
+
+/// One output stream's recorded bytes and the ordered pieces they consist of.
+#[derive(Default)]
+pub(super) struct Recorded {
+    pub(super) bytes: Vec<u8>,
+    /// (key, start, end) into `bytes`, in the order written.
+    pub(super) chunks: Vec<(OrderKey, usize, usize)>,
+}
+
+impl Recorded {
+    fn push(&mut self, key: OrderKey, buf: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(buf);
+        let end = self.bytes.len();
+        match self.chunks.last_mut() {
+            Some((k, _, e)) if *k == key && *e == start => *e = end,
+            _ => self.chunks.push((key, start, end)),
+        }
+    }
+}
+
+/// What an engine produced since it last handed its output over.
+#[derive(Default)]
+pub(super) struct Output {
+    pub(super) events: Recorded,
+    pub(super) log: Recorded,
+    /// (global creation index, engine-local uid), in creation order (only when renumbering).
+    pub(super) creations: Vec<(u64, String)>,
+    /// (global index of the item that ended it, engine-local uid) (only when renumbering).
+    pub(super) ends: Vec<(u64, String)>,
+    /// The engine's first connection: its creation index and the pipeline's first timestamp
+    /// (what the single-threaded ssl.log's `#open` shows if it is the run's first connection).
+    pub(super) first: Option<(u64, f64)>,
+}
+
+impl Output {
+    /// Output bytes held (what the merge bound counts).
+    pub(super) fn bytes(&self) -> usize {
+        self.events.bytes.len() + self.log.bytes.len()
+    }
+}
+
+/// What a worker sends to the merge.
+pub(super) enum Msg {
+    /// Output, and the promise that nothing this engine writes later sorts below `watermark`.
+    Output {
+        engine: usize,
+        watermark: OrderKey,
+        /// Boxed: messages pass through a queue, and most carry little.
+        out: Box<Output>,
+        /// The batch just processed, emptied, for reuse.
+        batch: Option<ShardBatch>,
+    },
+    /// The worker panicked; joining it reports why.
+    Gone { engine: usize },
+}
+
+/// State shared by the merge and the workers, for the workers' waits.
+pub(super) struct Shared {
+    state: Mutex<SharedState>,
+    changed: Condvar,
+}
+
+struct SharedState {
+    /// Output bytes each engine has sent and the merge not yet written.
+    held: Vec<usize>,
+    /// The smallest (watermark, engine) the merge knows of: that engine is the one holding the
+    /// merge back and never waits.
+    min: (OrderKey, usize),
+    /// No more waiting (the merge is gone or done).
+    closed: bool,
+    waits: u64,
+}
+
+impl Shared {
+    pub(super) fn new(engines: usize) -> Self {
+        Shared {
+            state: Mutex::new(SharedState {
+                held: vec![0; engines],
+                min: (OrderKey::default(), 0),
+                closed: false,
+                waits: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// A panicking thread cannot leave the counters inconsistent in a way that matters (they
+    /// only delay), so a poisoned lock is used as it is.
+    fn lock(&self) -> MutexGuard<'_, SharedState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Bytes the merge holds for the workers (sent and not yet written).
+    pub(super) fn held_total(&self) -> usize {
+        self.lock().held.iter().sum()
+    }
+
+    /// The merge wrote (or dropped) `freed[e]` bytes of engine `e` and now knows `min` as the
+    /// smallest (watermark, engine): wakes the workers to re-check their waits.
+    pub(super) fn publish(&self, freed: &mut [usize], min: (OrderKey, usize)) {
+        let mut s = self.lock();
+        for (h, f) in s.held.iter_mut().zip(freed.iter_mut()) {
+            *h = h.saturating_sub(*f);
+            *f = 0;
+        }
+        s.min = min;
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Stops all waiting, for good.
+    pub(super) fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+
+    /// Times engines waited.
+    pub(super) fn waits(&self) -> u64 {
+        self.lock().waits
+    }
+
+    fn sent(&self, engine: usize, bytes: usize) {
+        if let Some(h) = self.lock().held.get_mut(engine) {
+            *h += bytes;
+        }
+    }
+
+    /// Waits while `engine` holds more than `share` bytes in the merge and another engine is
+    /// behind its `watermark` (then the merge cannot write them yet, and will once that engine
+    /// moves on). The engine holding the merge back never waits, so neither can all.
+    fn wait_turn(&self, engine: usize, watermark: OrderKey, share: usize) {
+        let mut s = self.lock();
+        let mut counted = false;
+        while !s.closed
+            && s.held.get(engine).copied().unwrap_or(0) > share
+            && (watermark, engine) > s.min
+        {
+            if !counted {
+                s.waits += 1;
+                counted = true;
+            }
+            s = self.changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Where a worker's messages go.
+struct Sink {
+    engine: usize,
+    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
+    share: usize,
+}
+
+/// An engine's recorded output and where it stands.
+pub(super) struct Outbox {
+    /// The key of what is being written now.
+    key: OrderKey,
+    /// A valid watermark in the middle of the current item (see [`Outbox::send`]).
+    mid: OrderKey,
+    pub(super) out: Output,
+    /// None inline: the reading thread takes the output itself.
+    sink: Option<Sink>,
+    message_bytes: usize,
+}
+
+impl Outbox {
+    pub(super) fn inline() -> Self {
+        Outbox {
+            key: OrderKey::default(),
+            mid: OrderKey::default(),
+            out: Output::default(),
+            sink: None,
+            message_bytes: usize::MAX,
+        }
+    }
+
+    /// Sends what was recorded, with `watermark`, then waits for its turn if the merge holds
+    /// too much of this engine's output. Nothing is sent inline.
+    fn send(&mut self, watermark: OrderKey, batch: Option<ShardBatch>) {
+        let Some(sink) = &self.sink else {
+            return;
+        };
+        let out = Box::new(std::mem::take(&mut self.out));
+        sink.shared.sent(sink.engine, out.bytes());
+        let msg = Msg::Output {
+            engine: sink.engine,
+            watermark,
+            out,
+            batch,
+        };
+        // The merge is gone only when the reading thread panicked; that panic is reported.
+        if sink.tx.send(msg).is_ok() {
+            sink.shared.wait_turn(sink.engine, watermark, sink.share);
+        }
+    }
+
+    /// Records `buf` for one stream; a worker sends a message whenever it reaches the message
+    /// size, cutting `buf` after a line so that the merge sees whole lines.
+    fn record(&mut self, log: bool, mut buf: &[u8]) {
+        while !buf.is_empty() {
+            let room = self.message_bytes.saturating_sub(self.out.bytes());
+            let cut = if buf.len() <= room || self.sink.is_none() {
+                buf.len()
+            } else {
+                let head = buf.get(..room).unwrap_or_default();
+                match head.iter().rposition(|&b| b == b'\n') {
+                    Some(p) => p + 1,
+                    // A line longer than the room left: the whole line, then send.
+                    None => buf
+                        .get(room..)
+                        .and_then(|r| r.iter().position(|&b| b == b'\n'))
+                        .map_or(buf.len(), |p| room + p + 1),
+                }
+            };
+            let (now, rest) = buf.split_at(cut.min(buf.len()));
+            let key = self.key;
+            if log {
+                self.out.log.push(key, now);
+            } else {
+                self.out.events.push(key, now);
+            }
+            buf = rest;
+            if self.sink.is_some() && self.out.bytes() >= self.message_bytes {
+                self.send(self.mid, None);
+            }
+        }
+    }
+}
+
+/// A `Write` that records into an [`Outbox`] under its current key.
+pub(super) struct Recorder {
+    outbox: Rc<RefCell<Outbox>>,
+    log: bool,
+}
+
+impl Recorder {
+    pub(super) fn new(outbox: &Rc<RefCell<Outbox>>, log: bool) -> Self {
+        Recorder {
+            outbox: Rc::clone(outbox),
+            log,
+        }
+    }
+}
+
+impl Write for Recorder {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outbox.borrow_mut().record(self.log, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Wraps an engine's pipeline: notes when each connection was created (for uids and for the
+/// order of ends) and tags ends with it.
+struct ShardHandler<'w> {
+    pipeline: Pipeline<'w>,
+    outbox: Rc<RefCell<Outbox>>,
+    /// Global creation index of each open connection, by [`ConnInfo::slot`].
+    created: Vec<u64>,
+    renumber: bool,
+    first_seen: bool,
+}
+
+impl FlowHandler for ShardHandler<'_> {
+    fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
+        let seq = self.outbox.borrow().key.seq;
+        let i = c.slot as usize;
+        if i >= self.created.len() {
+            self.created.resize(i + 1, 0);
+        }
+        if let Some(x) = self.created.get_mut(i) {
+            *x = seq;
+        }
+        if self.renumber {
+            self.outbox
+                .borrow_mut()
+                .out
+                .creations
+                .push((seq, c.uid.clone()));
+        }
+        let verdict = self.pipeline.new_connection(c);
+        if !self.first_seen {
+            self.first_seen = true;
+            let ts = self.pipeline.first_ts.unwrap_or(c.start_ts);
+            self.outbox.borrow_mut().out.first = Some((seq, ts));
+        }
+        verdict
+    }
+    fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
+        self.pipeline.tcp_data(c, is_orig, ts, data)
+    }
+    fn tcp_gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64) -> Verdict {
+        self.pipeline.tcp_gap(c, is_orig, ts, len)
+    }
+    fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
+        self.pipeline.udp_datagram(c, is_orig, ts, data)
+    }
+    fn packet_done(&mut self) {
+        self.pipeline.packet_done();
+    }
+    fn connection_end(&mut self, c: &ConnInfo, ts: f64, reason: EndReason) {
+        let created = self.created.get(c.slot as usize).copied().unwrap_or(0);
+        let seq = {
+            let mut o = self.outbox.borrow_mut();
+            if o.key.phase == 0 {
+                o.key.sub = created;
+                if reason == EndReason::EndOfInput {
+                    // The end of input ends connections in creation order, so no later end of
+                    // this item sorts below this one.
+                    o.mid = o.key;
+                }
+            }
+            o.key.seq
+        };
+        self.pipeline.connection_end(c, ts, reason);
+        if self.renumber {
+            self.outbox.borrow_mut().out.ends.push((seq, c.uid.clone()));
+        }
+    }
+    fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
+        self.pipeline.weird(c, ts, name, addl);
+    }
+}
+
+/// What an engine hands back at the end.
+#[derive(Default)]
+pub(super) struct WorkerEnd {
+    pub(super) summary: Summary,
+    pub(super) last_ts: f64,
+    /// Ticks it processed (counted as non-IP frames by its engine).
+    pub(super) ticks: u64,
+}
+
+/// One engine: the capture engine and the recording pipeline.
+pub(super) struct Shard<'w> {
+    engine: capture::Engine,
+    handler: ShardHandler<'w>,
+    ticks: u64,
+}
+
+impl<'w> Shard<'w> {
+    pub(super) fn new(
+        opts: &RunOptions,
+        outputs: Outputs<'w>,
+        outbox: &Rc<RefCell<Outbox>>,
+        renumber: bool,
+    ) -> Self {
+        Shard {
+            engine: capture::Engine::new(opts.capture.clone()),
+            handler: ShardHandler {
+                pipeline: Pipeline::new(opts, outputs),
+                outbox: Rc::clone(outbox),
+                created: Vec::new(),
+                renumber,
+                first_seen: false,
+            },
+            ticks: 0,
+        }
+    }
+
+    /// Sets the key of what follows and the watermark valid in the middle of it.
+    fn position(&mut self, key: OrderKey, mid: OrderKey) {
+        let mut o = self.handler.outbox.borrow_mut();
+        o.key = key;
+        o.mid = mid;
+    }
+
+    /// A frame, `seq`-th of the run.
+    pub(super) fn frame(&mut self, seq: u64, frame: capture::source::Frame<'_>) {
+        // Everything a frame writes has this one key (its timers included), and the frame is
+        // the last item of its index, so the key itself is a valid watermark meanwhile.
+        let key = OrderKey {
+            seq,
+            phase: 1,
+            sub: 0,
+        };
+        self.position(key, key);
+        self.engine.packet(frame, &mut self.handler);
+    }
+
+    /// Any item; frames find their bytes in `bytes`.
+    pub(super) fn item(&mut self, item: ShardItem, bytes: &[u8]) {
+        match item {
+            ShardItem::Frame {
+                seq,
+                ts,
+                linktype,
+                start,
+                end,
+            } => {
+                let data = bytes.get(start..end).unwrap_or_default();
+                self.frame(seq, capture::source::Frame { ts, linktype, data });
+            }
+            ShardItem::Tick { seq, ts } => {
+                self.position(OrderKey::at(seq), OrderKey::at(seq));
+                self.ticks += 1;
+                let frame = capture::source::Frame {
+                    ts,
+                    linktype: SHARD_LINKTYPE_ETHERNET,
+                    data: &SHARD_TICK_FRAME,
+                };
+                self.engine.packet(frame, &mut self.handler);
+            }
+            ShardItem::Weird {
+                seq,
+                ts,
+                name,
+                addl,
+            } => {
+                // A weird of index `seq` may come before that index's tick: only the start of
+                // the index is a valid watermark.
+                let key = OrderKey {
+                    seq,
+                    phase: 1,
+                    sub: 0,
+                };
+                self.position(key, OrderKey::at(seq));
+                let rec = capture::source::Record::Weird { ts, name, addl };
+                self.engine.record(rec, &mut self.handler);
+            }
+            ShardItem::BeginInput { .. } => self.engine.begin_input(),
+            ShardItem::Finish { seq } => {
+                self.position(OrderKey::at(seq), OrderKey::at(seq));
+                self.engine.finish(&mut self.handler);
+            }
+        }
+    }
+
+    /// Ends the pipeline (its TSV footer, which the merge replaces, sorts last).
+    pub(super) fn finish(mut self) -> WorkerEnd {
+        self.position(OrderKey::MAX, OrderKey::MAX);
+        let pipeline = &mut self.handler.pipeline;
+        let close_ts = pipeline.last_ts;
+        // The recorders cannot fail, and header and footer are rewritten by the merge.
+        let _ = pipeline.finish(close_ts);
+        let mut summary = std::mem::take(&mut pipeline.summary);
+        summary.capture = self.engine.stats().clone();
+        WorkerEnd {
+            summary,
+            last_ts: pipeline.last_ts,
+            ticks: self.ticks,
+        }
+    }
+}
+
+/// Tells the merge that a worker is gone when it unwinds, so that the merge does not wait for
+/// its watermark.
+struct GoneGuard {
+    engine: usize,
+    tx: SyncSender<Msg>,
+}
+
+impl Drop for GoneGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let _ = self.tx.try_send(Msg::Gone {
+                engine: self.engine,
+            });
+        }
+    }
+}
+
+/// What a worker thread needs.
+pub(super) struct WorkerSetup {
+    pub(super) engine: usize,
+    pub(super) rx: Receiver<ShardBatch>,
+    pub(super) tx: SyncSender<Msg>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) opts: RunOptions,
+    pub(super) formats: (Option<EventFormat>, Option<LogFormat>),
+    pub(super) renumber: bool,
+    pub(super) message_bytes: usize,
+    pub(super) share: usize,
+}
+
+/// A worker thread: runs the batches it is sent through its engine and sends its output to the
+/// merge after each batch (and whenever it reaches the message size).
+pub(super) fn worker(setup: WorkerSetup) -> WorkerEnd {
+    let _guard = GoneGuard {
+        engine: setup.engine,
+        tx: setup.tx.clone(),
+    };
+    let outbox = Rc::new(RefCell::new(Outbox {
+        key: OrderKey::default(),
+        mid: OrderKey::default(),
+        out: Output::default(),
+        sink: Some(Sink {
+            engine: setup.engine,
+            tx: setup.tx,
+            shared: setup.shared,
+            share: setup.share,
+        }),
+        message_bytes: setup.message_bytes,
+    }));
+    let mut events = Recorder::new(&outbox, false);
+    let mut log = Recorder::new(&outbox, true);
+    let outputs = Outputs {
+        events: setup.formats.0.map(|f| (f, &mut events as &mut dyn Write)),
+        log: setup.formats.1.map(|f| (f, &mut log as &mut dyn Write)),
+    };
+    let mut shard = Shard::new(&setup.opts, outputs, &outbox, setup.renumber);
+    for mut batch in setup.rx {
+        let ShardBatch {
+            items,
+            bytes,
+            watermark,
+        } = &mut batch;
+        for item in items.drain(..) {
+            let full = outbox.borrow().out.bytes() >= setup.message_bytes;
+            if full {
+                outbox.borrow_mut().send(OrderKey::at(item.seq()), None);
+            }
+            shard.item(item, bytes);
+        }
+        bytes.clear();
+        let watermark = OrderKey::at(*watermark);
+        outbox.borrow_mut().send(watermark, Some(batch));
+    }
+    let end = shard.finish();
+    outbox.borrow_mut().send(OrderKey::MAX, None);
+    end
+}

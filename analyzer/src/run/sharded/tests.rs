@@ -1,0 +1,345 @@
+//! Tests of sharded runs: the same output as one thread, and the merge's memory bound.
+
+use super::*;
+use crate::run::{run, EventFormat, LogFormat};
+use std::path::PathBuf;
+
+/// Every capture of `tests/captures`, in name order.
+fn corpus() -> Vec<Input> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/captures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "pcap"));
+    files.sort();
+    files.into_iter().map(Input::Path).collect()
+}
+
+fn output(inputs: &[Input], threads: usize, across: bool, events: bool) -> (String, Summary) {
+    output_seeded(inputs, threads, across, events, Some(42))
+}
+
+fn output_seeded(
+    inputs: &[Input],
+    threads: usize,
+    across: bool,
+    events: bool,
+    seed: Option<u64>,
+) -> (String, Summary) {
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    opts.capture.seed = seed;
+    opts.capture.continue_across_inputs = across;
+    let mut out: Vec<u8> = Vec::new();
+    let outputs = if events {
+        Outputs {
+            events: Some((EventFormat::Json, &mut out as &mut dyn Write)),
+            log: None,
+        }
+    } else {
+        Outputs {
+            events: None,
+            log: Some((LogFormat::Tsv, &mut out as &mut dyn Write)),
+        }
+    };
+    let summary = match run(inputs, &opts, outputs) {
+        Ok(s) => s,
+        Err(e) => panic!("run failed: {e}"),
+    };
+    (String::from_utf8_lossy(&out).into_owned(), summary)
+}
+
+fn sorted(s: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = s.lines().collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn sharded_output_equals_single_threaded() {
+    let inputs = corpus();
+    assert!(inputs.len() >= 20, "captures not found");
+    for events in [false, true] {
+        let (one, s1) = output(&inputs, 1, false, events);
+        assert!(one.lines().count() > 30);
+        for threads in [2, 3, 8] {
+            let (many, sn) = output(&inputs, threads, false, events);
+            // Each input ends all its connections, so no timer decides an order: identical.
+            assert_eq!(one, many, "threads={threads} events={events}");
+            assert_eq!(s1.capture, sn.capture, "threads={threads}");
+            assert_eq!(
+                (s1.events, s1.log_rows, s1.ssl_connections),
+                (sn.events, sn.log_rows, sn.ssl_connections)
+            );
+        }
+    }
+}
+
+#[test]
+fn sharded_output_equals_single_threaded_across_inputs() {
+    // One continuous capture: connections now end by timers, which fire at ticks in the
+    // workers, so only the order of lines may differ.
+    let inputs = corpus();
+    for events in [false, true] {
+        let (one, _) = output(&inputs, 1, true, events);
+        for threads in [2, 5] {
+            let (many, _) = output(&inputs, threads, true, events);
+            assert_eq!(
+                sorted(&one),
+                sorted(&many),
+                "threads={threads} events={events}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sharded_without_seed_keeps_distinct_random_uids() {
+    // No renumbering without --seed: rows are the same apart from their (random) uids.
+    let inputs = corpus();
+    let strip = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut cols: Vec<&str> = l.split('\t').collect();
+                if cols.len() > 1 {
+                    cols.remove(1);
+                }
+                cols.join("\t")
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (one, _) = output_seeded(&inputs, 1, false, false, None);
+    let (two, _) = output_seeded(&inputs, 2, false, false, None);
+    assert_eq!(strip(&one), strip(&two));
+    let mut uids: Vec<&str> = two
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    let rows = uids.len();
+    uids.sort_unstable();
+    uids.dedup();
+    assert_eq!(uids.len(), rows, "uids repeat across workers");
+    // Events go out piece by piece, unchanged: same lines apart from the uids.
+    let (one, _) = output_seeded(&inputs, 1, false, true, None);
+    let (two, _) = output_seeded(&inputs, 3, false, true, None);
+    let no_uid = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .lines()
+            .map(|l| match serde_json::from_str::<serde_json::Value>(l) {
+                Ok(serde_json::Value::Object(mut o)) => {
+                    o.remove("uid");
+                    serde_json::Value::Object(o).to_string()
+                }
+                _ => l.to_owned(),
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(no_uid(&one), no_uid(&two));
+}
+
+/// A pcap (Ethernet, microseconds) of `conns` TLS connections whose packets alternate: each a
+/// hello exchange, then `records` one-byte handshake records from the client, `per_packet` to a
+/// segment (a 4-byte hello_request cut into single bytes, as `make-adversarial.py`'s
+/// `tiny-records`): about 280 bytes of JSON events per record.
+fn tiny_records_capture(conns: u16, records: usize, per_packet: usize) -> Vec<u8> {
+    fn record(ct: u8, body: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
+        let mut r = vec![ct, 3, 3];
+        r.extend_from_slice(&len.to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+    fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(body.len()).unwrap_or(0).to_be_bytes();
+        let mut h = vec![t, len[1], len[2], len[3]];
+        h.extend_from_slice(body);
+        h
+    }
+    fn segment(
+        from_client: bool,
+        port: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        data: &[u8],
+    ) -> Vec<u8> {
+        let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let (src, dst, sport, dport) = if from_client {
+            (c, s, port, 443)
+        } else {
+            (s, c, 443, port)
+        };
+        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 8, 0];
+        let total = u16::try_from(40 + data.len()).unwrap_or(0);
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&ack.to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(data);
+        f
+    }
+    const SYN: u8 = 0x02;
+    const FIN: u8 = 0x01;
+    const PSH_ACK: u8 = 0x18;
+    const ACK: u8 = 0x10;
+    let mut hello = vec![3, 3];
+    hello.extend_from_slice(&[0x42; 32]);
+    hello.extend_from_slice(&[0, 0, 2, 0xc0, 0x2f, 1, 0, 0, 0]);
+    let client_hello = record(22, &handshake(1, &hello));
+    let mut sh = vec![3, 3];
+    sh.extend_from_slice(&[0x11; 32]);
+    sh.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
+    let server_hello = record(22, &handshake(2, &sh));
+    let request = handshake(0, &[]);
+    let mut per_conn: Vec<Vec<Vec<u8>>> = Vec::new();
+    for i in 0..conns {
+        let port = 40001 + i * 7;
+        let (mut cseq, mut sseq) = (1000u32, 500_000u32);
+        let mut frames = vec![
+            segment(true, port, cseq, 0, SYN, &[]),
+            segment(false, port, sseq, cseq + 1, SYN | ACK, &[]),
+        ];
+        cseq += 1;
+        sseq += 1;
+        frames.push(segment(true, port, cseq, sseq, ACK, &[]));
+        frames.push(segment(true, port, cseq, sseq, PSH_ACK, &client_hello));
+        cseq += client_hello.len() as u32;
+        frames.push(segment(false, port, sseq, cseq, PSH_ACK, &server_hello));
+        sseq += server_hello.len() as u32;
+        let mut sent = 0;
+        while sent < records {
+            let mut data = Vec::new();
+            for r in sent..(sent + per_packet).min(records) {
+                data.extend_from_slice(&record(22, &request[r % 4..r % 4 + 1]));
+            }
+            sent += per_packet;
+            frames.push(segment(true, port, cseq, sseq, PSH_ACK, &data));
+            cseq += data.len() as u32;
+        }
+        frames.push(segment(true, port, cseq, sseq, FIN | ACK, &[]));
+        frames.push(segment(false, port, sseq, cseq + 1, FIN | ACK, &[]));
+        frames.push(segment(true, port, cseq + 1, sseq + 1, ACK, &[]));
+        per_conn.push(frames);
+    }
+    let mut pcap: Vec<u8> = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 1] {
+        pcap.extend_from_slice(&v.to_le_bytes());
+    }
+    let longest = per_conn.iter().map(Vec::len).max().unwrap_or(0);
+    let mut usec = 0u32;
+    for k in 0..longest {
+        for frames in &per_conn {
+            let Some(f) = frames.get(k) else { continue };
+            usec += 1;
+            let len = f.len() as u32;
+            for v in [1_700_000_000u32, usec, len, len] {
+                pcap.extend_from_slice(&v.to_le_bytes());
+            }
+            pcap.extend_from_slice(f);
+        }
+    }
+    pcap
+}
+
+/// Events (JSON, `--seed 42`) of `inputs` with `threads` engines and `tuning`; also what the
+/// merge measured.
+fn events_tuned(inputs: &[Input], threads: usize, tuning: Tuning) -> (Vec<u8>, MergeStats) {
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    opts.capture.seed = Some(42);
+    let mut out: Vec<u8> = Vec::new();
+    let outputs = Outputs {
+        events: Some((EventFormat::Json, &mut out as &mut dyn Write)),
+        log: None,
+    };
+    let (result, stats) = run_sharded_with(inputs, &opts, outputs, tuning);
+    if let Err(e) = result {
+        panic!("run failed: {e}");
+    }
+    (out, stats)
+}
+
+#[test]
+fn sharded_merge_holds_at_most_its_bound() {
+    // 8 connections of 12,000 tiny records each: ~27 MB of events, over 3 times the bound.
+    let capture = tiny_records_capture(8, 12_000, 20);
+    let inputs = vec![Input::Memory("tiny-records".into(), capture)];
+    let (one, _) = output(&inputs, 1, false, true);
+    assert!(
+        one.len() > 3 * MERGE_BUFFER_BYTES,
+        "only {} bytes",
+        one.len()
+    );
+    for threads in [2, 3] {
+        let (many, stats) = events_tuned(&inputs, threads, Tuning::default());
+        assert!(one.as_bytes() == many.as_slice(), "threads={threads}");
+        assert!(
+            stats.peak_held <= MERGE_BUFFER_BYTES,
+            "threads={threads}: the merge held {} bytes",
+            stats.peak_held
+        );
+        assert!(stats.peak_held > 0);
+    }
+}
+
+#[test]
+fn sharded_small_merge_buffer_waits_and_keeps_the_output() {
+    // A bound far below the output makes engines wait for each other all the time: the output
+    // must not change, nothing may deadlock, and the bound must hold.
+    let tuning = Tuning {
+        merge_buffer_bytes: 256 << 10,
+        ..Tuning::default()
+    };
+    let capture = tiny_records_capture(6, 3_000, 4);
+    let generated = vec![Input::Memory("tiny-records".into(), capture)];
+    for inputs in [generated, corpus()] {
+        let (one, _) = output(&inputs, 1, false, true);
+        for threads in [2, 3, 8] {
+            let (many, stats) = events_tuned(&inputs, threads, tuning);
+            assert!(one.as_bytes() == many.as_slice(), "threads={threads}");
+            assert!(
+                stats.peak_held <= tuning.merge_buffer_bytes,
+                "threads={threads}: the merge held {} bytes",
+                stats.peak_held
+            );
+        }
+    }
+    let capture = tiny_records_capture(6, 3_000, 4);
+    let (_, stats) = events_tuned(&[Input::Memory("t".into(), capture)], 3, tuning);
+    assert!(stats.waits > 0, "no engine ever waited");
+}
+
+#[test]
+fn sharded_inline_engine_share_does_not_change_the_output() {
+    // Which engine runs which flow only decides where the work is done.
+    let inputs = corpus();
+    let (one, _) = output(&inputs, 1, false, true);
+    for main_share_percent in [0, 100, 400] {
+        let tuning = Tuning {
+            main_share_percent,
+            ..Tuning::default()
+        };
+        let (many, _) = events_tuned(&inputs, 3, tuning);
+        assert!(
+            one.as_bytes() == many.as_slice(),
+            "share={main_share_percent}"
+        );
+    }
+}
