@@ -12,7 +12,7 @@
 use std::io::{self, Write};
 
 use super::builder::SslLogRow;
-use crate::output::escape::{ascii_string, fixed6, json_double, json_string};
+use crate::output::escape::{ascii_string, fixed6, json_double, json_string, push_addr, push_u64};
 
 /// Column names of ssl.log with Zeek's default settings, in Zeek's order (see
 /// [`OptionalColumns::fields`] for the optional ones).
@@ -190,11 +190,13 @@ impl TsvLogWriter {
         sep(b);
         tsv_str(b, r.uid.as_bytes());
         sep(b);
-        let _ = write!(
-            b,
-            "{}\t{}\t{}\t{}",
-            r.id.orig_h, r.id.orig_p, r.id.resp_h, r.id.resp_p
-        );
+        push_addr(b, r.id.orig_h);
+        sep(b);
+        push_u64(b, u64::from(r.id.orig_p));
+        sep(b);
+        push_addr(b, r.id.resp_h);
+        sep(b);
+        push_u64(b, u64::from(r.id.resp_p));
         sep(b);
         tsv_opt(b, r.version.as_deref().map(str::as_bytes));
         sep(b);
@@ -321,11 +323,14 @@ impl JsonLogWriter {
         json_double(b, r.ts);
         b.extend_from_slice(b",\"uid\":");
         json_string(b, r.uid.as_bytes());
-        let _ = write!(
-            b,
-            ",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{}",
-            r.id.orig_h, r.id.orig_p, r.id.resp_h, r.id.resp_p
-        );
+        b.extend_from_slice(b",\"id.orig_h\":\"");
+        push_addr(b, r.id.orig_h);
+        b.extend_from_slice(b"\",\"id.orig_p\":");
+        push_u64(b, u64::from(r.id.orig_p));
+        b.extend_from_slice(b",\"id.resp_h\":\"");
+        push_addr(b, r.id.resp_h);
+        b.extend_from_slice(b"\",\"id.resp_p\":");
+        push_u64(b, u64::from(r.id.resp_p));
         json_opt(b, "version", r.version.as_deref().map(str::as_bytes));
         json_opt(b, "cipher", r.cipher.as_deref().map(str::as_bytes));
         json_opt(b, "curve", r.curve.as_deref().map(str::as_bytes));

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use pac_runtime::ValueSink;
 
-use super::escape::{json_double, json_string};
+use super::escape::{json_double, json_string, push_addr, push_u64};
 use super::{
     ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
 };
@@ -43,9 +43,14 @@ impl JsonEventWriter {
         b.extend_from_slice(b",\"uid\":");
         json_string(b, uid.as_bytes());
         b.extend_from_slice(b",\"id\":{\"orig_h\":\"");
-        // Writing into a Vec cannot fail.
-        let _ = write!(b, "{}\",\"orig_p\":{},\"resp_h\":\"", id.orig_h, id.orig_p);
-        let _ = write!(b, "{}\",\"resp_p\":{}}}", id.resp_h, id.resp_p);
+        push_addr(b, id.orig_h);
+        b.extend_from_slice(b"\",\"orig_p\":");
+        push_u64(b, u64::from(id.orig_p));
+        b.extend_from_slice(b",\"resp_h\":\"");
+        push_addr(b, id.resp_h);
+        b.extend_from_slice(b"\",\"resp_p\":");
+        push_u64(b, u64::from(id.resp_p));
+        b.push(b'}');
         b.extend_from_slice(b",\"event\":");
         json_string(b, event.as_bytes());
         b.extend_from_slice(b",\"args\":{");
@@ -202,7 +207,7 @@ impl ValueSink for JsonEventWriter {
 
     fn count(&mut self, v: u64) {
         self.before_value();
-        let _ = write!(self.buf, "{v}");
+        push_u64(&mut self.buf, v);
     }
 
     fn int(&mut self, v: i64) {

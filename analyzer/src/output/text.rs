@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use pac_runtime::ValueSink;
 
-use super::escape::fixed6;
+use super::escape::{fixed6, push_u64};
 use super::{
     ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
 };
@@ -175,7 +175,7 @@ impl ValueSink for TextEventWriter {
 
     fn count(&mut self, v: u64) {
         self.before_value();
-        let _ = write!(self.buf, "{v}");
+        push_u64(&mut self.buf, v);
     }
 
     fn int(&mut self, v: i64) {
