@@ -1,7 +1,8 @@
 //! Parser benchmark: the generated parser (`tls_grammar`) against `tls-parser` 0.12 and against a
 //! hand-written zero-allocation walker, on the same bytes, doing the same work; plus the same
 //! walker on `pac_runtime::Reader` (checked reads with field paths, as generated code does it),
-//! which shows what a one-pass generated walker would cost.
+//! and the generated one-pass visitor (`Handshake::visit` with a `Visitor` that folds the
+//! values as they are read: `generated-visit`).
 //!
 //! Run with `cargo bench -p pac-tests --bench parser`. Each corpus is a list of TLS byte streams
 //! (one per direction). Every implementation frames records, splits handshake records into
@@ -486,6 +487,175 @@ mod generated {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1b. The generated parser's one-pass visitor
+// ---------------------------------------------------------------------------------------------
+
+/// The same work through the generated `Visitor` API: each handshake message is read once by
+/// `Handshake::visit`, which calls the visitor for every value as it reads it and dispatches
+/// each `case` once; nothing is built. The record loop is the one of `generated`.
+mod generated_visit {
+    use super::*;
+    use tls_grammar::pac_runtime::Reader;
+    use tls_grammar::*;
+
+    pub fn run(streams: &[Vec<u8>]) -> Digest {
+        let mut t = Touch::default();
+        for s in streams {
+            stream(s, &mut t);
+        }
+        t.d
+    }
+
+    fn stream(mut rest: &[u8], t: &mut Touch) {
+        let mut encrypted = false;
+        while !rest.is_empty() {
+            let Ok((rec, r)) = TlsRecord::parse(rest) else {
+                return;
+            };
+            rest = r;
+            t.d.add(u64::from(rec.content_type.0));
+            t.d.add(u64::from(rec.length));
+            if encrypted {
+                continue;
+            }
+            match rec.content_type.0 {
+                CT_CHANGE_CIPHER_SPEC => encrypted = true,
+                CT_HANDSHAKE => {
+                    let mut frag = Reader::new(rec.fragment);
+                    while !frag.is_empty() {
+                        let visited = Handshake::visit(
+                            &mut frag,
+                            false,
+                            false,
+                            true,
+                            KeyExchangeClass::ECDHE,
+                            t,
+                        );
+                        if visited.is_err() {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Folds the values the other implementations touch into the digest, as they are read.
+    #[derive(Default)]
+    struct Touch {
+        d: Digest,
+    }
+
+    impl Visitor<'_> for Touch {
+        fn handshake_msg_type(&mut self, v: HandshakeType) {
+            self.d.messages += 1;
+            self.d.add(u64::from(v.0));
+        }
+        fn client_hello_client_version(&mut self, v: ProtocolVersion) {
+            self.d.add(u64::from(v.0));
+        }
+        fn client_hello_random(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn client_hello_session_id(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn client_hello_cipher_suites(&mut self, v: CipherSuite) {
+            self.d.add(u64::from(v.0));
+        }
+        fn client_hello_compression_methods(&mut self, v: u8) {
+            self.d.add(u64::from(v));
+        }
+        fn server_hello_classic_server_version(&mut self, v: ProtocolVersion) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_hello_classic_random(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn server_hello_classic_session_id(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn server_hello_classic_cipher_suite(&mut self, v: CipherSuite) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_hello_classic_compression_method(&mut self, v: u8) {
+            self.d.add(u64::from(v));
+        }
+        fn asn1_cert_cert(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn server_ecdh_params_curve_type(&mut self, v: ECCurveType) {
+            self.d.add(u64::from(v.0));
+        }
+        fn ecdh_named_curve_params_named_curve(&mut self, v: NamedGroup) {
+            self.d.add(u64::from(v.0));
+        }
+        fn ecdh_named_curve_params_point(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn server_signature_tls12_hash_algorithm(&mut self, v: HashAlgorithm) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_signature_tls12_signature_algorithm(&mut self, v: SignatureAlgorithm) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_signature_tls12_signature(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn client_ec_diffie_hellman_public_point(&mut self, v: &[u8]) {
+            // The spec keeps the point's 8-bit length prefix (Zeek reports it so).
+            self.d.add(v.len().saturating_sub(1) as u64);
+        }
+        fn new_session_ticket12_ticket_lifetime_hint(&mut self, v: u32) {
+            self.d.add(u64::from(v));
+        }
+        fn new_session_ticket12_ticket(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn extension_ext_type(&mut self, v: ExtensionType) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_name_name_type(&mut self, v: NameType) {
+            self.d.add(u64::from(v.0));
+        }
+        fn server_name_host_name(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn supported_groups_named_group_list(&mut self, v: NamedGroup) {
+            self.d.add(u64::from(v.0));
+        }
+        fn ec_point_format_list_ec_point_format_list(&mut self, v: ECPointFormat) {
+            self.d.add(u64::from(v.0));
+        }
+        fn signature_scheme_list_supported_signature_algorithms(&mut self, v: SignatureScheme) {
+            self.d.add(u64::from(v.0));
+        }
+        fn protocol_name_name(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn key_share_entry_group(&mut self, v: NamedGroup) {
+            self.d.add(u64::from(v.0));
+        }
+        fn key_share_entry_key_exchange(&mut self, v: &[u8]) {
+            self.d.add(v.len() as u64);
+        }
+        fn key_share_hello_retry_request_selected_group(&mut self, v: NamedGroup) {
+            self.d.add(u64::from(v.0));
+        }
+        fn supported_versions_client_hello_versions(&mut self, v: ProtocolVersion) {
+            self.d.add(u64::from(v.0));
+        }
+        fn supported_versions_server_hello_selected_version(&mut self, v: ProtocolVersion) {
+            self.d.add(u64::from(v.0));
+        }
+        fn psk_key_exchange_modes_ke_modes(&mut self, v: PskKeyExchangeMode) {
+            self.d.add(u64::from(v.0));
         }
     }
 }
@@ -1107,11 +1277,12 @@ mod runtime_walker {
 
 type Impl = (&'static str, fn(&[Vec<u8>]) -> Digest);
 
-const IMPLS: [Impl; 4] = [
+const IMPLS: [Impl; 5] = [
     ("generated", generated::run),
     ("tls-parser", tlsparser::run),
     ("hand-walker", hand::run),
     ("runtime-walker", runtime_walker::run),
+    ("generated-visit", generated_visit::run),
 ];
 
 /// Fails loudly unless all implementations touched the same values.
@@ -1170,7 +1341,7 @@ fn paired_summary(corpora: &[Corpus]) {
     println!();
     println!("paired summary (median of {ROUNDS} interleaved rounds)");
     println!(
-        "{:<20} {:<14} {:>10} {:>12} {:>10} {:>12} {:>12}",
+        "{:<20} {:<16} {:>10} {:>12} {:>10} {:>12} {:>12}",
         "corpus", "impl", "ns/iter", "messages/s", "MB/s", "vs tls-parser", "vs hand"
     );
     for c in corpora {
@@ -1203,7 +1374,7 @@ fn paired_summary(corpora: &[Corpus]) {
         for (i, (name, _)) in IMPLS.iter().enumerate() {
             let t = medians[i];
             println!(
-                "{:<20} {:<14} {:>10.0} {:>12.0} {:>10.1} {:>12.2}x {:>11.2}x",
+                "{:<20} {:<16} {:>10.0} {:>12.0} {:>10.1} {:>12.2}x {:>11.2}x",
                 c.name,
                 name,
                 t * 1e9,
