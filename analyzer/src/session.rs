@@ -317,10 +317,9 @@ impl Sink<'_, '_> {
     fn ssl_event(&mut self, ts: f64, ev: &SslEvent<'_>) {
         self.print(ts, ev.name(), |v| ev.visit(v));
         // Only the events main.zeek handles create the log record (`set_session`).
-        let b = if SESSION_EVENTS.contains(&ev.name()) {
+        // Once the record exists (after the first few events) the name list is not searched.
+        let b = if self.log.is_some() || SESSION_EVENTS.contains(&ev.name()) {
             self.builder(ts)
-        } else if let Some(b) = self.log.as_mut() {
-            b
         } else {
             return;
         };
