@@ -369,7 +369,7 @@ def run_one(name, path):
             continue
         counts[ev["event"]] = counts.get(ev["event"], 0) + 1
         args = ev.get("args", {})
-        if ev["event"] in ("conn_weird", "weird", "flow_weird", "analyzer_violation_info"):
+        if ev["event"] in ("conn_weird", "net_weird", "weird", "flow_weird", "analyzer_violation_info"):
             key = args.get("name") or args.get("reason") or json.dumps(args)[:120]
             notable[key] = notable.get(key, 0) + 1
     msg = [l for l in err.splitlines() if l.startswith("tls-analyzer:")]
