@@ -46,10 +46,11 @@ use shard::{Msg, Outbox, Recorder, Shard, Shared, WorkerEnd};
 /// Buckets the flow hash is reduced to; each is owned by one engine. Many more buckets than
 /// engines let the calling thread's engine own a fraction of a fair share.
 pub(super) const SHARD_BUCKETS: usize = 64;
-/// The calling thread's engine owns this percentage of a fair share of the buckets (it also
+/// The calling thread's engine owns this percentage of a fair share of the buckets: it also
 /// reads the capture, routes every frame, copies the other engines' frames and writes the
-/// merged output, which on two cores is about as much work again as its shard).
-const SHARD_MAIN_SHARE_PERCENT: usize = 50;
+/// merged output. Measured on two cores (docs/PERFORMANCE.md §4): 75 % was best for both
+/// ssl.log and JSON events on the handshake capture, 25 % and 50 % left the worker idle.
+const SHARD_MAIN_SHARE_PERCENT: usize = 75;
 /// Frames per batch sent to a worker: large enough that channel operations are rare, small
 /// enough that workers start early.
 const SHARD_BATCH_FRAMES: usize = 512;

@@ -23,6 +23,9 @@ use crate::run::{EventFormat, LogFormat, Outputs};
 /// Bytes of rewritten lines collected before they are handed to the writer.
 const MERGE_WRITE_CHUNK: usize = 64 << 10;
 
+/// Written messages' buffers kept for reuse by the engines.
+const MERGE_SPARE_BUFFERS: usize = 16;
+
 /// One output of the run.
 struct Stream<'w> {
     w: &'w mut dyn Write,
@@ -92,6 +95,8 @@ pub(super) struct Merger<'w> {
     ready: Vec<(OrderKey, usize, u64, Piece)>,
     error: Option<io::Error>,
     peak_held: usize,
+    /// Buffers of written messages, for reuse (emptied).
+    pub(super) spare: Vec<Vec<u8>>,
 }
 
 impl<'w> Merger<'w> {
@@ -126,6 +131,7 @@ impl<'w> Merger<'w> {
             ready: Vec::new(),
             error: None,
             peak_held: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -248,6 +254,12 @@ impl<'w> Merger<'w> {
                     q.held = q.held.saturating_sub(m.bytes);
                     if let Some(f) = freed.get_mut(e) {
                         *f += m.bytes;
+                    }
+                    for mut b in [m.events, m.log] {
+                        if b.capacity() > 0 && self.spare.len() < MERGE_SPARE_BUFFERS {
+                            b.clear();
+                            self.spare.push(b);
+                        }
                     }
                 }
                 q.first_msg += 1;

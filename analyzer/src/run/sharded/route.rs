@@ -27,6 +27,9 @@ use crate::capture::{self, CaptureError, Input};
 pub(super) const SHARD_TICK_FRAME: [u8; 14] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0xb5];
 /// LINKTYPE_ETHERNET, for ticks.
 pub(super) const SHARD_LINKTYPE_ETHERNET: u32 = 1;
+/// Room in a new batch above [`SHARD_BATCH_BYTES`] for the frame that crosses it; a larger
+/// frame grows the batch (up to `capture::MAX_PACKET_SIZE`).
+const SHARD_BATCH_SLACK: usize = 64 << 10;
 /// LINKTYPE_RAW, for datagrams the reader rebuilt from fragments.
 const SHARD_LINKTYPE_RAW: u32 = 101;
 
@@ -83,7 +86,7 @@ impl ShardBatch {
     fn with_capacity() -> Self {
         ShardBatch {
             items: Vec::with_capacity(SHARD_BATCH_FRAMES + 16),
-            bytes: Vec::with_capacity(SHARD_BATCH_BYTES + capture::MAX_PACKET_SIZE),
+            bytes: Vec::with_capacity(SHARD_BATCH_BYTES + SHARD_BATCH_SLACK),
             watermark: 0,
         }
     }
@@ -411,7 +414,9 @@ impl<'a, 'w> Dispatcher<'a, 'w> {
     fn publish(&mut self) {
         let own = self.own_watermark();
         self.merger.set_watermark(0, own);
-        self.shared.publish(&mut self.freed, self.merger.min());
+        let min = self.merger.min();
+        self.shared
+            .publish(&mut self.freed, min, &mut self.merger.spare);
     }
 
     /// Engine 0 will write nothing below this: it runs every item of index `seq` and later.
@@ -425,7 +430,21 @@ impl<'a, 'w> Dispatcher<'a, 'w> {
 
     /// Moves engine 0's output to the merge and writes what can be written.
     fn emit(&mut self) {
-        let out = std::mem::take(&mut self.outbox.borrow_mut().out);
+        let out = {
+            let o = &mut *self.outbox.borrow_mut();
+            let out = std::mem::take(&mut o.out);
+            // Engine 0 refills the streams it writes from the written buffers first (see
+            // `Shared::buffer`).
+            for (rec, used) in [
+                (&mut o.out.events, out.events.bytes.capacity() > 0),
+                (&mut o.out.log, out.log.bytes.capacity() > 0),
+            ] {
+                if let Some(b) = self.merger.spare.pop().filter(|_| used) {
+                    rec.bytes = b;
+                }
+            }
+            out
+        };
         let worker_held = self.shared.held_total();
         let own = self.own_watermark();
         self.merger.add(0, own, out);

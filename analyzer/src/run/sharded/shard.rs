@@ -24,6 +24,11 @@ use super::OrderKey;
 use crate::capture::{self, ConnInfo, EndReason, FlowHandler, Verdict};
 use crate::run::{EventFormat, LogFormat, Outputs, Pipeline, RunOptions, Summary};
 
+/// Spare output buffers kept per engine for reuse.
+const SHARD_SPARE_BUFFERS: usize = 4;
+/// Room in a message buffer above the message size, for the line that crosses it.
+const SHARD_SPARE_SLACK: usize = 16 << 10;
+
 /// One output stream's recorded bytes and the ordered pieces they consist of.
 #[derive(Default)]
 pub(super) struct Recorded {
@@ -89,6 +94,9 @@ pub(super) struct Shared {
 struct SharedState {
     /// Output bytes each engine has sent and the merge not yet written.
     held: Vec<usize>,
+    /// Output buffers the merge is done with, for the workers' next messages: a fresh buffer
+    /// of a message's size would cost a page fault per 4 KiB it fills.
+    spare: Vec<Vec<u8>>,
     /// The smallest (watermark, engine) the merge knows of: that engine is the one holding the
     /// merge back and never waits.
     min: (OrderKey, usize),
@@ -102,6 +110,7 @@ impl Shared {
         Shared {
             state: Mutex::new(SharedState {
                 held: vec![0; engines],
+                spare: Vec::new(),
                 min: (OrderKey::default(), 0),
                 closed: false,
                 waits: 0,
@@ -123,8 +132,16 @@ impl Shared {
 
     /// The merge wrote (or dropped) `freed[e]` bytes of engine `e` and now knows `min` as the
     /// smallest (watermark, engine): wakes the workers to re-check their waits.
-    pub(super) fn publish(&self, freed: &mut [usize], min: (OrderKey, usize)) {
+    pub(super) fn publish(
+        &self,
+        freed: &mut [usize],
+        min: (OrderKey, usize),
+        spare: &mut Vec<Vec<u8>>,
+    ) {
         let mut s = self.lock();
+        let room = (SHARD_SPARE_BUFFERS * s.held.len()).saturating_sub(s.spare.len());
+        let n = spare.len().min(room);
+        s.spare.extend(spare.drain(..n));
         for (h, f) in s.held.iter_mut().zip(freed.iter_mut()) {
             *h = h.saturating_sub(*f);
             *f = 0;
@@ -143,6 +160,14 @@ impl Shared {
     /// Times engines waited.
     pub(super) fn waits(&self) -> u64 {
         self.lock().waits
+    }
+
+    /// A buffer for the next message, empty, with at least `capacity` bytes.
+    fn buffer(&self, capacity: usize) -> Vec<u8> {
+        match self.lock().spare.pop() {
+            Some(b) if b.capacity() >= capacity => b,
+            _ => Vec::with_capacity(capacity),
+        }
     }
 
     fn sent(&self, engine: usize, bytes: usize) {
@@ -224,6 +249,17 @@ impl Outbox {
     /// Records `buf` for one stream; a worker sends a message whenever it reaches the message
     /// size, cutting `buf` after a line so that the merge sees whole lines.
     fn record(&mut self, log: bool, mut buf: &[u8]) {
+        if let Some(sink) = &self.sink {
+            let rec = if log {
+                &mut self.out.log
+            } else {
+                &mut self.out.events
+            };
+            if rec.bytes.capacity() == 0 {
+                // Room for a message and the line that crosses its size.
+                rec.bytes = sink.shared.buffer(self.message_bytes + SHARD_SPARE_SLACK);
+            }
+        }
         while !buf.is_empty() {
             let room = self.message_bytes.saturating_sub(self.out.bytes());
             let cut = if buf.len() <= room || self.sink.is_none() {
