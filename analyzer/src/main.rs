@@ -100,6 +100,15 @@ struct Common {
     /// (same output; it is buffered until the end of the input).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
+    /// Connections tracked at once (TCP and UDP); past it the least recently active one is
+    /// ended early (weird connection_table_full). An idle entry costs about 300 bytes, an SSL
+    /// connection under analysis about 850.
+    #[arg(long, default_value_t = tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Bytes held for TCP reassembly (out-of-order segments) over all connections; past it the
+    /// connection that needs more skips ahead (weird reassembly_buffer_overflow).
+    #[arg(long, default_value_t = tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL)]
+    max_buffered_bytes: usize,
     /// Also raise the deprecated ssl_server_curve event (removed in Zeek 3.0) for each
     /// ServerKeyExchange with a named curve, for scripts written against Bro 2.6.
     #[arg(long)]
@@ -130,6 +139,8 @@ fn main() -> ExitCode {
         common: Common {
             max_ssl_history_length: tls_analyzer::log::MAX_SSL_HISTORY_LENGTH,
             threads: 1,
+            max_connections: tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS,
+            max_buffered_bytes: tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
             ..Common::default()
         },
     });
@@ -168,6 +179,8 @@ fn main() -> ExitCode {
     opts.ssl.disable_analyzer_after_detection = !common.no_stop_after_established;
     opts.max_ssl_history_length = common.max_ssl_history_length;
     opts.threads = usize::from(common.threads);
+    opts.capture.max_connections = common.max_connections.max(1);
+    opts.capture.max_buffered_bytes_total = common.max_buffered_bytes;
     opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
     opts.log_columns.server_subject_issuer = columns.log_cert_subject_issuer;
     opts.log_columns.client_subject_issuer = columns.log_client_cert_subject_issuer;
