@@ -6,17 +6,53 @@
 //! `has_sigalgs` x every key-exchange class; extension blocks: every handshake type), and each
 //! successful parse is formatted with `Debug` and walked under several contexts, visiting every
 //! event value. Record streams are parsed record after record and their fragments dispatched by
-//! content type, as the analyzer does. Out: nothing; a panic, overflow or hang is the finding.
+//! content type, as the analyzer does. Every parse is checked against the unit's one-pass
+//! `visit` on the same bytes (same acceptance, length and error). Out: nothing; a panic,
+//! overflow, hang or parse/visit disagreement is the finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use pac_runtime::Reader;
 use tls_analyzer_fuzz::{debug_into_sink, NullValues};
 use tls_grammar::{
     AlertRecord, ApplicationData, ChangeCipherSpec, Context, DtlsHandshake, DtlsRecord,
     DtlsUnifiedHeader, Extension, Extensions, Handshake, HandshakeMessage, HandshakeType,
     Heartbeat, KeyExchangeClass, SSLv2Message, SSLv2Record, SSLv2RecordPadded, SslEvent, TlsRecord,
+    Visitor,
 };
+
+/// A visitor that looks at nothing (the oracle compares outcomes, not values).
+struct NoOp;
+impl Visitor<'_> for NoOp {}
+
+/// `Unit::parse(input, args..)`, with the one-pass `Unit::visit` on the same bytes and
+/// arguments as an oracle: it must accept exactly what `parse` accepts, consume the same bytes
+/// and fail with the same error (path, offset, kind). Evaluates to the parse result.
+macro_rules! parse {
+    ($unit:ident ( $input:expr $(, $arg:expr)* $(,)? )) => {{
+        let input: &[u8] = $input;
+        let parsed = $unit::parse(input $(, $arg)*);
+        let mut r = Reader::new(input);
+        let visited = $unit::visit(&mut r $(, $arg)*, &mut NoOp);
+        match (&parsed, &visited) {
+            (Ok((_, rest)), Ok(())) => assert_eq!(
+                rest.len(),
+                r.remaining(),
+                "{}: parse and visit consumed different lengths",
+                stringify!($unit)
+            ),
+            (Err(p), Err(v)) => assert_eq!(p, v, "{}: different errors", stringify!($unit)),
+            (p, v) => panic!(
+                "{}: parse {:?} but visit {:?}",
+                stringify!($unit),
+                p.as_ref().map(|_| ()),
+                v
+            ),
+        }
+        parsed
+    }};
+}
 
 /// Every key-exchange class the spec names, plus one unnamed value.
 const KEX_CLASSES: std::ops::RangeInclusive<u8> = 0..=23;
@@ -56,8 +92,13 @@ fn walk_all<'a>(record_version: u64, walk: impl Fn(&Context, &mut dyn FnMut(SslE
 
 /// One handshake message (4-byte header included) under one parameter combination.
 fn handshake(input: &[u8], is_dtls: bool, tls13: bool, has_sigalgs: bool, kex: u8) {
-    if let Ok((hs, _)) = Handshake::parse(input, is_dtls, tls13, has_sigalgs, KeyExchangeClass(kex))
-    {
+    if let Ok((hs, _)) = parse!(Handshake(
+        input,
+        is_dtls,
+        tls13,
+        has_sigalgs,
+        KeyExchangeClass(kex)
+    )) {
         debug_into_sink(&hs);
         walk_all(0x0303, |ctx, f| hs.walk(ctx, f));
     }
@@ -76,7 +117,7 @@ fn handshake_all_params(input: &[u8]) {
 fn handshake_body(msg_type: u8, input: &[u8], is_dtls: bool, params: u8) {
     let len = input.len() as u64;
     for kex in KEX_CLASSES {
-        if let Ok((m, _)) = HandshakeMessage::parse(
+        if let Ok((m, _)) = parse!(HandshakeMessage(
             input,
             HandshakeType(msg_type),
             len,
@@ -84,7 +125,7 @@ fn handshake_body(msg_type: u8, input: &[u8], is_dtls: bool, params: u8) {
             params & 1 != 0,
             params & 2 != 0,
             KeyExchangeClass(kex),
-        ) {
+        )) {
             debug_into_sink(&m);
             walk_all(0xfefd, |ctx, f| m.walk(ctx, f));
         }
@@ -95,12 +136,12 @@ fn handshake_body(msg_type: u8, input: &[u8], is_dtls: bool, params: u8) {
 fn record_content(content_type: u8, version: u64, body: &[u8], params: u8) {
     match content_type {
         20 => {
-            if let Ok((ccs, _)) = ChangeCipherSpec::parse(body) {
+            if let Ok((ccs, _)) = parse!(ChangeCipherSpec(body)) {
                 debug_into_sink(&ccs);
             }
         }
         21 => {
-            if let Ok((alerts, _)) = AlertRecord::parse(body) {
+            if let Ok((alerts, _)) = parse!(AlertRecord(body)) {
                 debug_into_sink(&alerts);
                 walk_all(version, |ctx, f| alerts.walk(ctx, f));
             }
@@ -109,13 +150,13 @@ fn record_content(content_type: u8, version: u64, body: &[u8], params: u8) {
             // Handshake messages back to back, under the parameters the selector byte chose.
             let mut rest = body;
             while !rest.is_empty() {
-                match Handshake::parse(
+                match parse!(Handshake(
                     rest,
                     false,
                     params & 1 != 0,
                     params & 2 != 0,
                     KeyExchangeClass(params >> 3),
-                ) {
+                )) {
                     Ok((hs, tail)) => {
                         debug_into_sink(&hs);
                         walk_all(version, |ctx, f| hs.walk(ctx, f));
@@ -132,12 +173,12 @@ fn record_content(content_type: u8, version: u64, body: &[u8], params: u8) {
             }
         }
         23 => {
-            if let Ok((data, _)) = ApplicationData::parse(body) {
+            if let Ok((data, _)) = parse!(ApplicationData(body)) {
                 debug_into_sink(&data);
             }
         }
         24 => {
-            if let Ok((hb, _)) = Heartbeat::parse(body) {
+            if let Ok((hb, _)) = parse!(Heartbeat(body)) {
                 debug_into_sink(&hb);
                 walk_all(version, |ctx, f| hb.walk(ctx, f));
             }
@@ -149,7 +190,7 @@ fn record_content(content_type: u8, version: u64, body: &[u8], params: u8) {
 /// TLS records back to back, each fragment dispatched.
 fn tls_records(input: &[u8], params: u8) {
     let mut rest = input;
-    while let Ok((rec, tail)) = TlsRecord::parse(rest) {
+    while let Ok((rec, tail)) = parse!(TlsRecord(rest)) {
         debug_into_sink(&rec);
         record_content(
             rec.content_type.0,
@@ -171,7 +212,7 @@ fn dtls_records(input: &[u8], params: u8) {
     while let Some(&first) = rest.first() {
         if first & 0xe0 == 0x20 {
             // DTLS 1.3 unified header; its connection id length is connection state.
-            match DtlsUnifiedHeader::parse(rest, u64::from(params & 0x1f)) {
+            match parse!(DtlsUnifiedHeader(rest, u64::from(params & 0x1f))) {
                 Ok((h, tail)) if tail.len() < rest.len() => {
                     debug_into_sink(&h);
                     rest = tail;
@@ -180,13 +221,13 @@ fn dtls_records(input: &[u8], params: u8) {
                 _ => break,
             }
         }
-        let Ok((rec, tail)) = DtlsRecord::parse(rest) else {
+        let Ok((rec, tail)) = parse!(DtlsRecord(rest)) else {
             break;
         };
         debug_into_sink(&rec);
         if rec.content_type.0 == 22 {
             let mut frags = rec.fragment;
-            while let Ok((frag, more)) = DtlsHandshake::parse(frags) {
+            while let Ok((frag, more)) = parse!(DtlsHandshake(frags)) {
                 debug_into_sink(&frag);
                 if frag.fragment_offset == 0 && frag.fragment_length == frag.length {
                     handshake_body(frag.msg_type.0, frag.fragment, true, params);
@@ -213,15 +254,15 @@ fn dtls_records(input: &[u8], params: u8) {
 
 /// SSLv2 records (with and without padding) and bare SSLv2 messages.
 fn sslv2(input: &[u8]) {
-    if let Ok((rec, _)) = SSLv2Record::parse(input) {
+    if let Ok((rec, _)) = parse!(SSLv2Record(input)) {
         debug_into_sink(&rec);
         walk_all(0, |ctx, f| rec.walk(ctx, f));
     }
-    if let Ok((rec, _)) = SSLv2RecordPadded::parse(input) {
+    if let Ok((rec, _)) = parse!(SSLv2RecordPadded(input)) {
         debug_into_sink(&rec);
         walk_all(0, |ctx, f| rec.walk(ctx, f));
     }
-    if let Ok((msg, _)) = SSLv2Message::parse(input) {
+    if let Ok((msg, _)) = parse!(SSLv2Message(input)) {
         debug_into_sink(&msg);
         walk_all(0, |ctx, f| msg.walk(ctx, f));
     }
@@ -230,11 +271,11 @@ fn sslv2(input: &[u8]) {
 /// An extension block and a single extension, in every handshake-message context.
 fn extensions(input: &[u8]) {
     for msg in EXTENSION_CONTEXTS {
-        if let Ok((exts, _)) = Extensions::parse(input, HandshakeType(msg)) {
+        if let Ok((exts, _)) = parse!(Extensions(input, HandshakeType(msg))) {
             debug_into_sink(&exts);
             walk_all(0x0303, |ctx, f| exts.walk(ctx, f));
         }
-        if let Ok((ext, _)) = Extension::parse(input, HandshakeType(msg)) {
+        if let Ok((ext, _)) = parse!(Extension(input, HandshakeType(msg))) {
             debug_into_sink(&ext);
             walk_all(0x0303, |ctx, f| ext.walk(ctx, f));
         }
