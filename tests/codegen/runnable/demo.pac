@@ -95,3 +95,18 @@ on Hello if self.is_new -> event demo_hello($conn, self.version, zero_pad(self.s
         self.suites, [Pair { hi: p >> 8, lo: p & 0xff } for p in self.pairs],
         [i.data for i in self.names if i.type == 1], 0);
 on Record -> event demo_record($conn, $is_orig, self.content_type, len(self.$sourcedata));
+
+# Members that later expressions read although they are lists, records or raw bytes: the
+# one-pass `visit` builds them again from where they started (tests/tests/visit_runnable.rs).
+type Header = record {
+    kind : uint8;
+    size : uint8;
+};
+
+type Nested = record {
+    hdr   : Header;
+    items : uint8[] &length = hdr.size &check(len(items) > 0);
+    data  : bytestring &length = len(items) &exportsourcedata;
+    pairs : Alert[] &length = len(data.$sourcedata) * 2;
+    let total : uint16 = len(data.$sourcedata) + hdr.kind;
+};
