@@ -35,22 +35,29 @@ impl JsonEventWriter {
     /// Starts an event line: writes everything up to and including `"args":{`. Arguments follow
     /// through the [`ValueSink`] methods; [`JsonEventWriter::end_event`] closes the line.
     pub fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str) {
+        self.begin_line(ts, Some((uid, id)), event);
+    }
+
+    /// [`JsonEventWriter::begin_event`], with `uid` and `id` only for an event of a connection.
+    fn begin_line(&mut self, ts: f64, conn: Option<(&str, &ConnId)>, event: &str) {
         self.open.clear();
         self.after_key = false;
         let b = &mut self.buf;
         b.extend_from_slice(b"{\"ts\":");
         json_double(b, ts);
-        b.extend_from_slice(b",\"uid\":");
-        json_string(b, uid.as_bytes());
-        b.extend_from_slice(b",\"id\":{\"orig_h\":\"");
-        push_addr(b, id.orig_h);
-        b.extend_from_slice(b"\",\"orig_p\":");
-        push_u64(b, u64::from(id.orig_p));
-        b.extend_from_slice(b",\"resp_h\":\"");
-        push_addr(b, id.resp_h);
-        b.extend_from_slice(b"\",\"resp_p\":");
-        push_u64(b, u64::from(id.resp_p));
-        b.push(b'}');
+        if let Some((uid, id)) = conn {
+            b.extend_from_slice(b",\"uid\":");
+            json_string(b, uid.as_bytes());
+            b.extend_from_slice(b",\"id\":{\"orig_h\":\"");
+            push_addr(b, id.orig_h);
+            b.extend_from_slice(b"\",\"orig_p\":");
+            push_u64(b, u64::from(id.orig_p));
+            b.extend_from_slice(b",\"resp_h\":\"");
+            push_addr(b, id.resp_h);
+            b.extend_from_slice(b"\",\"resp_p\":");
+            push_u64(b, u64::from(id.resp_p));
+            b.push(b'}');
+        }
         b.extend_from_slice(b",\"event\":");
         json_string(b, event.as_bytes());
         b.extend_from_slice(b",\"args\":{");
@@ -94,29 +101,20 @@ impl JsonEventWriter {
         addl: &[u8],
         source: &str,
     ) {
-        self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.field("name");
-        self.string(name.as_bytes());
-        self.field("addl");
-        self.string(addl);
-        self.field("source");
-        self.string(source.as_bytes());
-        self.end_event();
+        self.begin_line(ts, Some((uid, id)), CONN_WEIRD_EVENT);
+        self.weird_args(name, addl, source);
     }
 
     /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
     /// fragments, link layers): `{"ts":..,"event":"net_weird","args":{"name","addl","source"}}`,
     /// without `uid` and `id`, as Zeek's `net_weird(name, addl, source)` has no connection.
     pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        self.open.clear();
-        self.after_key = false;
-        let b = &mut self.buf;
-        b.extend_from_slice(b"{\"ts\":");
-        json_double(b, ts);
-        b.extend_from_slice(b",\"event\":");
-        json_string(b, NET_WEIRD_EVENT.as_bytes());
-        b.extend_from_slice(b",\"args\":{");
-        self.open.push((true, b'}'));
+        self.begin_line(ts, None, NET_WEIRD_EVENT);
+        self.weird_args(name, addl, source);
+    }
+
+    /// A weird's arguments, then the end of the line.
+    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");

@@ -72,22 +72,23 @@ impl TextEventWriter {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.field("name");
-        self.string(name.as_bytes());
-        self.field("addl");
-        self.string(addl);
-        self.field("source");
-        self.string(source.as_bytes());
-        self.end_event();
+        self.weird_args(name, addl, source);
     }
 
-    /// Writes a `net_weird` line (a weird of no connection): `ts - net_weird name=.. ...`.
+    /// Writes a `net_weird` line (a weird of no connection, so `-` where the uid goes).
     pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        self.first.clear();
-        self.after_key = false;
-        fixed6(&mut self.buf, ts);
-        self.buf.extend_from_slice(b" - ");
-        self.buf.extend_from_slice(NET_WEIRD_EVENT.as_bytes());
+        let no_conn = ConnId {
+            orig_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            orig_p: 0,
+            resp_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            resp_p: 0,
+        };
+        self.begin_event(ts, "-", &no_conn, NET_WEIRD_EVENT);
+        self.weird_args(name, addl, source);
+    }
+
+    /// A weird's arguments, then the end of the line.
+    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");
