@@ -97,7 +97,7 @@ struct Common {
     #[arg(long, default_value_t = tls_analyzer::log::MAX_SSL_HISTORY_LENGTH)]
     max_ssl_history_length: usize,
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
-    /// (same output; it is buffered until the end of the input).
+    /// (same output, merged as it is produced within a bounded buffer).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
     /// Connections tracked at once (TCP and UDP); past it the least recently active one is
