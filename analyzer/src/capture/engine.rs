@@ -12,6 +12,11 @@
 //! packet is processed, as in Zeek. Timers are lazy (a connection's timer is re-armed when it
 //! fires early), so a packet costs O(1) table work plus a heap operation per expiry.
 //!
+//! Sharding (`--threads`): with [`Options::shard`] set, an engine is one of several reading the
+//! same input and analyses only its share of the flows (by [`symmetric_flow_hash`]); it still
+//! decodes every frame down to the ports and runs its timers at every frame's time, so its
+//! timers fire where a single engine's would.
+//!
 //! Memory: a connection is one [`FlowTable`] entry (its [`ConnInfo`], times, flags and the two
 //! TCP directions inline, about 200 bytes), a few bytes of hash index and one timer entry.
 
@@ -26,6 +31,51 @@ use super::{weird, ConnId, ConnInfo, EndReason, FlowHandler, Options, Proto, Sta
 
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
+
+/// A hash of a flow's endpoints and protocol that is symmetric (both directions give the same
+/// value) and seedless (the same on every run and machine), for splitting flows between engines
+/// (`--threads`): [`Options::shard`] here, and the routing reader of `run::sharded`. Each
+/// endpoint is folded into 64 bits and mixed (SplitMix64's finalizer); the two are added, which
+/// does not depend on direction.
+pub fn symmetric_flow_hash(a: Endpoint, b: Endpoint, proto: u8) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn endpoint((addr, port): Endpoint) -> u64 {
+        let a = match addr {
+            std::net::IpAddr::V4(a) => u64::from(u32::from(a)),
+            std::net::IpAddr::V6(a) => {
+                let x = u128::from(a);
+                (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
+            }
+        };
+        mix((a << 16) ^ (a >> 48) ^ u64::from(port))
+    }
+    let h = endpoint(a)
+        .wrapping_add(endpoint(b))
+        .wrapping_add(u64::from(proto));
+    mix(h)
+}
+
+/// Which flows an engine analyses under [`Options::shard`].
+#[derive(Debug, Clone, Copy)]
+struct ShardFilter {
+    index: u64,
+    count: u64,
+}
+
+impl ShardFilter {
+    /// `None` when every flow is this engine's (no sharding, a count of 1, a bad index).
+    fn of(opts: &Options) -> Option<Self> {
+        let (index, count) = opts.shard?;
+        (count > 1 && index < count).then_some(ShardFilter {
+            index: index as u64,
+            count: count as u64,
+        })
+    }
+}
 
 /// TCP state beyond the two streams.
 #[derive(Debug, Default)]
@@ -175,6 +225,8 @@ pub struct Engine {
     stats: Stats,
     /// Link types already reported as unsupported in the current input.
     reported_linktypes: Vec<u32>,
+    /// [`Options::shard`], checked.
+    shard: Option<ShardFilter>,
 }
 
 impl Engine {
@@ -201,6 +253,7 @@ impl Engine {
             now: 0.0,
             stats: Stats::default(),
             reported_linktypes: Vec::new(),
+            shard: ShardFilter::of(&opts),
             opts,
         }
     }
@@ -242,8 +295,38 @@ impl Engine {
         name: &'static str,
         addl: &str,
     ) {
+        // Every engine of a sharded run sees the packets that raise connection-less weirds;
+        // one of them reports them.
+        if c.is_none() && self.shard.is_some_and(|s| s.index != 0) {
+            return;
+        }
         self.stats.weirds += 1;
         handler.weird(c, ts, name, addl);
+    }
+
+    /// Whether the flow between `a` and `b` is this engine's (see [`Options::shard`]).
+    fn owns(&self, a: Endpoint, b: Endpoint, proto: u8) -> bool {
+        match self.shard {
+            Some(s) => symmetric_flow_hash(a, b, proto) % s.count == s.index,
+            None => true,
+        }
+    }
+
+    /// Runs the timers due by `ts`, as a frame of that time does before anything else; a frame
+    /// of time `ts` handed to [`Engine::packet`] afterwards runs none. `before_end` is called
+    /// with the time each timer was set for, just before the connection it ends is ended, so
+    /// that a caller merging several engines' output (`run::sharded`) can order those ends as
+    /// one engine's timer queue would (by that time, then by age).
+    pub fn advance<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        handler: &mut H,
+        before_end: &mut dyn FnMut(&mut H, f64),
+    ) {
+        if ts > self.now {
+            self.now = ts;
+            self.expire(handler, before_end);
+        }
     }
 
     /// Processes one captured frame, then tells the handler the frame is done.
@@ -259,7 +342,7 @@ impl Engine {
         self.stats.bytes += frame.data.len() as u64;
         if ts > self.now {
             self.now = ts;
-            self.expire(handler);
+            self.expire(handler, &mut |_, _| {});
         }
         let network = match link::decode(frame.linktype, frame.data) {
             Ok(n) => n,
@@ -371,8 +454,12 @@ impl Engine {
             .filter(|c| c.info.handle == t.handle && c.timer_gen == t.generation)
     }
 
-    /// Ends connections whose deadline passed.
-    fn expire<H: FlowHandler + ?Sized>(&mut self, handler: &mut H) {
+    /// Ends connections whose deadline passed; `before_end` as in [`Engine::advance`].
+    fn expire<H: FlowHandler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        before_end: &mut dyn FnMut(&mut H, f64),
+    ) {
         let mut dweirds: Vec<(&'static str, String)> = Vec::new();
         self.defrag
             .expire(self.now, &mut |n, a| dweirds.push((n, a)));
@@ -399,6 +486,7 @@ impl Engine {
                 _ => EndReason::Timeout,
             };
             if let Some(c) = self.conns.remove(top.slot) {
+                before_end(handler, top.at);
                 self.end(c, reason, handler);
             }
         }
@@ -536,6 +624,9 @@ impl Engine {
     ) {
         let src = (t.src, h.sport);
         let dst = (t.dst, h.dport);
+        if !self.owns(src, dst, IPPROTO_TCP) {
+            return;
+        }
         let mut found = self.conns.find(src, dst, IPPROTO_TCP);
         // A SYN on a closed connection's tuple starts a new connection (port reuse).
         if let Some(slot) = found.filter(|_| h.syn && !h.ack_flag) {
@@ -667,6 +758,9 @@ impl Engine {
         .unwrap_or_default();
         let src = (t.src, sport);
         let dst = (t.dst, dport);
+        if !self.owns(src, dst, IPPROTO_UDP) {
+            return;
+        }
         let slot = match self.conns.find(src, dst, IPPROTO_UDP) {
             Some(slot) => slot,
             None => {

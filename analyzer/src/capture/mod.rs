@@ -196,6 +196,13 @@ pub struct Options {
     /// When set, the count of input bytes read so far (as stored: compressed bytes for a
     /// gzip file), added to as reading proceeds, so that another thread can show progress.
     pub progress: Option<Arc<AtomicU64>>,
+    /// `Some((index, count))`: this engine is one of `count` that each read the whole input
+    /// (`--threads`, see `run::sharded`) and analyses only the flows whose
+    /// [`engine::symmetric_flow_hash`] is `index` modulo `count`; the others are dropped right
+    /// after their ports are known, before the connection table. Connection-less weirds (link,
+    /// IP, fragment, transport-header, file-level) are raised by index 0 only, so that they
+    /// are reported once. `None`, or a count of 1: every flow.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl Default for Options {
@@ -213,6 +220,7 @@ impl Default for Options {
             likely_server_ports_udp: DEFAULT_LIKELY_SERVER_PORTS_UDP.to_vec(),
             continue_across_inputs: false,
             progress: None,
+            shard: None,
         }
     }
 }

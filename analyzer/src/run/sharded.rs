@@ -51,6 +51,11 @@ pub(super) const SHARD_BUCKETS: usize = 64;
 /// merged output. Measured on two cores (docs/PERFORMANCE.md §4): 75 % was best for both
 /// ssl.log and JSON events on the handshake capture, 25 % and 50 % left the worker idle.
 const SHARD_MAIN_SHARE_PERCENT: usize = 75;
+/// Whether every engine reads a re-readable input itself by default (measured faster on two
+/// cores, docs/PERFORMANCE.md §4) rather than one reader routing frames to the engines.
+const SHARD_REPLICATE: bool = true;
+/// Gzip's magic: a compressed input is read once and routed (see [`can_read_twice`]).
+const SHARD_GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Frames per batch sent to a worker: large enough that channel operations are rare, small
 /// enough that workers start early.
 const SHARD_BATCH_FRAMES: usize = 512;
@@ -83,9 +88,23 @@ pub(super) struct OrderKey {
     seq: u64,
     /// 0: timers and ends (which run before the packet itself); 1: the packet.
     phase: u8,
-    /// Among connections ended at the same point: the creation index, as the single-threaded
-    /// engine ends them in creation order.
+    /// Among connections ended by timers at the same point: the time the timer was set for
+    /// (as [`ordered_bits`]; 0 for the ends at the end of an input, and before any timer), as
+    /// one engine's timer queue fires the earliest first.
+    at: u64,
+    /// Among connections ended at the same point (and time): the creation index, as the
+    /// single-threaded engine ends them in creation order.
     sub: u64,
+}
+
+/// `x` as an integer of the same order (every number above 0, so that 0 sorts first).
+fn ordered_bits(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
 }
 
 impl OrderKey {
@@ -93,6 +112,7 @@ impl OrderKey {
     const MAX: OrderKey = OrderKey {
         seq: u64::MAX,
         phase: u8::MAX,
+        at: u64::MAX,
         sub: u64::MAX,
     };
 
@@ -101,6 +121,7 @@ impl OrderKey {
         OrderKey {
             seq,
             phase: 0,
+            at: 0,
             sub: 0,
         }
     }
@@ -113,6 +134,9 @@ pub(super) struct Tuning {
     merge_buffer_bytes: usize,
     /// See [`SHARD_MAIN_SHARE_PERCENT`].
     main_share_percent: usize,
+    /// Every engine reads the input itself when it can be read twice (see the module
+    /// documentation); false: one reader routes frames to the engines.
+    replicate: bool,
 }
 
 impl Default for Tuning {
@@ -120,6 +144,7 @@ impl Default for Tuning {
         Tuning {
             merge_buffer_bytes: MERGE_BUFFER_BYTES,
             main_share_percent: SHARD_MAIN_SHARE_PERCENT,
+            replicate: SHARD_REPLICATE,
         }
     }
 }
@@ -182,6 +207,7 @@ pub(super) fn run_sharded_with(
     );
     // Uids are only rewritten under --seed; without it the engines' own (distinct) ones stand.
     let renumber = opts.capture.seed.is_some();
+    let replicated = tuning.replicate && can_read_twice(inputs);
     let engine_opts = |i: usize| {
         let mut o = opts.clone();
         o.threads = 1;
@@ -190,6 +216,13 @@ pub(super) fn run_sharded_with(
         o.capture.max_connections = (opts.capture.max_connections / engines).max(1);
         o.capture.max_buffered_bytes_total =
             (opts.capture.max_buffered_bytes_total / engines).max(1);
+        if replicated {
+            o.capture.shard = Some((i, engines));
+            if i > 0 {
+                // Progress counts the input once: engine 0's reader reports it.
+                o.capture.progress = None;
+            }
+        }
         o
     };
     let shared = Arc::new(Shared::new(engines));
@@ -206,24 +239,30 @@ pub(super) fn run_sharded_with(
         let mut txs = Vec::with_capacity(engines);
         let mut handles = Vec::with_capacity(engines);
         for i in 1..engines {
-            let (tx, rx) = sync_channel::<ShardBatch>(SHARD_QUEUE_DEPTH);
-            let wopts = engine_opts(i);
-            let msg_tx = msg_tx.clone();
-            let shared = Arc::clone(&shared);
-            handles.push(scope.spawn(move || {
-                shard::worker(shard::WorkerSetup {
-                    engine: i,
-                    rx,
-                    tx: msg_tx,
-                    shared,
-                    opts: wopts,
-                    formats,
-                    renumber,
-                    message_bytes,
-                    share,
-                })
-            }));
-            txs.push(tx);
+            let worker = shard::WorkerSetup {
+                engine: i,
+                rx: None,
+                tx: msg_tx.clone(),
+                shared: Arc::clone(&shared),
+                opts: engine_opts(i),
+                formats,
+                renumber,
+                message_bytes,
+                share,
+            };
+            if replicated {
+                handles.push(
+                    scope.spawn(move || shard::reader(shard::ReaderSetup { worker, inputs })),
+                );
+            } else {
+                let (tx, rx) = sync_channel::<ShardBatch>(SHARD_QUEUE_DEPTH);
+                let worker = shard::WorkerSetup {
+                    rx: Some(rx),
+                    ..worker
+                };
+                handles.push(scope.spawn(move || (shard::worker(worker), Ok(()))));
+                txs.push(tx);
+            }
         }
         // Only the workers send: the merge sees the channel close once they are all done.
         drop(msg_tx);
@@ -237,6 +276,8 @@ pub(super) fn run_sharded_with(
         };
         let shard = Shard::new(&main_opts, inline_outputs, &outbox, renumber);
         let mut dispatcher = Dispatcher::new(route::DispatcherSetup {
+            engines,
+            replicated,
             txs,
             rx: msg_rx,
             shared: Arc::clone(&shared),
@@ -247,35 +288,24 @@ pub(super) fn run_sharded_with(
             message_bytes,
             main_share_percent: tuning.main_share_percent,
         });
-        let read_result = route::read_inputs(inputs, &opts.capture, &mut dispatcher);
+        let mut read_result = route::read_inputs(inputs, &opts.capture, &mut dispatcher);
         let main_end = dispatcher.finish();
-        let ends: Vec<WorkerEnd> = std::iter::once(main_end.end)
-            .chain(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-            )
-            .collect();
-        let mut summary = Summary::default();
-        let mut ticks = 0;
-        let mut close_ts: f64 = 0.0;
-        for e in &ends {
-            add_stats(&mut summary.capture, &e.summary.capture);
-            summary.ssl_connections += e.summary.ssl_connections;
-            summary.events += e.summary.events;
-            summary.log_rows += e.summary.log_rows;
-            ticks += e.ticks;
-            close_ts = close_ts.max(e.last_ts);
+        let mut ends: Vec<WorkerEnd> = vec![main_end.end];
+        for h in handles {
+            let (end, read) = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            ends.push(end);
+            // The engines read the same inputs and normally fail alike; a reader that failed
+            // alone (the file changed or vanished meanwhile) missed flows: say so.
+            if read_result.is_ok() {
+                read_result = read;
+            }
         }
-        // What the engines saw includes ticks and rebuilt datagrams; the reader saw the capture.
-        let read_stats = &main_end.read_stats;
-        summary.capture.inputs = read_stats.inputs;
-        summary.capture.packets = read_stats.packets;
-        summary.capture.bytes = read_stats.bytes;
-        summary.capture.non_ip = summary.capture.non_ip.saturating_sub(ticks);
-        summary.capture.fragments = read_stats.fragments;
-        summary.capture.reassembled = read_stats.reassembled;
-
+        let summary = if replicated {
+            summary_replicated(&ends)
+        } else {
+            summary_routed(&ends, &main_end.read_stats)
+        };
+        let close_ts = ends.iter().map(|e| e.last_ts).fold(0.0, f64::max);
         let mut merger = main_end.merger;
         let written = merger.finish(close_ts);
         let stats = MergeStats {
@@ -289,6 +319,76 @@ pub(super) fn run_sharded_with(
         };
         (result, stats)
     })
+}
+
+/// Whether every input can be read by several threads at once, each from the start: regular
+/// files and captures in memory, not compressed (each reader would gunzip the whole input
+/// again). Not stdin, nor a path that is a pipe or device (`<(zcat ...)`, `/dev/stdin`).
+fn can_read_twice(inputs: &[Input]) -> bool {
+    use std::io::Read;
+    let gzip = |head: &[u8]| head.starts_with(&SHARD_GZIP_MAGIC);
+    inputs.iter().all(|input| match input {
+        Input::Stdin => false,
+        Input::Memory(_, bytes) => !gzip(bytes),
+        Input::Path(p) => {
+            let regular = std::fs::metadata(p).is_ok_and(|m| m.is_file());
+            let mut head = [0u8; 2];
+            regular
+                && std::fs::File::open(p)
+                    .and_then(|mut f| f.read_exact(&mut head))
+                    .is_ok_and(|()| !gzip(&head))
+        }
+    })
+}
+
+/// The run's summary when one reader routed the frames: the engines' counters summed, except
+/// what only the reader saw whole (the capture itself; the engines also saw ticks and rebuilt
+/// datagrams).
+fn summary_routed(ends: &[WorkerEnd], read_stats: &capture::Stats) -> Summary {
+    let mut summary = Summary::default();
+    let mut ticks = 0;
+    for e in ends {
+        add_stats(&mut summary.capture, &e.summary.capture);
+        summary.ssl_connections += e.summary.ssl_connections;
+        summary.events += e.summary.events;
+        summary.log_rows += e.summary.log_rows;
+        ticks += e.ticks;
+    }
+    summary.capture.inputs = read_stats.inputs;
+    summary.capture.packets = read_stats.packets;
+    summary.capture.bytes = read_stats.bytes;
+    summary.capture.non_ip = summary.capture.non_ip.saturating_sub(ticks);
+    summary.capture.fragments = read_stats.fragments;
+    summary.capture.reassembled = read_stats.reassembled;
+    summary
+}
+
+/// The run's summary when every engine read the input: what each engine counted of the whole
+/// capture (frames, link and IP layers, transport packets) once, from engine 0; what belongs to
+/// connections summed. Weirds are summed too: only engine 0 raises connection-less ones.
+fn summary_replicated(ends: &[WorkerEnd]) -> Summary {
+    let mut summary = Summary::default();
+    if let Some(first) = ends.first() {
+        summary.capture = first.summary.capture.clone();
+    }
+    for e in ends {
+        summary.ssl_connections += e.summary.ssl_connections;
+        summary.events += e.summary.events;
+        summary.log_rows += e.summary.log_rows;
+    }
+    for e in ends.iter().skip(1) {
+        let (a, b) = (&mut summary.capture, &e.summary.capture);
+        a.connections += b.connections;
+        a.tcp_connections += b.tcp_connections;
+        a.udp_connections += b.udp_connections;
+        a.evicted += b.evicted;
+        a.tcp_bytes_delivered += b.tcp_bytes_delivered;
+        a.tcp_gap_bytes += b.tcp_gap_bytes;
+        a.tcp_retransmitted_bytes += b.tcp_retransmitted_bytes;
+        a.udp_bytes_delivered += b.udp_bytes_delivered;
+        a.weirds += b.weirds;
+    }
+    summary
 }
 
 /// Closes the workers' waits when dropped.

@@ -92,34 +92,16 @@ impl ShardBatch {
     }
 }
 
-/// A symmetric hash of the flow's endpoints and protocol, reduced to a bucket: both directions
-/// of a flow land in the same bucket, and the choice is the same on every run. Each endpoint is
-/// folded into 64 bits and mixed (SplitMix64's finalizer); the two are added, which does not
-/// depend on direction. `None`: no ports, no flow to keep together.
+/// The flow's bucket by the capture engine's [`capture::engine::symmetric_flow_hash`] (the one
+/// `capture::Options::shard` uses): both directions of a flow land in the same bucket, and the
+/// choice is the same on every run. `None`: no ports, no flow to keep together.
 fn bucket_of(t: &capture::ip::Transport<'_>) -> Option<usize> {
-    fn mix(mut z: u64) -> u64 {
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn endpoint(addr: std::net::IpAddr, port: u16) -> u64 {
-        let a = match addr {
-            std::net::IpAddr::V4(a) => u64::from(u32::from(a)),
-            std::net::IpAddr::V6(a) => {
-                let x = u128::from(a);
-                (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
-            }
-        };
-        mix((a << 16) ^ (a >> 48) ^ u64::from(port))
-    }
     let (sport, dport) = match (t.proto, t.payload.get(..4)) {
         (6 | 17, Some(&[a, b, c, d])) => (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d])),
         _ => return None,
     };
-    let h = endpoint(t.src, sport)
-        .wrapping_add(endpoint(t.dst, dport))
-        .wrapping_add(u64::from(t.proto));
-    Some((mix(h) % SHARD_BUCKETS as u64) as usize)
+    let h = capture::engine::symmetric_flow_hash((t.src, sport), (t.dst, dport), t.proto);
+    Some((h % SHARD_BUCKETS as u64) as usize)
 }
 
 /// Which engine owns each bucket: engine 0 (inline on the reading thread) `main_percent` of a
@@ -167,6 +149,11 @@ fn raw_ip_packet(t: &capture::ip::Transport<'_>, out: &mut Vec<u8>) {
 
 /// What the [`Dispatcher`] is made of.
 pub(super) struct DispatcherSetup<'a, 'w> {
+    /// Engines in all, engine 0 included.
+    pub(super) engines: usize,
+    /// Every engine reads the input itself (see the `sharded` module): the dispatcher only
+    /// runs engine 0 on every record and serves the merge; `txs` is empty.
+    pub(super) replicated: bool,
     /// Batch queues of engines 1.. (index 0 is engine 1).
     pub(super) txs: Vec<SyncSender<ShardBatch>>,
     pub(super) rx: Receiver<Msg>,
@@ -200,6 +187,8 @@ pub(super) struct Dispatcher<'a, 'w> {
     stats: capture::Stats,
     owners: [usize; SHARD_BUCKETS],
     engines: usize,
+    /// See [`DispatcherSetup::replicated`].
+    replicated: bool,
     since_watermark: u64,
     txs: Vec<SyncSender<ShardBatch>>,
     /// The batch being filled for each worker (index 0 is engine 1).
@@ -227,8 +216,10 @@ pub(super) struct Dispatcher<'a, 'w> {
 
 impl<'a, 'w> Dispatcher<'a, 'w> {
     pub(super) fn new(s: DispatcherSetup<'a, 'w>) -> Self {
-        let workers = s.txs.len();
-        let engines = workers + 1;
+        let engines = s.engines.max(1);
+        let workers = engines - 1;
+        // Batches only for the workers this reader routes to (none when they read themselves).
+        let routed = s.txs.len();
         Dispatcher {
             seq: 0,
             now: 0.0,
@@ -237,10 +228,11 @@ impl<'a, 'w> Dispatcher<'a, 'w> {
             stats: capture::Stats::default(),
             owners: bucket_owners(engines, s.main_share_percent),
             engines,
+            replicated: s.replicated,
             since_watermark: 0,
             txs: s.txs,
-            partial: (0..workers).map(|_| ShardBatch::with_capacity()).collect(),
-            sent: vec![0; workers],
+            partial: (0..routed).map(|_| ShardBatch::with_capacity()).collect(),
+            sent: vec![0; routed],
             free: Vec::new(),
             rx: s.rx,
             shared: s.shared,
@@ -491,6 +483,15 @@ impl<'a, 'w> Dispatcher<'a, 'w> {
         use capture::link::{self as clink, Network};
         if self.merger.failed() {
             // Nobody reads the output any more (`| head`): analyse nothing else.
+            return;
+        }
+        if self.replicated {
+            // Engine 0 reads like every other engine: all records, its own flows.
+            if let Some(shard) = self.shard.as_mut() {
+                shard.record(self.seq, rec);
+            }
+            self.seq += 1;
+            self.after_record();
             return;
         }
         let f = match rec {

@@ -20,8 +20,8 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::route::{ShardBatch, ShardItem, SHARD_LINKTYPE_ETHERNET, SHARD_TICK_FRAME};
-use super::OrderKey;
-use crate::capture::{self, ConnInfo, EndReason, FlowHandler, Verdict};
+use super::{OrderKey, SHARD_WATERMARK_FRAMES};
+use crate::capture::{self, CaptureError, ConnInfo, EndReason, FlowHandler, Input, Verdict};
 use crate::run::{EventFormat, LogFormat, Outputs, Pipeline, RunOptions, Summary};
 
 /// Spare output buffers kept per engine for reuse.
@@ -369,11 +369,10 @@ impl FlowHandler for ShardHandler<'_> {
             let mut o = self.outbox.borrow_mut();
             if o.key.phase == 0 {
                 o.key.sub = created;
-                if reason == EndReason::EndOfInput {
-                    // The end of input ends connections in creation order, so no later end of
-                    // this item sorts below this one.
-                    o.mid = o.key;
-                }
+                // Timers end connections by (time set for, age) and the end of input by age
+                // (`ShardHandler::timer_fires` sets the time), so no later end of this item
+                // sorts below this one.
+                o.mid = o.key;
             }
             o.key.seq
         };
@@ -384,6 +383,16 @@ impl FlowHandler for ShardHandler<'_> {
     }
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         self.pipeline.weird(c, ts, name, addl);
+    }
+}
+
+impl ShardHandler<'_> {
+    /// A timer set for `at` is about to end a connection (see `Engine::advance`).
+    fn timer_fires(&mut self, at: f64) {
+        let mut o = self.outbox.borrow_mut();
+        if o.key.phase == 0 {
+            o.key.at = super::ordered_bits(at);
+        }
     }
 }
 
@@ -430,17 +439,42 @@ impl<'w> Shard<'w> {
         o.mid = mid;
     }
 
-    /// A frame, `seq`-th of the run.
+    /// Runs the timers due by `ts`, as item `seq` (phase 0, each end keyed by its timer).
+    fn advance(&mut self, seq: u64, ts: f64) {
+        self.position(OrderKey::at(seq), OrderKey::at(seq));
+        self.engine
+            .advance(ts, &mut self.handler, &mut ShardHandler::timer_fires);
+    }
+
+    /// A frame, `seq`-th of the run: its timers first, then the frame itself.
     pub(super) fn frame(&mut self, seq: u64, frame: capture::source::Frame<'_>) {
-        // Everything a frame writes has this one key (its timers included), and the frame is
-        // the last item of its index, so the key itself is a valid watermark meanwhile.
+        self.advance(seq, frame.ts);
+        // Everything the frame itself writes has this one key, and the frame is the last item
+        // of its index, so the key itself is a valid watermark meanwhile.
         let key = OrderKey {
             seq,
             phase: 1,
+            at: 0,
             sub: 0,
         };
         self.position(key, key);
         self.engine.packet(frame, &mut self.handler);
+    }
+
+    /// A record read by this engine's own reader, `seq`-th of the run.
+    pub(super) fn record(&mut self, seq: u64, rec: capture::source::Record<'_>) {
+        match rec {
+            capture::source::Record::Frame(f) => self.frame(seq, f),
+            capture::source::Record::Weird { ts, name, addl } => self.item(
+                ShardItem::Weird {
+                    seq,
+                    ts,
+                    name,
+                    addl,
+                },
+                &[],
+            ),
+        }
     }
 
     /// Any item; frames find their bytes in `bytes`.
@@ -457,7 +491,7 @@ impl<'w> Shard<'w> {
                 self.frame(seq, capture::source::Frame { ts, linktype, data });
             }
             ShardItem::Tick { seq, ts } => {
-                self.position(OrderKey::at(seq), OrderKey::at(seq));
+                self.advance(seq, ts);
                 self.ticks += 1;
                 let frame = capture::source::Frame {
                     ts,
@@ -477,6 +511,7 @@ impl<'w> Shard<'w> {
                 let key = OrderKey {
                     seq,
                     phase: 1,
+                    at: 0,
                     sub: 0,
                 };
                 self.position(key, OrderKey::at(seq));
@@ -528,7 +563,8 @@ impl Drop for GoneGuard {
 /// What a worker thread needs.
 pub(super) struct WorkerSetup {
     pub(super) engine: usize,
-    pub(super) rx: Receiver<ShardBatch>,
+    /// Batches from the routing reader; `None` for a worker that reads the input itself.
+    pub(super) rx: Option<Receiver<ShardBatch>>,
     pub(super) tx: SyncSender<Msg>,
     pub(super) shared: Arc<Shared>,
     pub(super) opts: RunOptions,
@@ -564,7 +600,7 @@ pub(super) fn worker(setup: WorkerSetup) -> WorkerEnd {
         log: setup.formats.1.map(|f| (f, &mut log as &mut dyn Write)),
     };
     let mut shard = Shard::new(&setup.opts, outputs, &outbox, setup.renumber);
-    for mut batch in setup.rx {
+    for mut batch in setup.rx.into_iter().flatten() {
         let ShardBatch {
             items,
             bytes,
@@ -584,4 +620,76 @@ pub(super) fn worker(setup: WorkerSetup) -> WorkerEnd {
     let end = shard.finish();
     outbox.borrow_mut().send(OrderKey::MAX, None);
     end
+}
+
+/// What a reading worker thread needs (every engine reads the input itself).
+pub(super) struct ReaderSetup<'i> {
+    pub(super) worker: WorkerSetup,
+    /// The run's inputs, read by this thread on its own.
+    pub(super) inputs: &'i [Input],
+}
+
+/// A worker thread that reads the inputs itself: every record goes through its engine, which
+/// analyses only its own flows (`capture::Options::shard`). The records are numbered as the
+/// reading thread numbers them (`route::read_inputs`: one index per record and per end of an
+/// input), so that keys and watermarks agree. Output goes to the merge whenever it reaches the
+/// message size and, with the watermark, every [`SHARD_WATERMARK_FRAMES`] records.
+pub(super) fn reader(setup: ReaderSetup<'_>) -> (WorkerEnd, Result<(), CaptureError>) {
+    let ReaderSetup { worker: w, inputs } = setup;
+    let _guard = GoneGuard {
+        engine: w.engine,
+        tx: w.tx.clone(),
+    };
+    let across = w.opts.capture.continue_across_inputs;
+    let outbox = Rc::new(RefCell::new(Outbox {
+        key: OrderKey::default(),
+        mid: OrderKey::default(),
+        out: Output::default(),
+        sink: Some(Sink {
+            engine: w.engine,
+            tx: w.tx,
+            shared: w.shared,
+            share: w.share,
+        }),
+        message_bytes: w.message_bytes,
+    }));
+    let mut events = Recorder::new(&outbox, false);
+    let mut log = Recorder::new(&outbox, true);
+    let outputs = Outputs {
+        events: w.formats.0.map(|f| (f, &mut events as &mut dyn Write)),
+        log: w.formats.1.map(|f| (f, &mut log as &mut dyn Write)),
+    };
+    let mut shard = Shard::new(&w.opts, outputs, &outbox, w.renumber);
+    let mut seq: u64 = 0;
+    let mut since_watermark: u64 = 0;
+    let mut result = Ok(());
+    for input in inputs {
+        shard.engine.begin_input();
+        let read = capture::source::read_records(input, |rec| {
+            if outbox.borrow().out.bytes() >= w.message_bytes {
+                outbox.borrow_mut().send(OrderKey::at(seq), None);
+            }
+            shard.record(seq, rec);
+            seq += 1;
+            since_watermark += 1;
+            if since_watermark >= SHARD_WATERMARK_FRAMES {
+                since_watermark = 0;
+                outbox.borrow_mut().send(OrderKey::at(seq), None);
+            }
+        });
+        if read.is_err() || !across {
+            shard.item(ShardItem::Finish { seq }, &[]);
+            seq += 1;
+        }
+        if let Err(e) = read {
+            result = Err(e);
+            break;
+        }
+    }
+    if result.is_ok() {
+        shard.item(ShardItem::Finish { seq }, &[]);
+    }
+    let end = shard.finish();
+    outbox.borrow_mut().send(OrderKey::MAX, None);
+    (end, result)
 }
