@@ -1,8 +1,9 @@
 //! IR -> Rust source: `quote!` token streams, parsed into a `syn::File`, formatted by prettyplease.
 //!
 //! In: the lowered [`Spec`] and the compile options. Out: one formatted Rust file with an
-//! `@generated` header: enums, records with `parse`/`read`, case enums, Zeek records, the context,
-//! the event enum, and walkers. Deterministic: items are emitted in spec order.
+//! `@generated` header: enums, records with `parse`/`read` (and the one-pass `visit`), case enums,
+//! the `Visitor` trait, Zeek records, the context, the event enum, and walkers. Deterministic:
+//! items are emitted in spec order.
 
 mod expr;
 mod visit;
