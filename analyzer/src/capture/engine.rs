@@ -59,6 +59,10 @@ pub fn symmetric_flow_hash(a: Endpoint, b: Endpoint, proto: u8) -> u64 {
     mix(h)
 }
 
+/// Most engines [`Options::shard`] splits flows between: the filter scales 32 bits of the flow
+/// hash by the count, which must stay within 32 bits so the product fits in 64.
+pub const MAX_SHARDS: usize = 1 << 16;
+
 /// Which flows an engine analyses under [`Options::shard`].
 #[derive(Debug, Clone, Copy)]
 struct ShardFilter {
@@ -67,10 +71,11 @@ struct ShardFilter {
 }
 
 impl ShardFilter {
-    /// `None` when every flow is this engine's (no sharding, a count of 1, a bad index).
+    /// `None` when every flow is this engine's (no sharding, a count of 1, a bad index, or a
+    /// count beyond [`MAX_SHARDS`]).
     fn of(opts: &Options) -> Option<Self> {
         let (index, count) = opts.shard?;
-        (count > 1 && index < count).then_some(ShardFilter {
+        (count > 1 && index < count && count <= MAX_SHARDS).then_some(ShardFilter {
             index: index as u64,
             count: count as u64,
         })
@@ -307,7 +312,12 @@ impl Engine {
     /// Whether the flow between `a` and `b` is this engine's (see [`Options::shard`]).
     fn owns(&self, a: Endpoint, b: Endpoint, proto: u8) -> bool {
         match self.shard {
-            Some(s) => symmetric_flow_hash(a, b, proto) % s.count == s.index,
+            // The hash's high half scaled to the count (Lemire's reduction): no division per
+            // packet, which every engine of a sharded run pays for every packet.
+            Some(s) => {
+                let h = symmetric_flow_hash(a, b, proto) >> 32;
+                (h * s.count) >> 32 == s.index
+            }
             None => true,
         }
     }

@@ -68,6 +68,10 @@ const SHARD_RESULT_DEPTH: usize = 4;
 /// Frames read between watermark rounds: every worker is sent its batch, even an empty one, so
 /// that the watermark of a worker that gets few packets keeps up and output keeps flowing.
 const SHARD_WATERMARK_FRAMES: u64 = 4096;
+/// Records between the reading thread's looks at the workers' messages when every engine reads
+/// the input itself (it has no batches to hand out in between); a divisor of
+/// [`SHARD_WATERMARK_FRAMES`].
+const SHARD_POLL_RECORDS: u64 = 256;
 /// Capture seconds between time ticks broadcast to every worker, so that a worker's
 /// inactivity and close timers fire although most packets go to other workers.
 const SHARD_TICK_INTERVAL: f64 = 1.0;
@@ -207,7 +211,8 @@ pub(super) fn run_sharded_with(
     );
     // Uids are only rewritten under --seed; without it the engines' own (distinct) ones stand.
     let renumber = opts.capture.seed.is_some();
-    let replicated = tuning.replicate && can_read_twice(inputs);
+    let replicated =
+        tuning.replicate && engines <= capture::engine::MAX_SHARDS && can_read_twice(inputs);
     let engine_opts = |i: usize| {
         let mut o = opts.clone();
         o.threads = 1;

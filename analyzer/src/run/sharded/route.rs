@@ -17,8 +17,8 @@ use std::sync::Arc;
 use super::merge::Merger;
 use super::shard::{Msg, Outbox, Shard, Shared, WorkerEnd};
 use super::{
-    OrderKey, SHARD_BATCH_BYTES, SHARD_BATCH_FRAMES, SHARD_BUCKETS, SHARD_QUEUE_DEPTH,
-    SHARD_TICK_INTERVAL, SHARD_WATERMARK_FRAMES,
+    OrderKey, SHARD_BATCH_BYTES, SHARD_BATCH_FRAMES, SHARD_BUCKETS, SHARD_POLL_RECORDS,
+    SHARD_QUEUE_DEPTH, SHARD_TICK_INTERVAL, SHARD_WATERMARK_FRAMES,
 };
 use crate::capture::{self, CaptureError, Input};
 
@@ -447,8 +447,16 @@ impl<'a, 'w> Dispatcher<'a, 'w> {
     /// After each record: serves the merge, moves watermarks on, and waits while engine 0's
     /// output held by the merge is over its share.
     fn after_record(&mut self) {
-        let got = self.take_ready();
         self.since_watermark += 1;
+        if self.replicated
+            && !self.since_watermark.is_multiple_of(SHARD_POLL_RECORDS)
+            && self.outbox.borrow().out.bytes() < self.message_bytes
+        {
+            // The workers send a message per message size or per `SHARD_WATERMARK_FRAMES`
+            // records: looking for one after every record costs more than it serves.
+            return;
+        }
+        let got = self.take_ready();
         if self.since_watermark >= SHARD_WATERMARK_FRAMES {
             self.since_watermark = 0;
             self.send_all();

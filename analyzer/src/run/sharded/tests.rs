@@ -311,6 +311,14 @@ fn sharded_small_merge_buffer_waits_and_keeps_the_output() {
     let generated = vec![Input::Memory("tiny-records".into(), capture)];
     for inputs in [generated, corpus()] {
         let (one, _) = output(&inputs, 1, false, true);
+        // The routed reader too, the fallback for inputs that cannot be read twice.
+        let routed = Tuning {
+            replicate: false,
+            ..tuning
+        };
+        let (many, stats) = events_tuned(&inputs, 3, routed);
+        assert!(one.as_bytes() == many.as_slice(), "routed");
+        assert!(stats.peak_held <= tuning.merge_buffer_bytes, "routed");
         for threads in [2, 3, 8] {
             let (many, stats) = events_tuned(&inputs, threads, tuning);
             assert!(one.as_bytes() == many.as_slice(), "threads={threads}");
@@ -334,6 +342,7 @@ fn sharded_inline_engine_share_does_not_change_the_output() {
     for main_share_percent in [0, 100, 400] {
         let tuning = Tuning {
             main_share_percent,
+            replicate: false,
             ..Tuning::default()
         };
         let (many, _) = events_tuned(&inputs, 3, tuning);
@@ -342,4 +351,127 @@ fn sharded_inline_engine_share_does_not_change_the_output() {
             "share={main_share_percent}"
         );
     }
+}
+
+/// Events (JSON) or ssl.log (TSV) of `inputs`, `--seed 42`, with `threads` engines and `tuning`.
+fn output_tuned(
+    inputs: &[Input],
+    threads: usize,
+    across: bool,
+    events: bool,
+    tuning: Tuning,
+) -> (String, Summary) {
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    opts.capture.seed = Some(42);
+    opts.capture.continue_across_inputs = across;
+    let mut out: Vec<u8> = Vec::new();
+    let outputs = if events {
+        Outputs {
+            events: Some((EventFormat::Json, &mut out as &mut dyn Write)),
+            log: None,
+        }
+    } else {
+        Outputs {
+            events: None,
+            log: Some((LogFormat::Tsv, &mut out as &mut dyn Write)),
+        }
+    };
+    let summary = match run_sharded_with(inputs, &opts, outputs, tuning).0 {
+        Ok(s) => s,
+        Err(e) => panic!("run failed: {e}"),
+    };
+    (String::from_utf8_lossy(&out).into_owned(), summary)
+}
+
+#[test]
+fn sharded_replicated_equals_single_threaded_across_inputs() {
+    // Every engine reads every packet, so its timers fire at the packet where one engine's
+    // would, and ends are keyed by their timer's time: the same bytes even where connections
+    // end by timers, and the same counters.
+    let inputs = corpus();
+    assert!(can_read_twice(&inputs));
+    let tuning = Tuning {
+        replicate: true,
+        ..Tuning::default()
+    };
+    for events in [false, true] {
+        let (one, s1) = output(&inputs, 1, true, events);
+        for threads in [2, 5] {
+            let (many, sn) = output_tuned(&inputs, threads, true, events, tuning);
+            assert!(one == many, "threads={threads} events={events}");
+            assert_eq!(s1.capture, sn.capture, "threads={threads}");
+            assert_eq!(
+                (s1.events, s1.log_rows, s1.ssl_connections),
+                (sn.events, sn.log_rows, sn.ssl_connections)
+            );
+        }
+    }
+}
+
+#[test]
+fn sharded_routed_reader_equals_single_threaded() {
+    // The fallback for inputs that cannot be read twice: one reader routes the frames.
+    let inputs = corpus();
+    let tuning = Tuning {
+        replicate: false,
+        ..Tuning::default()
+    };
+    for events in [false, true] {
+        let (one, s1) = output(&inputs, 1, false, events);
+        for threads in [2, 3] {
+            let (many, sn) = output_tuned(&inputs, threads, false, events, tuning);
+            assert!(one == many, "threads={threads} events={events}");
+            assert_eq!(s1.capture, sn.capture, "threads={threads}");
+        }
+    }
+}
+
+#[test]
+fn sharded_reads_only_plain_files_and_memory_twice() {
+    use std::io::Write as _;
+    let capture = tiny_records_capture(3, 50, 4);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    if let Err(e) = gz.write_all(&capture) {
+        panic!("gzip: {e}");
+    }
+    let gzipped = match gz.finish() {
+        Ok(b) => b,
+        Err(e) => panic!("gzip: {e}"),
+    };
+    let dir = std::env::temp_dir().join(format!("sharded-reread-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let gz_path = dir.join("c.pcap.gz");
+    let plain_path = dir.join("c.pcap");
+    if let Err(e) = std::fs::write(&gz_path, &gzipped) {
+        panic!("write: {e}");
+    }
+    if let Err(e) = std::fs::write(&plain_path, &capture) {
+        panic!("write: {e}");
+    }
+    let plain = Input::Memory("plain".into(), capture.clone());
+    let gz_mem = Input::Memory("gz".into(), gzipped);
+    assert!(can_read_twice(&[
+        plain.clone(),
+        Input::Path(plain_path.clone())
+    ]));
+    assert!(!can_read_twice(&[plain.clone(), Input::Stdin]));
+    assert!(!can_read_twice(std::slice::from_ref(&gz_mem)));
+    assert!(!can_read_twice(&[Input::Path(gz_path.clone())]));
+    assert!(!can_read_twice(&[Input::Path(dir.clone())]));
+    assert!(!can_read_twice(&[Input::Path(dir.join("missing"))]));
+    // Either way, the bytes of one thread.
+    let (one, s1) = output(&[plain], 1, false, true);
+    for inputs in [
+        vec![gz_mem],
+        vec![Input::Path(gz_path)],
+        vec![Input::Path(plain_path)],
+    ] {
+        let (two, s2) = output(&inputs, 2, false, true);
+        assert!(one == two);
+        assert_eq!(s1.capture, s2.capture);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
