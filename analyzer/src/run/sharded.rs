@@ -5,25 +5,44 @@
 //! In: [`Input`]s and [`RunOptions`]. Out: the same bytes a single-threaded [`super::run`]
 //! writes (see [`run_sharded`] for where the order may differ), written as the input is read.
 //!
-//! The calling thread reads the captures, decodes just enough of each frame to find its flow
-//! (link, IP, ports), reassembles IP fragments itself (a fragment has no ports), and routes the
-//! frame by a symmetric hash of the flow to one of [`SHARD_BUCKETS`] buckets, each owned by one
-//! engine. Engine 0 runs inline on the calling thread, on the frame where it lies in the read
-//! buffer; it owns fewer buckets, because the calling thread also reads, routes and merges.
-//! Frames of the other engines are copied into batches for their worker threads.
+//! Two ways to feed the engines; the first whenever every input can be read more than once.
+//!
+//! - Every engine reads the input itself (regular files and captures in memory, not gzip; see
+//!   [`can_read_twice`]). Engine 0 runs on the calling thread, the others on worker threads;
+//!   each reads every record of every input and decodes every frame down to its ports, then
+//!   analyses only the flows whose symmetric, seedless flow hash is its own
+//!   (`capture::Options::shard`). Nothing is copied between threads on the way in, and since
+//!   every engine sees every packet, every engine knows each record's global index and runs its
+//!   timers at exactly the packet where a single engine would. Connection-less weirds and the
+//!   counters of the capture itself come from engine 0 only; connection counters are summed.
+//!   IP fragments are reassembled by every engine. The price is that each thread reads and
+//!   decodes the whole input (docs/PERFORMANCE.md §4).
+//! - Otherwise (stdin, a pipe, gzip, which would be decompressed once per thread) the calling
+//!   thread reads the captures, decodes just enough of each frame to find its flow (link, IP,
+//!   ports), reassembles IP fragments itself (a fragment has no ports), and routes the frame by
+//!   the same hash to one of [`SHARD_BUCKETS`] buckets, each owned by one engine. Engine 0 runs
+//!   inline on the calling thread, on the frame where it lies in the read buffer; it owns fewer
+//!   buckets, because the calling thread also reads, routes and merges. Frames of the other
+//!   engines are copied into batches for their worker threads, with time ticks so that their
+//!   timers fire although most packets go elsewhere.
 //!
 //! Every piece of output is tagged with an [`OrderKey`], the global position of the item that
-//! produced it; merged in that order it is the single-threaded order except where timers fired
-//! (a worker's timers fire at broadcast ticks rather than at the exact packet). Workers send
-//! their pieces back as they go, each message with a watermark: a key below which the worker
-//! will produce nothing more. The calling thread, which owns the writers, writes every piece that
-//! sorts below every engine's watermark (`merge`). What it holds is bounded by
-//! [`MERGE_BUFFER_BYTES`]: a worker whose output waits for a slower one stops until the merge
-//! catches up, and so does the reading thread itself. Uids are renumbered in global creation
-//! order as they are written, so `--seed` gives the same uids as a single-threaded run.
+//! produced it (for connections ended by timers, also the time the timer was set for and the
+//! connection's creation index, the order in which one engine's timer queue ends them). Merged
+//! in that order it is the single-threaded order; with routed frames except where timers fired
+//! (a worker's timers fire at the ticks rather than at the exact packet). Workers send their
+//! pieces back as they go, each message with a watermark: a key below which the worker will
+//! produce nothing more (the global index of the record it is at). The calling thread, which
+//! owns the writers, writes every piece that sorts below every engine's watermark (`merge`).
+//! What it holds is bounded by [`MERGE_BUFFER_BYTES`]: a worker whose output waits for a slower
+//! one stops until the merge catches up, and so does the calling thread's engine itself. Uids
+//! are renumbered in global creation order as they are written, so `--seed` gives the same uids
+//! as a single-threaded run.
 //!
-//! Modules: `route` (routing and the items sent to workers), `shard` (one engine with its
-//! recording writers, inline or on a worker thread), `merge` (the streaming merge).
+//! Modules: `route` (the calling thread: reading, routing and the items sent to workers, or
+//! only engine 0 when every engine reads; and serving the merge), `shard` (one engine with its
+//! recording writers, inline, on a routed worker thread or on a reading worker thread),
+//! `merge` (the streaming merge).
 
 mod merge;
 mod route;
@@ -179,8 +198,11 @@ pub(super) struct MergeStats {
 
 /// [`super::run`] with connections sharded over `opts.threads` engines by flow hash.
 ///
-/// Same ssl.log rows and event lines as a single-threaded run (and, under `--seed`, the same
-/// uids); the order is the single-threaded one except around timer-driven connection ends.
+/// The same bytes as a single-threaded run (under `--seed`, the same uids; without it, the
+/// engines' own random ones) and the same [`Summary`], when every engine reads the input
+/// itself. With routed frames (stdin, gzip), the same lines, in the same order except around
+/// timer-driven connection ends. (Both as long as no engine reaches its share of the bounds
+/// below, where a single engine would not.)
 /// The connection-table and out-of-order-buffer bounds are split evenly between the engines.
 /// Output is written while the input is read; at most [`MERGE_BUFFER_BYTES`] of it is held.
 pub fn run_sharded(

@@ -8,6 +8,11 @@
 //! they arrive. The [`Dispatcher`] never blocks on a worker without also serving the merge:
 //! when a worker's queue is full it waits for output messages instead, after handing every
 //! other worker its batch, so that the engine holding the merge back always has input.
+//!
+//! When every engine reads the input itself ([`DispatcherSetup::replicated`]), the same
+//! [`Dispatcher`] numbers the records as the reading workers do (one index per record and per
+//! end of an input), runs engine 0 on every one of them and only serves the merge: no routing,
+//! no batches, no ticks.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,17 +1,18 @@
 //! One engine of a sharded run: a capture `Engine` and a [`Pipeline`] whose writers record
-//! every piece of output under its [`OrderKey`], on a worker thread or inline on the reading
-//! thread.
+//! every piece of output under its [`OrderKey`], inline on the calling thread, on a worker
+//! thread fed routed batches ([`worker`]), or on a worker thread that reads the inputs itself
+//! ([`reader`]).
 //!
-//! In: [`ShardItem`]s (frames, ticks, weirds, input boundaries). Out: [`Output`]s, the recorded
-//! pieces with the uids created and ended meanwhile; a worker sends them to the merge as
-//! [`Msg`]s, each with a watermark (no later piece of this engine sorts below it), and waits
-//! while the merge holds more than its share of this engine's output and a slower engine holds
-//! the merge back ([`Shared`]). A worker's messages stay small: a write that would take them
-//! past the message size is cut at a line boundary and the rest goes into the next message
-//! under the same key. Two cases can still exceed the message size: a single line longer than
-//! it, and the ends of one timer pass at a tick (they are merged by creation index, not in the
-//! order the timers fire, so the merge can write none of them until the pass is over; they are
-//! bounded by the connections this engine held, whose state was larger).
+//! In: [`ShardItem`]s (frames, ticks, weirds, input boundaries) or, for a reading worker, the
+//! records of the inputs. Out: [`Output`]s, the recorded pieces with the uids created and ended
+//! meanwhile; a worker sends them to the merge as [`Msg`]s, each with a watermark (no later
+//! piece of this engine sorts below it), and waits while the merge holds more than its share of
+//! this engine's output and a slower engine holds the merge back ([`Shared`]). A worker's
+//! messages stay small: a write that would take them past the message size is cut at a line
+//! boundary and the rest goes into the next message under the same key. Only a single line
+//! longer than the message size can exceed it (the ends of one timer pass are keyed in the
+//! order the timers fire, by `capture::Engine::advance`, so a message can be cut between
+//! them).
 
 use std::cell::RefCell;
 use std::io::{self, Write};
