@@ -475,3 +475,55 @@ fn sharded_reads_only_plain_files_and_memory_twice() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Events (JSON, `--seed 42`) and the error of a run that is expected to fail.
+fn failing_output(inputs: &[Input], threads: usize, tuning: Tuning) -> (Vec<u8>, String) {
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    opts.capture.seed = Some(42);
+    let mut out: Vec<u8> = Vec::new();
+    let outputs = Outputs {
+        events: Some((EventFormat::Json, &mut out as &mut dyn Write)),
+        log: None,
+    };
+    let result = if threads == 1 {
+        run(inputs, &opts, outputs)
+    } else {
+        run_sharded_with(inputs, &opts, outputs, tuning).0
+    };
+    match result {
+        Ok(_) => panic!("the run did not fail"),
+        Err(e) => (out, e.to_string()),
+    }
+}
+
+#[test]
+fn sharded_truncated_input_stops_like_one_thread() {
+    // A capture cut in the middle of a record: everything before it is analysed, its
+    // connections end, later inputs are not read, and the error is the capture's.
+    let capture = tiny_records_capture(4, 200, 3);
+    let cut = capture
+        .get(..capture.len() * 2 / 3)
+        .unwrap_or_default()
+        .to_vec();
+    let inputs = vec![
+        Input::Memory("first".into(), capture.clone()),
+        Input::Memory("cut".into(), cut),
+        Input::Memory("never read".into(), capture),
+    ];
+    let (one, err1) = failing_output(&inputs, 1, Tuning::default());
+    assert!(!one.is_empty());
+    for replicate in [true, false] {
+        let tuning = Tuning {
+            replicate,
+            ..Tuning::default()
+        };
+        for threads in [2, 3] {
+            let (many, err) = failing_output(&inputs, threads, tuning);
+            assert!(one == many, "threads={threads} replicate={replicate}");
+            assert_eq!(err1, err);
+        }
+    }
+}
