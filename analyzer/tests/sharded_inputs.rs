@@ -1,6 +1,6 @@
-//! `--threads` on every kind of input: a regular file (every thread reads it), standard input,
-//! a gzip file and a pipe (one reader routes the frames) give the output of one thread, byte
-//! for byte.
+//! `--threads` on every kind of input: regular files (every thread reads them), standard input
+//! and a gzip file (one reader routes the frames) give the output of one thread, byte for byte.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 #[path = "cli_util.rs"]
 mod cli_util;
