@@ -70,8 +70,11 @@ pub(super) const SHARD_BUCKETS: usize = 64;
 /// merged output. Measured on two cores (docs/PERFORMANCE.md §4): 75 % was best for both
 /// ssl.log and JSON events on the handshake capture, 25 % and 50 % left the worker idle.
 const SHARD_MAIN_SHARE_PERCENT: usize = 75;
-/// Whether every engine reads a re-readable input itself by default (measured faster on two
-/// cores, docs/PERFORMANCE.md §4) rather than one reader routing frames to the engines.
+/// Whether every engine reads a re-readable input itself by default rather than one reader
+/// routing frames to the engines. Measured on two (shared) cores: faster on the handshake
+/// capture for ssl.log and events, slower on the bulk capture, where each thread's copy of
+/// every byte out of the page cache costs more than the routing it saves (docs/PERFORMANCE.md
+/// §4); chosen for the handshake-heavy case and for its exact order of timer-driven ends.
 const SHARD_REPLICATE: bool = true;
 /// Gzip's magic: a compressed input is read once and routed (see [`can_read_twice`]).
 const SHARD_GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -202,7 +205,9 @@ pub(super) struct MergeStats {
 /// engines' own random ones) and the same [`Summary`], when every engine reads the input
 /// itself. With routed frames (stdin, gzip), the same lines, in the same order except around
 /// timer-driven connection ends. (Both as long as no engine reaches its share of the bounds
-/// below, where a single engine would not.)
+/// below, where a single engine would not; and, for the order of connections ended by timers
+/// at one packet, as long as no engine compacts its timer queue in a way that moves the time a
+/// stale timer was set for: each engine compacts when its own stale entries pile up.)
 /// The connection-table and out-of-order-buffer bounds are split evenly between the engines.
 /// Output is written while the input is read; at most [`MERGE_BUFFER_BYTES`] of it is held.
 pub fn run_sharded(
