@@ -16,7 +16,7 @@ use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::cert_cache::CertCache;
 use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
-use crate::output::{ConnId, ANALYZER_DTLS, ANALYZER_SSL};
+use crate::output::{ConnId, EventLines, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::run::{EventWriter, LogWriter, EVENT_FLUSH_BYTES};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 

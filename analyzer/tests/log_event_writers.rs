@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use pac_runtime::ValueSink;
 use serde_json::Value;
-use tls_analyzer::output::{ConnId, JsonEventWriter, TextEventWriter, ANALYZER_DTLS, ANALYZER_SSL};
+use tls_analyzer::output::{
+    ConnId, EventLines, JsonEventWriter, TextEventWriter, ANALYZER_DTLS, ANALYZER_SSL,
+};
 
 const DEFAULT_CORPUS: &str = "/work/shared/conformance/zeek-live";
 

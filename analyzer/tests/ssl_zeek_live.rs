@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 use tls_analyzer::capture::{self, ConnInfo, FlowHandler, Input, Options, Verdict};
 use tls_analyzer::output::json::JsonEventWriter;
-use tls_analyzer::output::ConnId;
+use tls_analyzer::output::{ConnId, EventLines};
 use tls_analyzer::ssl::{Config, Event, EventSink, SslAnalyzer};
 
 const LIVE: &str = "../../shared/conformance/zeek-live";

@@ -11,9 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{json_double, json_string, push_addr, push_u64};
-use super::{
-    ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
-};
+use super::{ConnId, EventLines};
 
 /// Writes events as JSON Lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -30,12 +28,6 @@ impl JsonEventWriter {
     /// An empty writer.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Starts an event line: writes everything up to and including `"args":{`. Arguments follow
-    /// through the [`ValueSink`] methods; [`JsonEventWriter::end_event`] closes the line.
-    pub fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str) {
-        self.begin_line(ts, Some((uid, id)), event);
     }
 
     /// [`JsonEventWriter::begin_event`], with `uid` and `id` only for an event of a connection.
@@ -62,100 +54,6 @@ impl JsonEventWriter {
         json_string(b, event.as_bytes());
         b.extend_from_slice(b",\"args\":{");
         self.open.push((true, b'}'));
-    }
-
-    /// Closes the line opened by [`JsonEventWriter::begin_event`] (and any container a broken
-    /// visitor left open, so the line stays valid JSON).
-    pub fn end_event(&mut self) {
-        // An unbalanced visitor would leave containers open: close them so the line stays valid.
-        while self.open.len() > 1 {
-            if let Some((_, closer)) = self.open.pop() {
-                self.buf.push(closer);
-            }
-        }
-        self.open.clear();
-        self.buf.extend_from_slice(b"}}\n");
-    }
-
-    /// Writes one whole event line whose arguments `visit` reports.
-    pub fn event(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        event: &str,
-        visit: impl FnOnce(&mut dyn ValueSink),
-    ) {
-        self.begin_event(ts, uid, id, event);
-        visit(self);
-        self.end_event();
-    }
-
-    /// Writes a `conn_weird` line: `"args":{"name":..,"addl":..,"source":..}`.
-    pub fn conn_weird(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        name: &str,
-        addl: &[u8],
-        source: &str,
-    ) {
-        self.begin_line(ts, Some((uid, id)), CONN_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
-    }
-
-    /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
-    /// fragments, link layers): `{"ts":..,"event":"net_weird","args":{"name","addl","source"}}`,
-    /// without `uid` and `id`, as Zeek's `net_weird(name, addl, source)` has no connection.
-    pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        self.begin_line(ts, None, NET_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
-    }
-
-    /// A weird's arguments, then the end of the line.
-    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
-        self.field("name");
-        self.string(name.as_bytes());
-        self.field("addl");
-        self.string(addl);
-        self.field("source");
-        self.string(source.as_bytes());
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_violation_info` line: `"args":{"atype":..,"reason":..}`; `atype` is
-    /// [`super::ANALYZER_SSL`] or [`super::ANALYZER_DTLS`].
-    pub fn analyzer_violation(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        atype: &str,
-        reason: &[u8],
-    ) {
-        self.begin_event(ts, uid, id, VIOLATION_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.field("reason");
-        self.string(reason);
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_confirmation_info` line: `"args":{"atype":..}`.
-    pub fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.begin_event(ts, uid, id, CONFIRMATION_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_disabled` line (see [`super::DISABLED_EVENT`]): `"args":{"atype":..}`.
-    pub fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.begin_event(ts, uid, id, DISABLED_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.end_event();
     }
 
     /// The bytes written so far.
@@ -192,6 +90,31 @@ impl JsonEventWriter {
                 self.buf.push(b',');
             }
         }
+    }
+}
+
+impl EventLines for JsonEventWriter {
+    /// Starts an event line: writes everything up to and including `"args":{`. Arguments follow
+    /// through the [`ValueSink`] methods; [`JsonEventWriter::end_event`] closes the line.
+    fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str) {
+        self.begin_line(ts, Some((uid, id)), event);
+    }
+
+    fn begin_net_event(&mut self, ts: f64, event: &str) {
+        self.begin_line(ts, None, event);
+    }
+
+    /// Closes the line opened by [`JsonEventWriter::begin_event`] (and any container a broken
+    /// visitor left open, so the line stays valid JSON).
+    fn end_event(&mut self) {
+        // An unbalanced visitor would leave containers open: close them so the line stays valid.
+        while self.open.len() > 1 {
+            if let Some((_, closer)) = self.open.pop() {
+                self.buf.push(closer);
+            }
+        }
+        self.open.clear();
+        self.buf.extend_from_slice(b"}}\n");
     }
 }
 

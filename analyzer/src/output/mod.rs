@@ -16,8 +16,102 @@ pub mod text;
 
 use std::net::IpAddr;
 
+use pac_runtime::ValueSink;
+
 pub use json::JsonEventWriter;
 pub use text::TextEventWriter;
+
+/// What the JSON and the text writer have in common: a line is a header (time, connection,
+/// event name), the arguments through [`ValueSink`], and an end. The lines the analyzer writes
+/// besides Zeek's `ssl_*` events are built here once, for both formats.
+pub trait EventLines: ValueSink {
+    /// Starts the line of an event of a connection.
+    fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str);
+
+    /// Starts the line of an event that belongs to no connection (`net_weird`).
+    fn begin_net_event(&mut self, ts: f64, event: &str);
+
+    /// Ends the line started by `begin_event` or `begin_net_event`.
+    fn end_event(&mut self);
+
+    /// Writes one whole event line whose arguments `visit` reports.
+    fn event(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        event: &str,
+        visit: impl FnOnce(&mut dyn ValueSink),
+    ) where
+        Self: Sized,
+    {
+        self.begin_event(ts, uid, id, event);
+        visit(self);
+        self.end_event();
+    }
+
+    /// Writes a `conn_weird` line: `name`, `addl`, `source`.
+    fn conn_weird(
+        &mut self,
+        ts: f64,
+        uid: &str,
+        id: &ConnId,
+        name: &str,
+        addl: &[u8],
+        source: &str,
+    ) {
+        self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
+        self.weird_args(name, addl, source);
+    }
+
+    /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
+    /// fragments, link layers): no `uid` and `id`, as Zeek's `net_weird(name, addl, source)`
+    /// has no connection.
+    fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
+        self.begin_net_event(ts, NET_WEIRD_EVENT);
+        self.weird_args(name, addl, source);
+    }
+
+    /// A weird's arguments, then the end of the line.
+    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_violation_info` line: `atype` ([`ANALYZER_SSL`] or
+    /// [`ANALYZER_DTLS`]) and `reason`.
+    fn analyzer_violation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str, reason: &[u8]) {
+        self.begin_event(ts, uid, id, VIOLATION_EVENT);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.field("reason");
+        self.string(reason);
+        self.end_event();
+    }
+
+    /// Writes an `analyzer_confirmation_info` line: `atype`.
+    fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.analyzer_line(ts, uid, id, CONFIRMATION_EVENT, atype);
+    }
+
+    /// Writes an `analyzer_disabled` line (see [`DISABLED_EVENT`]): `atype`.
+    fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
+        self.analyzer_line(ts, uid, id, DISABLED_EVENT, atype);
+    }
+
+    /// A line whose only argument is the analyzer's `atype`.
+    fn analyzer_line(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str, atype: &str) {
+        self.begin_event(ts, uid, id, event);
+        self.field("atype");
+        self.string(atype.as_bytes());
+        self.end_event();
+    }
+}
 
 /// The connection 4-tuple as Zeek's `conn_id` shows it (the capture layer converts its own
 /// connection key into this).

@@ -11,9 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{fixed6, push_u64};
-use super::{
-    ConnId, CONFIRMATION_EVENT, CONN_WEIRD_EVENT, DISABLED_EVENT, NET_WEIRD_EVENT, VIOLATION_EVENT,
-};
+use super::{ConnId, EventLines};
 
 /// Writes events as text lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -28,107 +26,6 @@ impl TextEventWriter {
     /// An empty writer.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Starts a line with `ts uid event`; arguments follow as ` name=value`.
-    pub fn begin_event(&mut self, ts: f64, uid: &str, _id: &ConnId, event: &str) {
-        self.first.clear();
-        self.after_key = false;
-        fixed6(&mut self.buf, ts);
-        self.buf.push(b' ');
-        self.buf.extend_from_slice(uid.as_bytes());
-        self.buf.push(b' ');
-        self.buf.extend_from_slice(event.as_bytes());
-    }
-
-    /// Ends the line.
-    pub fn end_event(&mut self) {
-        self.first.clear();
-        self.buf.push(b'\n');
-    }
-
-    /// Writes one whole event line whose arguments `visit` reports.
-    pub fn event(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        event: &str,
-        visit: impl FnOnce(&mut dyn ValueSink),
-    ) {
-        self.begin_event(ts, uid, id, event);
-        visit(self);
-        self.end_event();
-    }
-
-    /// Writes a `conn_weird` line.
-    pub fn conn_weird(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        name: &str,
-        addl: &[u8],
-        source: &str,
-    ) {
-        self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
-    }
-
-    /// Writes a `net_weird` line (a weird of no connection, so `-` where the uid goes).
-    pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        let no_conn = ConnId {
-            orig_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            orig_p: 0,
-            resp_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            resp_p: 0,
-        };
-        self.begin_event(ts, "-", &no_conn, NET_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
-    }
-
-    /// A weird's arguments, then the end of the line.
-    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
-        self.field("name");
-        self.string(name.as_bytes());
-        self.field("addl");
-        self.string(addl);
-        self.field("source");
-        self.string(source.as_bytes());
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_violation_info` line.
-    pub fn analyzer_violation(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        atype: &str,
-        reason: &[u8],
-    ) {
-        self.begin_event(ts, uid, id, VIOLATION_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.field("reason");
-        self.string(reason);
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_confirmation_info` line.
-    pub fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.begin_event(ts, uid, id, CONFIRMATION_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.end_event();
-    }
-
-    /// Writes an `analyzer_disabled` line (see [`super::DISABLED_EVENT`]).
-    pub fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.begin_event(ts, uid, id, DISABLED_EVENT);
-        self.field("atype");
-        self.string(atype.as_bytes());
-        self.end_event();
     }
 
     /// The bytes written so far.
@@ -163,6 +60,36 @@ impl TextEventWriter {
             // Top level: arguments are separated by spaces.
             None => self.buf.push(b' '),
         }
+    }
+}
+
+impl EventLines for TextEventWriter {
+    /// Starts a line with `ts uid event`; arguments follow as ` name=value`.
+    fn begin_event(&mut self, ts: f64, uid: &str, _id: &ConnId, event: &str) {
+        self.first.clear();
+        self.after_key = false;
+        fixed6(&mut self.buf, ts);
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(uid.as_bytes());
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(event.as_bytes());
+    }
+
+    /// `-` where the uid goes.
+    fn begin_net_event(&mut self, ts: f64, event: &str) {
+        let no_conn = ConnId {
+            orig_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            orig_p: 0,
+            resp_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
+            resp_p: 0,
+        };
+        self.begin_event(ts, "-", &no_conn, event);
+    }
+
+    /// Ends the line.
+    fn end_event(&mut self) {
+        self.first.clear();
+        self.buf.push(b'\n');
     }
 }
 

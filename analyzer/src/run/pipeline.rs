@@ -14,7 +14,7 @@ use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
 use crate::log::cert_cache::CertCache;
 use crate::log::{JsonLogWriter, TsvLogWriter};
-use crate::output::{ConnId, JsonEventWriter, TextEventWriter};
+use crate::output::{ConnId, EventLines, JsonEventWriter, TextEventWriter};
 use crate::session::{Session, Writers};
 
 /// Bytes [`detect::tcp`] needs for its verdict on the start of a stream: an alert record
