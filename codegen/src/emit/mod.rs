@@ -160,6 +160,23 @@ impl Gen<'_> {
         }
     }
 
+    /// `name: Type` for each of `r`'s parameters, `_`-named where the function never reads it
+    /// (`uses`), so that validation and visiting compile without unused-variable warnings.
+    fn used_params(&self, r: &Record, uses: &BTreeSet<String>) -> Vec<TokenStream> {
+        r.params
+            .iter()
+            .map(|(p, ty)| {
+                let id = if uses.contains(p) {
+                    ident(p)
+                } else {
+                    ident(&format!("_{}", p.trim_start_matches("r#")))
+                };
+                let t = self.param_type(ty);
+                quote!(#id: #t)
+            })
+            .collect()
+    }
+
     fn param_type(&self, p: &ParamTy) -> TokenStream {
         match p {
             ParamTy::Bool => quote!(bool),
@@ -393,19 +410,7 @@ impl Gen<'_> {
             r.params.iter().map(|(_, ty)| self.param_type(ty)).collect();
         // What validation must compute rather than skip; parameters it never reads are `_`-named.
         let uses = r.parse_uses();
-        let skip_params: Vec<TokenStream> = r
-            .params
-            .iter()
-            .map(|(p, ty)| {
-                let id = if uses.contains(p) {
-                    ident(p)
-                } else {
-                    ident(&format!("_{}", p.trim_start_matches("r#")))
-                };
-                let t = self.param_type(ty);
-                quote!(#id: #t)
-            })
-            .collect();
+        let skip_params = self.used_params(r, &uses);
         let built: Vec<TokenStream> = r.members.iter().map(|m| self.member_stmt(m)).collect();
         let skipped: Vec<TokenStream> =
             r.members.iter().map(|m| self.skip_stmt(m, &uses)).collect();

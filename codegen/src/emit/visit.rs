@@ -248,19 +248,7 @@ impl Gen<'_> {
                 e.collect_vars(&mut uses);
             }
         }
-        let params: Vec<TokenStream> = r
-            .params
-            .iter()
-            .map(|(p, ty)| {
-                let id = if uses.contains(p) {
-                    ident(p)
-                } else {
-                    ident(&format!("_{}", p.trim_start_matches("r#")))
-                };
-                let t = self.param_type(ty);
-                quote!(#id: #t)
-            })
-            .collect();
+        let params = self.used_params(r, &uses);
         let stmts: Vec<TokenStream> = r
             .members
             .iter()
