@@ -160,6 +160,28 @@ impl Gen<'_> {
         }
     }
 
+    /// The member's `&check`s as statements that return the check's `ParseError` (validation
+    /// and visiting run them at the same point).
+    fn member_checks(&self, m: &Member, path: &str) -> Vec<TokenStream> {
+        let rt = &self.rt;
+        m.checks
+            .iter()
+            .map(|(c, text)| {
+                let eg = ExprGen {
+                    gen: self,
+                    mode: Mode::Parse,
+                    path,
+                };
+                let c = eg.boolean(c);
+                quote! {
+                    if !#c {
+                        return Err(#rt::ParseError::new(#path, r.offset(), #rt::ErrorKind::Check(#text)));
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// `name: Type` for each of `r`'s parameters, `_`-named where the function never reads it
     /// (`uses`), so that validation and visiting compile without unused-variable warnings.
     fn used_params(&self, r: &Record, uses: &BTreeSet<String>) -> Vec<TokenStream> {
@@ -559,7 +581,6 @@ impl Gen<'_> {
     /// reads (a length, a selector, a check) is computed into a local; every other one is
     /// skipped without building anything.
     fn skip_stmt(&self, m: &Member, uses: &BTreeSet<String>) -> TokenStream {
-        let rt = &self.rt;
         let id = ident(&m.rust);
         let path = m.path.as_str();
         let used = uses.contains(&m.rust);
@@ -576,19 +597,7 @@ impl Gen<'_> {
             };
         }
         let (src_start, src_end) = self.sourcedata_bounds(m, keep_src);
-        let checks = m.checks.iter().map(|(c, text)| {
-            let eg = ExprGen {
-                gen: self,
-                mode: Mode::Parse,
-                path,
-            };
-            let c = eg.boolean(c);
-            quote! {
-                if !#c {
-                    return Err(#rt::ParseError::new(#path, r.offset(), #rt::ErrorKind::Check(#text)));
-                }
-            }
-        });
+        let checks = self.member_checks(m, path);
         let stmt = if used {
             let value = self.member_value(m, Build::Checked);
             quote!(let #id = #value;)

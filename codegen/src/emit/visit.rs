@@ -301,7 +301,6 @@ impl Gen<'_> {
     /// The statements that read one record member, report it and, when a later expression
     /// needs it, keep it in a local named after it.
     fn visit_stmt(&self, m: &Member, uses: &BTreeSet<String>) -> TokenStream {
-        let rt = &self.rt;
         let id = ident(&m.rust);
         let path = m.path.as_str();
         let used = uses.contains(&m.rust);
@@ -321,23 +320,7 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        let checks: Vec<TokenStream> = m
-            .checks
-            .iter()
-            .map(|(c, text)| {
-                let eg = ExprGen {
-                    gen: self,
-                    mode: Mode::Parse,
-                    path,
-                };
-                let c = eg.boolean(c);
-                quote! {
-                    if !#c {
-                        return Err(#rt::ParseError::new(#path, r.offset(), #rt::ErrorKind::Check(#text)));
-                    }
-                }
-            })
-            .collect();
+        let checks = self.member_checks(m, path);
         match &m.kind {
             Kind::Int(_) | Kind::Enum(..) | Kind::Bytes => {
                 let value = self.member_value(m, Build::Checked);
