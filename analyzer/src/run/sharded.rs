@@ -409,16 +409,7 @@ fn summary_replicated(ends: &[WorkerEnd]) -> Summary {
         summary.log_rows += e.summary.log_rows;
     }
     for e in ends.iter().skip(1) {
-        let (a, b) = (&mut summary.capture, &e.summary.capture);
-        a.connections += b.connections;
-        a.tcp_connections += b.tcp_connections;
-        a.udp_connections += b.udp_connections;
-        a.evicted += b.evicted;
-        a.tcp_bytes_delivered += b.tcp_bytes_delivered;
-        a.tcp_gap_bytes += b.tcp_gap_bytes;
-        a.tcp_retransmitted_bytes += b.tcp_retransmitted_bytes;
-        a.udp_bytes_delivered += b.udp_bytes_delivered;
-        a.weirds += b.weirds;
+        add_connection_stats(&mut summary.capture, &e.summary.capture);
     }
     summary
 }
@@ -445,6 +436,12 @@ fn add_stats(a: &mut capture::Stats, b: &capture::Stats) {
     a.tcp_packets += b.tcp_packets;
     a.udp_packets += b.udp_packets;
     a.other_ip += b.other_ip;
+    add_connection_stats(a, b);
+}
+
+/// Adds the counters of `b` that belong to connections (and the weirds) to `a`: what engines
+/// that each saw the whole capture count of their own flows only.
+fn add_connection_stats(a: &mut capture::Stats, b: &capture::Stats) {
     a.connections += b.connections;
     a.tcp_connections += b.tcp_connections;
     a.udp_connections += b.udp_connections;
