@@ -136,11 +136,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             r.take_rest();
         } else {
             while !r.is_empty() {
-                let before = r.pos();
-                E::skip(r, params)?;
-                if r.pos() == before {
-                    return Err(r.error(path, ErrorKind::EmptyElement));
-                }
+                one_element(r, path, |r| E::skip(r, params))?;
             }
         }
         Ok(())
@@ -174,11 +170,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             r.skip(len, path)
         } else {
             for _ in 0..count {
-                let before = r.pos();
-                E::skip(r, params)?;
-                if r.pos() == before {
-                    return Err(r.error(path, ErrorKind::EmptyElement));
-                }
+                one_element(r, path, |r| E::skip(r, params))?;
             }
             Ok(())
         }
@@ -210,11 +202,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             }
         } else {
             while !r.is_empty() {
-                let before = r.pos();
-                f(r, params)?;
-                if r.pos() == before {
-                    return Err(r.error(path, ErrorKind::EmptyElement));
-                }
+                one_element(r, path, |r| f(r, params))?;
             }
         }
         Ok(())
@@ -243,11 +231,7 @@ impl<'a, E: Element<'a>> List<'a, E> {
             }
         } else {
             for _ in 0..count {
-                let before = r.pos();
-                f(r, params)?;
-                if r.pos() == before {
-                    return Err(r.error(path, ErrorKind::EmptyElement));
-                }
+                one_element(r, path, |r| f(r, params))?;
             }
         }
         Ok(())
@@ -378,6 +362,21 @@ impl<'a, E: Element<'a>> Iterator for ListIter<'a, E> {
             _ => (0, Some(left)),
         }
     }
+}
+
+/// Reads one variable-size element with `f`, which must consume at least one byte: an element
+/// that reads nothing would repeat forever (or without end of input, to the end of a count).
+#[inline]
+fn one_element<'a, F>(r: &mut Reader<'a>, path: &'static str, f: F) -> Result<(), ParseError>
+where
+    F: FnOnce(&mut Reader<'a>) -> Result<(), ParseError>,
+{
+    let before = r.pos();
+    f(r)?;
+    if r.pos() == before {
+        return Err(r.error(path, ErrorKind::EmptyElement));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
