@@ -143,8 +143,10 @@ event ssl_extension_signature_algorithms_cert(
     c: connection,
     ## True when the client's side sent it.
     is_client: bool,
-    ## One pair per two-byte entry, as for ssl_extension_signature_algorithm.
-    signature_algorithms: vector of SignatureAndHashAlgorithm
+    ## The 16-bit signature schemes (RFC 8446 §4.2.3) in the sender's order, as plain
+    ## numbers: unlike ssl_extension_signature_algorithm, Zeek does not split them into
+    ## hash/signature pairs here.
+    signature_schemes: index_vec
 );
 
 ## The key_share extension (TLS 1.3, also its draft code point 40).
@@ -491,8 +493,7 @@ on SignatureSchemeList -> event ssl_extension_signature_algorithm($conn, $is_cli
         [SignatureAndHashAlgorithm { HashAlgorithm: s >> 8, SignatureAlgorithm: s & 0xff }
             for s in self.supported_signature_algorithms]);
 on SignatureSchemeListCert -> event ssl_extension_signature_algorithms_cert($conn, $is_client,
-        [SignatureAndHashAlgorithm { HashAlgorithm: s >> 8, SignatureAlgorithm: s & 0xff }
-            for s in self.supported_signature_algorithms]);
+        self.supported_signature_algorithms);
 on ProtocolNameList -> event ssl_extension_application_layer_protocol_negotiation($conn, $is_client,
         [p.name for p in self.protocol_name_list]);
 on SignedCertificateTimestamp -> event ssl_extension_signed_certificate_timestamp($conn, $is_client,

@@ -665,7 +665,7 @@ fn hello_extensions_raise_their_event_then_ssl_extension_then_the_hello() {
         [
             "ssl_extension_server_name true [#11]",
             "ssl_extension true 0 #16",
-            "ssl_extension_signature_algorithms_cert true [{4 3} {8 4}]",
+            "ssl_extension_signature_algorithms_cert true [1027 2052]",
             "ssl_extension true 50 #6",
             "ssl_extension_encrypted_client_hello true 1 1 7 #3 5",
             "ssl_extension true 65037 #18",

@@ -11,8 +11,9 @@
 //! onto the structs as follows:
 //! * a hello is `ssl_client_hello` / `ssl_server_hello` with the extension events raised before
 //!   it by the same side: `ssl_extension` gives the wire order of the types, the specific events
-//!   give SNI, ALPN, supported versions, groups, key-share groups, signature algorithms and
-//!   signature_algorithms_cert (`HashAlgorithm << 8 | SignatureAlgorithm`) and point formats;
+//!   give SNI, ALPN, supported versions, groups, key-share groups, signature algorithms
+//!   (`HashAlgorithm << 8 | SignatureAlgorithm`), signature_algorithms_cert (the schemes as
+//!   Zeek passes them) and point formats;
 //! * `ssl_handshake_message` gives the plaintext message types per direction and `ssl_alert`
 //!   the plaintext alerts;
 //! * events name the TLS role (`is_client`); the packet direction is `is_client` XOR "flipped",
@@ -212,9 +213,10 @@ impl Builder {
             "ssl_extension_signature_algorithm" => self.pending[side]
                 .signature_algorithms
                 .extend(sig_algs(arg("signature_algorithms"))),
+            // Zeek passes these as plain 16-bit schemes, not as pairs.
             "ssl_extension_signature_algorithms_cert" => self.pending[side]
                 .signature_algorithms_cert
-                .extend(sig_algs(arg("signature_algorithms"))),
+                .extend(counts::<u16>(arg("signature_schemes"))),
             "ssl_extension_ec_point_formats" => self.pending[side]
                 .point_formats
                 .extend(counts::<u8>(arg("point_formats"))),
@@ -590,7 +592,7 @@ mod tests {
             r#""event":"ssl_extension","args":{"is_client":true,"code":0,"val":""}"#,
             r#""event":"ssl_extension_signature_algorithm","args":{"is_client":true,"signature_algorithms":[{"HashAlgorithm":4,"SignatureAlgorithm":3},{"HashAlgorithm":8,"SignatureAlgorithm":4}]}"#,
             r#""event":"ssl_extension","args":{"is_client":true,"code":13,"val":""}"#,
-            r#""event":"ssl_extension_signature_algorithms_cert","args":{"is_client":true,"signature_algorithms":[{"HashAlgorithm":5,"SignatureAlgorithm":1}]}"#,
+            r#""event":"ssl_extension_signature_algorithms_cert","args":{"is_client":true,"signature_schemes":[1281]}"#,
             r#""event":"ssl_extension","args":{"is_client":true,"code":50,"val":""}"#,
             r#""event":"ssl_client_hello","args":{"version":771,"record_version":769,"ciphers":[4865,49195],"comp_methods":[0]}"#,
             r#""event":"ssl_handshake_message","args":{"is_client":true,"msg_type":1,"length":100}"#,
