@@ -7,7 +7,8 @@
 
 ## Protocol versions (RFC 8446 §4.2.1, RFC 5246 §6.2.1, RFC 6347 §4.1, RFC 9147 §5.3),
 ## the SSLv2 version number (RFC-less, from the SSLv2 draft), and the code points of the
-## TLS 1.3 drafts (0x7f00 + draft number), which Zeek prints as "TLSv13-draftN".
+## TLS 1.3 drafts (0x7f00 + draft number, drafts 00 to 28), which Zeek prints as
+## "TLSv13-draftN".
 enum ProtocolVersion : uint16 {
     SSLv2   = 0x0002,
     SSLv3   = 0x0300,
@@ -19,6 +20,7 @@ enum ProtocolVersion : uint16 {
     # There never was a DTLS 1.1.
     DTLSv12 = 0xfefd,
     DTLSv13 = 0xfefc,
+    TLSv13_draft00 = 0x7f00 "TLSv13-draft0",
     TLSv13_draft01 = 0x7f01 "TLSv13-draft1",
     TLSv13_draft02 = 0x7f02 "TLSv13-draft2",
     TLSv13_draft03 = 0x7f03 "TLSv13-draft3",

@@ -81,12 +81,16 @@ type DtlsCookie = record {
     cookie        : bytestring &length = cookie_length;
 };
 
-## RFC 8446 §4.1.3 / RFC 5246 §7.4.1.3 — ServerHello. TLS 1.3 drafts before 22 (0x7f00 + N,
-## N < 22) dropped the session id and compression method; draft 22 brought them back, and the
-## final RFC sends 0x0303 here with the real version in supported_versions.
+## RFC 8446 §4.1.3 / RFC 5246 §7.4.1.3 — ServerHello. Its layout depends on the version it
+## starts with, read the way Zeek reads it (tls-handshake-protocol.pac, ServerHelloChoice):
+## a TLS 1.3 draft number (0x7fNN, any NN) or 0x0304 (the number the drafts' own text gives
+## TLS 1.3) selects the draft layout without session id and compression method, which drafts
+## up to 21 sent. Everything else is the classic layout; that includes final TLS 1.3 and
+## drafts 22 and later, which went back to it with 0x0303 here and the real version in
+## supported_versions (so no sender of those drafts puts 0x7f16 or later into this field).
 type ServerHello = record {
     server_version : ProtocolVersion;
-    hello : case ((server_version >> 8) == 0x7f && (server_version & 0xff) < 22) of {
+    hello : case ((server_version >> 8) == 0x7f || server_version == ProtocolVersion::TLSv13) of {
         true    -> draft   : ServerHelloDraft(server_version);
         default -> classic : ServerHelloClassic(server_version);
     };
@@ -105,12 +109,13 @@ type ServerHelloClassic(version: ProtocolVersion) = record {
 };
 
 ## draft-ietf-tls-tls13-21 §4.1.3 — ServerHello of TLS 1.3 drafts before 22: no session id,
-## no compression method.
+## no compression method. The extension block is optional as in the early drafts (and as Zeek
+## parses it): a hello that ends after the cipher suite has none.
 type ServerHelloDraft(version: ProtocolVersion) = record {
     let server_version : ProtocolVersion = version;
     random             : bytestring &length = 32;
     cipher_suite       : CipherSuite;
-    extensions         : Extensions(HandshakeType::server_hello);
+    extensions         : Extensions(HandshakeType::server_hello) &optional;
 };
 
 ## draft-ietf-tls-tls13-21 §4.1.4 — HelloRetryRequest as a message of its own (drafts only;

@@ -392,7 +392,7 @@ fn from_struct<'a>(hs: &Handshake<'a>) -> Seen<'a> {
             }
             ServerHelloHello::Draft(d) => {
                 s.chosen_suites.push(d.cipher_suite);
-                exts.push(d.extensions);
+                exts.extend(d.extensions);
             }
         },
         HandshakeMessageBody::HelloRetryRequest(h) => {

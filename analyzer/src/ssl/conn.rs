@@ -669,7 +669,7 @@ impl Conn {
             HandshakeMessageBody::ServerHello(hello) => {
                 let (cipher, extensions) = match &hello.hello {
                     ServerHelloHello::Classic(c) => (c.cipher_suite, c.extensions.as_ref()),
-                    ServerHelloHello::Draft(d) => (d.cipher_suite, Some(&d.extensions)),
+                    ServerHelloHello::Draft(d) => (d.cipher_suite, d.extensions.as_ref()),
                 };
                 if let Some(v) = extensions.and_then(selected_version) {
                     self.set_version(v);
