@@ -55,7 +55,6 @@ fn fixture(name: &str) -> Vec<u8> {
         .collect()
 }
 
-#[test]
 fn visit_allocates_nothing() {
     let hello = fixture("handshake/gnutls-tls13-01-c-client_hello.hex");
     let record = [0x16, 0x03, 0x03, 0x00, 0x02, 0x0e, 0x00];
@@ -94,4 +93,13 @@ fn visit_allocates_nothing() {
     // Positive control: the counter does see an allocation.
     let control: Box<[u8]> = std::hint::black_box(Box::new([0u8; 16]));
     assert!(region.change().allocations >= 1 && control.len() == 16);
+}
+
+/// Runs without libtest (`harness = false` in Cargo.toml): libtest's main thread records the
+/// running test in its own tables while the test thread runs, and a loaded machine can delay
+/// that bookkeeping into the measured region, where a process-wide counter sees it. Here the
+/// measurement is the only thread.
+fn main() {
+    visit_allocates_nothing();
+    println!("test visit_allocates_nothing ... ok");
 }
