@@ -20,6 +20,9 @@ use tls_analyzer::output::json::JsonEventWriter;
 use tls_analyzer::output::{ConnId, EventLines};
 use tls_analyzer::ssl::{Config, Event, EventSink, SslAnalyzer};
 
+#[path = "../../tests/src/require.rs"]
+mod require;
+
 const LIVE: &str = "../../shared/conformance/zeek-live";
 const TRACES: &str = "../../shared/conformance/zeek/traces";
 
@@ -198,13 +201,17 @@ fn live_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn all_events_match_zeek_live() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));
     let live = base.join(LIVE);
     if !live.is_dir() {
-        eprintln!(
-            "SKIPPED LOUDLY: {} is absent; no comparison with Zeek was made",
-            live.display()
+        require::skip_or_fail(
+            "conformance",
+            &format!("comparison with Zeek's events in {}", live.display()),
         );
         return;
     }

@@ -1,7 +1,9 @@
 //! Cross-crate test support: the conformance harness against Zeek ([`conformance`], with the
 //! real analyzer behind [`adapter`]) and the tshark differential ([`tshark`] dissects with tshark,
-//! [`tshark_diff`] builds our side and compares).
+//! [`tshark_diff`] builds our side and compares), and [`require`], what a test does when an
+//! optional tool or the corpus is missing.
 pub mod adapter;
 pub mod conformance;
+pub mod require;
 pub mod tshark;
 pub mod tshark_diff;
