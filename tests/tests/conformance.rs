@@ -161,6 +161,13 @@ fn every_corpus_capture_has_its_trace() {
     let Some(corpus) = corpus_or_skip("every_corpus_capture_has_its_trace") else {
         return;
     };
+    if !corpus.orphans.is_empty() {
+        loud(&format!(
+            "every_corpus_capture_has_its_trace: REPORTED AND SKIPPED zeek-live files without a \
+             capture: {:?}",
+            corpus.orphans
+        ));
+    }
     // zeek-live files name gzip-compressed captures without `.gz`; they must land on the
     // manifest's entry, not on a capture of their own without a trace.
     for c in &corpus.captures {
