@@ -68,8 +68,9 @@ const HELLO: &[u8] = &[
     0x02, 0x01, 0x02, 0x03, 0x04, 0x04, 0x01, 0x02, b'x', b'y', 0x00, 0x04, 0x07, 0x01, b'z', 0x09,
 ];
 
-#[test]
-fn parse_walk_and_visit_allocate_nothing() {
+/// One measured round: 1000 parses, walks and visits of the fixture and 1000 failed parses.
+/// Returns the events and errors seen and what the global allocator counted meanwhile.
+fn measured_round() -> (usize, usize, stats_alloc::Stats) {
     let ctx = gen::Context {
         is_orig: true,
         version: 0,
@@ -88,18 +89,37 @@ fn parse_walk_and_visit_allocate_nothing() {
         let err = gen::Record::parse(&HELLO[..10]);
         events += usize::from(err.is_err());
     }
-    let change = region.change();
-    assert_eq!(events, 5000, "four events and one error per round");
-    assert!(tally.0 > 0);
+    (events, tally.0, region.change())
+}
+
+#[test]
+fn parse_walk_and_visit_allocate_nothing() {
+    // The counter is process-wide: libtest's main thread may still be allocating (its table of
+    // running tests) just after it spawned this test's thread, which on a loaded machine showed
+    // up as 4 allocations in one round. Code that allocates does so in every round (1000
+    // iterations of the same input), so the quietest of a few rounds is the measurement.
+    let mut rounds = Vec::new();
+    for _ in 0..5 {
+        let (events, visited, change) = measured_round();
+        assert_eq!(events, 5000, "four events and one error per round");
+        assert!(visited > 0);
+        let quiet = change.allocations == 0 && change.reallocations == 0;
+        rounds.push(change);
+        if quiet {
+            break;
+        }
+    }
+    let change = rounds.last().copied().unwrap_or_default();
     assert_eq!(
         change.allocations, 0,
-        "parse + walk + visit allocated: {change:?}"
+        "parse + walk + visit allocated in every round: {rounds:?}"
     );
     assert_eq!(
         change.reallocations, 0,
-        "parse + walk + visit reallocated: {change:?}"
+        "parse + walk + visit reallocated in every round: {rounds:?}"
     );
     // Positive control: the counter does see an allocation.
+    let region = Region::new(GLOBAL);
     let control: Box<[u8]> = std::hint::black_box(Box::new([0u8; 16]));
     assert!(region.change().allocations >= 1 && control.len() == 16);
 }
