@@ -1,7 +1,9 @@
 //! Conformance with Zeek: our events and ssl.log against Zeek's on Zeek's own captures.
 //!
 //! The corpus lives outside the repository (`../shared/conformance`, or
-//! `$TLS_ANALYZER_CONFORMANCE_DIR`); without it every test here says so loudly and skips.
+//! `$TLS_ANALYZER_CONFORMANCE_DIR`); without it every test that needs it is ignored, with the
+//! reason in the test summary (probed at build time, `tests/build.rs`), or fails when
+//! `PAC_REQUIRE_TOOLS` names `conformance` (as in CI).
 //!
 //! * `full_corpus_conformance` runs [`our_analyzer`] over every capture and compares every
 //!   field with `zeek/expected/` and `zeek-live/`, tolerating only what
