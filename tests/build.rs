@@ -2,11 +2,26 @@
 //!
 //! In: those spec files. Out: `OUT_DIR/runnable.rs` (event enum `TestEvent`), included by the
 //! codegen run and allocation tests. A broken spec prints its diagnostics and exits 1.
+//!
+//! It also probes the optional tools and data the tests use (tshark, the conformance corpus;
+//! see `build_probe.rs`) and sets the `cfg`s under which the tests that need a missing one are
+//! ignored, with the reason, in the test summary.
 
 use std::path::PathBuf;
 
+#[path = "build_probe.rs"]
+mod probe;
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build_probe.rs");
+    let p = probe::Probe::new();
+    let tshark = std::env::var("TSHARK").unwrap_or_else(|_| "tshark".into());
+    p.record("tshark", probe::executable(&tshark));
+    if let Some(ws) = manifest.parent() {
+        p.record("conformance", probe::conformance(ws));
+    }
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     let dir = manifest.join("codegen").join("runnable");
     println!("cargo:rerun-if-changed={}", dir.display());

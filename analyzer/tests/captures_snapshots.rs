@@ -7,6 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../../tests/src/snapshot_failures.rs"]
+mod snapshot_failures;
+use snapshot_failures::SnapshotFailures;
+
 use serde_json::Value;
 use tls_analyzer::capture::Input;
 use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunOptions};
@@ -81,6 +85,7 @@ fn stem(path: &Path) -> String {
 
 #[test]
 fn every_capture_snapshot() {
+    let mut failures = SnapshotFailures::new();
     for path in captures() {
         let name = stem(&path);
         let text = events(&path, EventFormat::Text);
@@ -89,8 +94,9 @@ fn every_capture_snapshot() {
         let snap = format!(
             "== events (text)\n{text}== ssl.log (JSON Lines)\n{json}== ssl.log (TSV)\n{tsv}"
         );
-        insta::assert_snapshot!(name, snap);
+        failures.check(&name, || insta::assert_snapshot!(name.as_str(), snap));
     }
+    failures.finish();
 }
 
 /// Events of one capture, as (event name, text line) pairs.

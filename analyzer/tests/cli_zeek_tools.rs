@@ -7,13 +7,16 @@
 //!   `#fields`/`#types` lines cut to the selection), and `-d` time conversion, which needs
 //!   `digits.digits` in every `time` column — and checks our TSV log against it.
 //! - Python's `parsezeeklogs` (TSV and JSON readers, and its 2.x `ParseZeekLogs` API): run from
-//!   here when `python3` and the module are installed (`.ci/run` installs it), skipped loudly
-//!   otherwise. The typed records it reads from the TSV log must equal the JSON log's records.
+//!   here when `python3` and the module are installed (`.ci/run` installs it), ignored (probed
+//!   at build time) otherwise. The typed records it reads from the TSV log must equal the JSON log's records.
 //! - Python's `json`: every line of `events --format json` and `log --format json`.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 #[path = "cli_util.rs"]
 mod util;
+
+#[path = "../../tests/src/require.rs"]
+mod require;
 
 use std::process::Command;
 
@@ -303,10 +306,9 @@ fn python() -> Option<Command> {
     ok.then(|| Command::new("python3"))
 }
 
-fn skip_loudly(what: &str) {
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!("!!! SKIPPED: {what}");
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+/// When `tool` is missing: fails if `PAC_REQUIRE_TOOLS` names it, else reports the skip.
+fn skip_loudly(tool: &str, what: &str) {
+    require::skip_or_fail(tool, what);
 }
 
 /// Reads the TSV log with parsezeeklogs' `read_zeek` (typed records; malformed lines fail the
@@ -345,9 +347,13 @@ print(len(tsv))
 "#;
 
 #[test]
+#[cfg_attr(
+    any(pac_no_python3, pac_no_parsezeeklogs),
+    ignore = "Python's parsezeeklogs is not installed (pip install parsezeeklogs); probed at build time"
+)]
 fn tsv_and_json_logs_read_in_parsezeeklogs() {
     let Some(mut py) = python() else {
-        skip_loudly("parsezeeklogs check: python3 is not installed");
+        skip_loudly("python3", "parsezeeklogs check");
         return;
     };
     let has_module = Command::new("python3")
@@ -356,8 +362,8 @@ fn tsv_and_json_logs_read_in_parsezeeklogs() {
         .is_ok_and(|o| o.status.success());
     if !has_module {
         skip_loudly(
-            "parsezeeklogs check: the Python module is not installed \
-             (pip install parsezeeklogs; .ci/run does)",
+            "parsezeeklogs",
+            "parsezeeklogs check (pip install parsezeeklogs; .ci/run does)",
         );
         return;
     }
@@ -394,9 +400,13 @@ print(n)
 "#;
 
 #[test]
+#[cfg_attr(
+    pac_no_python3,
+    ignore = "python3 is not installed; probed at build time"
+)]
 fn json_lines_read_in_python_json() {
     let Some(mut py) = python() else {
-        skip_loudly("Python json check: python3 is not installed");
+        skip_loudly("python3", "Python json check");
         return;
     };
     let mut args = vec!["events", "--format", "json", "--seed", "1"];

@@ -2,8 +2,8 @@
 //! (`conformance/zeek-live/**/*.events.json`) is reproduced byte for byte when its values are
 //! decoded and written again through [`JsonEventWriter`] (the one known exception: rapidjson
 //! sometimes prints a timestamp with one digit more than the shortest form; such lines must still
-//! parse to the same value). The corpus is read from `/work/shared` (or `$ZEEK_CONFORMANCE_DIR`);
-//! when it is missing that part says so loudly and skips.
+//! parse to the same value). The corpus is read from `../shared/conformance` (or
+//! `$ZEEK_CONFORMANCE_DIR`); when it is missing that test is ignored (probed at build time).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,8 @@ use tls_analyzer::output::{
     ConnId, EventLines, JsonEventWriter, TextEventWriter, ANALYZER_DTLS, ANALYZER_SSL,
 };
 
-const DEFAULT_CORPUS: &str = "/work/shared/conformance/zeek-live";
+#[path = "../../tests/src/require.rs"]
+mod require;
 
 fn id4() -> ConnId {
     ConnId {
@@ -298,14 +299,19 @@ fn conn_id(v: &Value) -> ConnId {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn zeek_live_event_lines_are_reproduced() {
     let dir = std::env::var_os("ZEEK_CONFORMANCE_DIR")
-        .map(|d| PathBuf::from(d).join("zeek-live"))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_CORPUS));
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"))
+        .join("zeek-live");
     if !dir.is_dir() {
-        eprintln!(
-            "\n!!!!! SKIPPED: zeek-live corpus not found at {} — event line format NOT checked against Zeek !!!!!\n",
-            dir.display()
+        require::skip_or_fail(
+            "conformance",
+            &format!("event line format against {}", dir.display()),
         );
         return;
     }

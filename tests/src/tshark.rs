@@ -17,8 +17,9 @@
 //! ordered tree ([`Node`]) rather than into `serde_json::Value`, which would drop both.
 //!
 //! When tshark is not installed, [`dissect`] returns [`TsharkError::NotInstalled`]; callers report
-//! that loudly with [`skip_or_fail`] and skip — unless `PAC_REQUIRE_TSHARK=1` is set (CI sets it
-//! once it has installed tshark), in which case a missing tshark is a test failure.
+//! that loudly with [`skip_or_fail`] and skip — unless `PAC_REQUIRE_TOOLS` names tshark (or
+//! `PAC_REQUIRE_TSHARK=1`; `.ci/run` sets the first), in which case a missing tshark is a test
+//! failure. The tests that need tshark are `#[ignore]`d when the build script found none.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
@@ -30,7 +31,8 @@ use std::process::Command;
 /// The environment variable that names the tshark binary (default: `tshark` on `PATH`).
 pub const TSHARK_ENV: &str = "TSHARK";
 
-/// When this environment variable is `1`, a missing tshark fails the caller instead of skipping.
+/// When this environment variable is `1`, a missing tshark fails the caller instead of skipping
+/// (as `PAC_REQUIRE_TOOLS=tshark` does).
 pub const REQUIRE_ENV: &str = "PAC_REQUIRE_TSHARK";
 
 /// The TLS `HelloRetryRequest.random` value (RFC 8446 §4.1.3): a ServerHello with this random is
@@ -236,16 +238,13 @@ pub fn version() -> Result<String, TsharkError> {
     Ok(text.lines().next().unwrap_or("").to_string())
 }
 
-/// For a caller that got `err`: when tshark is merely absent and `PAC_REQUIRE_TSHARK` is not `1`,
-/// prints a loud SKIPPED banner naming `what` to stderr and returns; otherwise panics with the
-/// error (a test failure).
+/// For a caller that got `err`: when tshark is merely absent and not required
+/// (`PAC_REQUIRE_TOOLS` naming `tshark`, or `PAC_REQUIRE_TSHARK=1`), prints a loud SKIPPED banner
+/// naming `what` and returns (see [`crate::require`]); otherwise panics with the error (a test
+/// failure).
 pub fn skip_or_fail(what: &str, err: &TsharkError) {
-    let required = std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1");
-    if *err == TsharkError::NotInstalled && !required {
-        eprintln!(
-            "\n!!! SKIPPED {what}: {err}. The differential test against tshark did NOT run. \
-             Set {REQUIRE_ENV}=1 to make this a failure.\n"
-        );
+    if *err == TsharkError::NotInstalled && !crate::require::required("tshark") {
+        crate::require::skip_or_fail("tshark", what);
         return;
     }
     panic!("{what}: {err}");

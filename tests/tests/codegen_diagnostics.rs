@@ -3,6 +3,7 @@
 //! compiler never panics on any prefix of any spec in the tests.
 
 use pac_codegen::{Options, Source};
+use pac_tests::snapshot_failures::SnapshotFailures;
 use std::path::{Path, PathBuf};
 
 /// The workspace root: spec paths in diagnostics are relative to it.
@@ -40,6 +41,7 @@ fn error_fixtures_render_like_rustc() {
         "expected at least 12 broken fixtures, found {}",
         files.len()
     );
+    let mut failures = SnapshotFailures::new();
     for f in files {
         let name = f
             .file_stem()
@@ -56,8 +58,11 @@ fn error_fixtures_render_like_rustc() {
             assert!(text.contains("= help:"), "{name}: no help line in\n{text}");
             assert!(text.contains('^'), "{name}: no caret in\n{text}");
         }
-        insta::assert_snapshot!(format!("diag_{name}"), text);
+        failures.check(&format!("diag_{name}"), || {
+            insta::assert_snapshot!(format!("diag_{name}"), text);
+        });
     }
+    failures.finish();
 }
 
 #[test]

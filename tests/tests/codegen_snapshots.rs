@@ -2,6 +2,7 @@
 //! (`tests/codegen/constructs/*.pac`). Review changes with `cargo insta review`.
 
 use pac_codegen::Options;
+use pac_tests::snapshot_failures::SnapshotFailures;
 use std::path::{Path, PathBuf};
 
 fn constructs() -> Vec<PathBuf> {
@@ -27,6 +28,7 @@ fn opts() -> Options {
 fn generated_rust_per_construct() {
     let files = constructs();
     assert!(files.len() >= 8, "construct specs missing");
+    let mut failures = SnapshotFailures::new();
     for f in files {
         let name = f
             .file_stem()
@@ -42,7 +44,12 @@ fn generated_rust_per_construct() {
             .map(|o| o.code)
             .unwrap_or_default();
         assert_eq!(out.code, again, "{name}: output is not deterministic");
-        insta::assert_snapshot!(format!("rust_{name}"), out.code);
-        insta::assert_snapshot!(format!("ir_{name}"), pac_codegen::dump_ir(&out.ir));
+        failures.check(&format!("rust_{name}"), || {
+            insta::assert_snapshot!(format!("rust_{name}"), out.code);
+        });
+        failures.check(&format!("ir_{name}"), || {
+            insta::assert_snapshot!(format!("ir_{name}"), pac_codegen::dump_ir(&out.ir));
+        });
     }
+    failures.finish();
 }

@@ -1,7 +1,9 @@
 //! Conformance with Zeek: our events and ssl.log against Zeek's on Zeek's own captures.
 //!
 //! The corpus lives outside the repository (`../shared/conformance`, or
-//! `$TLS_ANALYZER_CONFORMANCE_DIR`); without it every test here says so loudly and skips.
+//! `$TLS_ANALYZER_CONFORMANCE_DIR`); without it every test that needs it is ignored, with the
+//! reason in the test summary (probed at build time, `tests/build.rs`), or fails when
+//! `PAC_REQUIRE_TOOLS` names `conformance` (as in CI).
 //!
 //! * `full_corpus_conformance` runs [`our_analyzer`] over every capture and compares every
 //!   field with `zeek/expected/` and `zeek-live/`, tolerating only what
@@ -43,6 +45,13 @@ fn corpus_or_skip(test: &str) -> Option<Corpus> {
             ),
         },
         None => {
+            if pac_tests::require::required("conformance") {
+                panic!(
+                    "{test}: the conformance corpus is absent at {}, and PAC_REQUIRE_TOOLS \
+                     requires it",
+                    corpus::default_location().display()
+                );
+            }
             loud(&format!(
                 "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
                  !!! {test}: CONFORMANCE CORPUS ABSENT at {} \n\
@@ -73,6 +82,10 @@ fn print_report(title: &str, r: &Report) {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn full_corpus_conformance() {
     let Some(corpus) = corpus_or_skip("full_corpus_conformance") else {
         return;
@@ -102,6 +115,10 @@ fn full_corpus_conformance() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn deviations_file_is_valid_and_names_real_captures() {
     let devs = load_deviations();
     assert!(
@@ -138,10 +155,21 @@ fn deviations_file_is_valid_and_names_real_captures() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn every_corpus_capture_has_its_trace() {
     let Some(corpus) = corpus_or_skip("every_corpus_capture_has_its_trace") else {
         return;
     };
+    if !corpus.orphans.is_empty() {
+        loud(&format!(
+            "every_corpus_capture_has_its_trace: REPORTED AND SKIPPED zeek-live files without a \
+             capture: {:?}",
+            corpus.orphans
+        ));
+    }
     // zeek-live files name gzip-compressed captures without `.gz`; they must land on the
     // manifest's entry, not on a capture of their own without a trace.
     for c in &corpus.captures {
@@ -214,6 +242,10 @@ fn first_index(lines: &[Value], event: &str) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_zeek_live_against_itself_has_no_mismatch() {
     let Some(corpus) = corpus_or_skip("self_check_zeek_live_against_itself_has_no_mismatch") else {
         return;
@@ -236,6 +268,10 @@ fn self_check_zeek_live_against_itself_has_no_mismatch() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_a_changed_byte_in_a_string_argument() {
     let Some(corpus) = corpus_or_skip("self_check_detects_a_changed_byte") else {
         return;
@@ -267,6 +303,10 @@ fn self_check_detects_a_changed_byte_in_a_string_argument() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_a_dropped_event() {
     let Some(corpus) = corpus_or_skip("self_check_detects_a_dropped_event") else {
         return;
@@ -290,6 +330,10 @@ fn self_check_detects_a_dropped_event() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_an_added_event() {
     let Some(corpus) = corpus_or_skip("self_check_detects_an_added_event") else {
         return;
@@ -310,6 +354,10 @@ fn self_check_detects_an_added_event() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_swapped_order() {
     let Some(corpus) = corpus_or_skip("self_check_detects_swapped_order") else {
         return;
@@ -331,6 +379,10 @@ fn self_check_detects_swapped_order() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_a_changed_vector_element_and_is_client() {
     let Some(corpus) = corpus_or_skip("self_check_detects_a_changed_vector_element") else {
         return;
@@ -363,6 +415,10 @@ fn self_check_detects_a_changed_vector_element_and_is_client() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_ssl_log_changes() {
     let Some(corpus) = corpus_or_skip("self_check_detects_ssl_log_changes") else {
         return;
@@ -392,6 +448,10 @@ fn self_check_detects_ssl_log_changes() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_detects_a_changed_violation_reason() {
     let Some(corpus) = corpus_or_skip("self_check_detects_a_changed_violation_reason") else {
         return;
@@ -414,6 +474,10 @@ fn self_check_detects_a_changed_violation_reason() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_deviations_cover_mismatches_and_stale_entries_are_reported() {
     let Some(corpus) = corpus_or_skip("self_check_deviations") else {
         return;
@@ -455,6 +519,10 @@ fn self_check_deviations_cover_mismatches_and_stale_entries_are_reported() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_unsupported_captures_are_listed_not_dropped() {
     let Some(corpus) = corpus_or_skip("self_check_unsupported") else {
         return;
@@ -476,6 +544,10 @@ fn self_check_unsupported_captures_are_listed_not_dropped() {
 /// The btest expectations compared with zeek-live, where the run options agree: real data for
 /// the hex/escape decoding, mapped codes, `any_of`, partial connection ids and derived values.
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_expected_files_agree_with_zeek_live_under_the_same_options() {
     let Some(corpus) = corpus_or_skip("self_check_expected_files_agree_with_zeek_live") else {
         return;
@@ -537,6 +609,10 @@ fn self_check_value_rules() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
 fn self_check_expected_files_detect_a_perturbation() {
     let Some(corpus) = corpus_or_skip("self_check_expected_files_detect_a_perturbation") else {
         return;

@@ -4,7 +4,8 @@
 //! orientation (orig/resp). This checks our side of the differential test on captures that we did
 //! not make: many link types, IPv6, truncated and mid-stream connections, SSLv2, DTLS.
 //!
-//! Skips loudly when the corpus or tshark is absent (see `tshark::skip_or_fail`).
+//! Ignored when the corpus or tshark is absent (probed at build time; see `tests/build.rs` and
+//! `pac_tests::require`).
 
 // A poisoned mutex means another worker thread already panicked; unwrapping re-raises that.
 #![allow(clippy::unwrap_used)]
@@ -14,13 +15,19 @@ use pac_tests::tshark::{self, ConnKey, Dissection, Transport, TsharkError};
 use std::sync::Mutex;
 
 #[test]
+#[cfg_attr(
+    any(pac_no_tshark, pac_no_conformance),
+    ignore = "needs tshark and ../shared/conformance, and one is missing; probed at build time"
+)]
 fn corpus_connections_match_zeek_ssl_log() {
     let Some(root) = corpus::locate() else {
-        eprintln!(
-            "\n!!! SKIPPED tshark corpus test: conformance corpus not found at {} \
-             (set {}).\n",
-            corpus::default_location().display(),
-            corpus::CORPUS_ENV
+        pac_tests::require::skip_or_fail(
+            "conformance",
+            &format!(
+                "tshark corpus test over {} (set {})",
+                corpus::default_location().display(),
+                corpus::CORPUS_ENV
+            ),
         );
         return;
     };

@@ -53,6 +53,10 @@ fn captures() -> Vec<(String, PathBuf)> {
                     .map(|e| (format!("zeek/{}", e.name), e.trace)),
             );
         }
+        None if pac_tests::require::required("conformance") => panic!(
+            "tshark_diff: the conformance corpus is absent at {}, and PAC_REQUIRE_TOOLS requires it",
+            corpus::default_location().display()
+        ),
         None => loud(&format!(
             "\n!!! tshark_diff: CONFORMANCE CORPUS ABSENT at {} (set {}); only tests/captures \
              is compared.\n",
@@ -98,6 +102,10 @@ fn diff_one(name: &str, path: &Path) -> Outcome {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn handshakes_agree_with_tshark() {
     if let Err(e) = tshark::version() {
         tshark::skip_or_fail("tshark differential test", &e);

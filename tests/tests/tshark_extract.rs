@@ -1,8 +1,9 @@
 //! Tests of the tshark side of the differential test (`pac_tests::tshark`) on the project's own
 //! captures in `tests/captures/` (see its README for what each capture holds).
 //!
-//! Every test first asks for tshark's dissection; when tshark is not installed the test prints a
-//! loud SKIPPED banner and returns, or fails when `PAC_REQUIRE_TSHARK=1` (as in CI).
+//! Every test needs tshark: when the build script found none, they are ignored (with the reason
+//! in the test summary); when tshark is missing at run time all the same, a test prints a loud
+//! SKIPPED banner and returns, or fails when `PAC_REQUIRE_TOOLS` names tshark (as in CI).
 
 use pac_tests::tshark::{self, Alert, Connection, Dissection, Protocol, Transport};
 use std::path::PathBuf;
@@ -49,6 +50,10 @@ const HELLO_VERIFY_REQUEST: u8 = 3;
 const NEW_SESSION_TICKET: u8 = 4;
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn tls13_client_hello_offers_tls13() {
     let Some(c) = only_tls("tls13") else { return };
     assert_eq!(c.protocol, Some(Protocol::Tls));
@@ -88,6 +93,10 @@ fn tls13_client_hello_offers_tls13() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn tlslite_client_hello_offers_signature_algorithms_cert() {
     let Some(c) = only_tls("tls13-sigalgs-cert") else {
         return;
@@ -106,6 +115,10 @@ fn tlslite_client_hello_offers_signature_algorithms_cert() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn hrr_shows_two_client_hellos() {
     let Some(c) = only_tls("tls13-hrr") else {
         return;
@@ -123,6 +136,10 @@ fn hrr_shows_two_client_hellos() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn tls12_full_handshake_in_the_clear() {
     let Some(c) = only_tls("tls12") else { return };
     let sh = &c.server_hellos[0];
@@ -149,6 +166,10 @@ fn tls12_full_handshake_in_the_clear() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn old_versions() {
     for (name, v) in [("tls10", 0x0301), ("tls11", 0x0302)] {
         let Some(c) = only_tls(name) else { return };
@@ -159,6 +180,10 @@ fn old_versions() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn resumptions_are_abbreviated() {
     for name in ["tls12-resume-session-id", "tls12-resume-ticket"] {
         let Some(d) = dissect(name) else { return };
@@ -183,6 +208,10 @@ fn resumptions_are_abbreviated() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn early_data_is_offered() {
     let Some(d) = dissect("tls13-early-data") else {
         return;
@@ -193,6 +222,10 @@ fn early_data_is_offered() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn key_exchanges() {
     let Some(rsa) = only_tls("tls12-rsa") else {
         return;
@@ -211,6 +244,10 @@ fn key_exchanges() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn client_certificate_and_ocsp() {
     let Some(c) = only_tls("tls12-client-cert") else {
         return;
@@ -244,6 +281,10 @@ fn client_certificate_and_ocsp() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn alpn_sni_and_sct() {
     let Some(c) = only_tls("tls12-alpn") else {
         return;
@@ -267,6 +308,10 @@ fn alpn_sni_and_sct() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn plaintext_alerts() {
     let Some(c) = only_tls("alert-handshake-failure") else {
         return;
@@ -294,6 +339,10 @@ fn plaintext_alerts() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn large_chain_is_reassembled() {
     let Some(c) = only_tls("tls12-large-chain") else {
         return;
@@ -311,6 +360,10 @@ fn large_chain_is_reassembled() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn dtls_is_recognized() {
     for (name, version) in [
         ("dtls12", 0xfefd),
@@ -345,6 +398,10 @@ fn dtls_is_recognized() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn plain_http_is_not_tls() {
     let Some(d) = dissect("http-on-443") else {
         return;
@@ -355,6 +412,10 @@ fn plain_http_is_not_tls() {
 }
 
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn gnutls_tls13() {
     let Some(c) = only_tls("gnutls-tls13") else {
         return;
@@ -366,6 +427,10 @@ fn gnutls_tls13() {
 /// Heartbeat records (in clear, in front of the ClientKeyExchange in the same segment, and
 /// encrypted later) do not hide the handshake messages around them.
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn heartbeat_records_leave_the_handshake_alone() {
     let Some(c) = only_tls("tls12-heartbeat") else {
         return;
@@ -389,6 +454,10 @@ fn heartbeat_records_leave_the_handshake_alone() {
 
 /// The TCP responder (port 24433) is the TLS client: its ClientHello is not the originator's.
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn flipped_client_hello_comes_from_the_responder() {
     let Some(c) = only_tls("tls13-flipped") else {
         return;
@@ -410,6 +479,10 @@ fn flipped_client_hello_comes_from_the_responder() {
 /// Every committed capture dissects, and every one but the plain-HTTP one is TLS or DTLS with a
 /// ClientHello from the originator (from the responder in `tls13-flipped`).
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn every_capture_dissects() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -447,6 +520,10 @@ fn every_capture_dissects() {
 
 /// A capture cut short in the middle of a packet still yields what precedes the cut, with a note.
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn truncated_capture_keeps_what_precedes_the_cut() {
     let bytes = std::fs::read(capture("tls12")).expect("capture reads");
     let path = std::env::temp_dir().join(format!("tshark-truncated-{}.pcap", std::process::id()));
@@ -472,6 +549,10 @@ fn truncated_capture_keeps_what_precedes_the_cut() {
 
 /// A file that is not a capture is an error, not an empty dissection.
 #[test]
+#[cfg_attr(
+    pac_no_tshark,
+    ignore = "tshark is not installed (apt-get install tshark); probed at build time"
+)]
 fn not_a_capture_is_an_error() {
     match tshark::dissect(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")) {
         Err(tshark::TsharkError::NotInstalled) => {

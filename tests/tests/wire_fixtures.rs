@@ -8,6 +8,7 @@
 //! property that every strict prefix of a fixture is a parse error, never a panic.
 
 use pac_runtime::{ParseError, ValueSink};
+use pac_tests::snapshot_failures::SnapshotFailures;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -458,14 +459,18 @@ fn every_fixture_parses_and_matches_its_snapshot() {
         "expected the fixture set, found {} files",
         all.len()
     );
+    let mut failures = SnapshotFailures::new();
     for f in &all {
         let (parse_text, events) =
             parse(f, &f.bytes).unwrap_or_else(|e| panic!("{} ({}): {e:?}", f.name, f.title));
-        insta::assert_snapshot!(
-            f.name.replace('/', "__"),
-            snapshot_text(f, &parse_text, &events)
-        );
+        failures.check(&f.name, || {
+            insta::assert_snapshot!(
+                f.name.replace('/', "__"),
+                snapshot_text(f, &parse_text, &events)
+            );
+        });
     }
+    failures.finish();
 }
 
 #[test]
