@@ -2,8 +2,7 @@
 //!
 //! In: the lowered spec. Out: Markdown text, events first (with parameters), then records and enums.
 
-use crate::check::show_z;
-use crate::ir::{Kind, Spec};
+use crate::ir::{show_z, Kind, Spec};
 use std::fmt::Write as _;
 
 /// Renders the reference.

@@ -5,14 +5,19 @@
 //! rendered warnings; or every diagnostic of the failing stage, rendered like rustc. The whole
 //! pipeline is [`compile_sources`], top to bottom.
 
+// The modules in stage order: a module imports only modules listed before it (checked by
+// `tests/stage_order.rs`). `types` is a leaf of shared data, not a stage; `ir` is the data that
+// `lower` produces and `emit` and `docs` consume.
 pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod emit;
 pub mod ir;
+pub mod lower;
 pub mod names;
 pub mod parse;
+pub mod types;
 
 use std::path::{Path, PathBuf};
 
@@ -113,7 +118,7 @@ pub fn compile(files: &[PathBuf], opts: &Options) -> Result<Output, Failure> {
     compile_sources(load(files, opts)?, opts)
 }
 
-/// The whole pipeline: parse -> AST -> check -> lower -> emit -> format.
+/// The whole pipeline: parse -> check -> lower ([`front`]) -> emit and format.
 pub fn compile_sources(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
     let mut out = front(sources, opts)?;
     out.code = emit::generate(&out.ir, opts).map_err(|rendered| Failure { rendered })?;
@@ -121,31 +126,34 @@ pub fn compile_sources(sources: Vec<Source>, opts: &Options) -> Result<Output, F
 }
 
 /// The front end only (parse, check, lower): what `pacc check`, `dump-ir` and `docs` need.
+/// Each stage reports all of its errors at once; the next stage runs only when there are none.
 pub fn front(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
     let _ = opts;
     let mut files = diag::Files::default();
     let mut diags = diag::Diags::default();
-    // Parse every file; syntax errors of all files are reported together.
+    let failed = |diags: &diag::Diags, files: &diag::Files| Failure {
+        rendered: diags.render(files),
+    };
+    // Parse every file; syntax errors of all files are reported together. Expression ids run
+    // on across files.
     let mut spec = ast::Spec::default();
+    let mut next_expr_id = 0;
     for s in sources {
         let id = files.add(s.name, s.text);
-        let items = parse::parse_file(id, files.text(id), &mut diags);
+        let items = parse::parse_file(id, files.text(id), &mut next_expr_id, &mut diags);
         spec.items.extend(items);
     }
     if diags.has_errors() {
-        return Err(Failure {
-            rendered: diags.render(&files),
-        });
+        return Err(failed(&diags, &files));
     }
-    // Check everything; all errors of the stage at once.
-    let mut env = check::check(&spec, &mut diags);
+    // Check: resolve every name, type every expression once, report every broken rule.
+    let checked = check::check(&spec, &mut diags);
     if diags.has_errors() {
-        return Err(Failure {
-            rendered: diags.render(&files),
-        });
+        return Err(failed(&diags, &files));
     }
     let warnings = diags.render(&files);
-    let ir = ir::lower(&spec, &mut env, &files);
+    // Lower: the checked spec -> IR (never fails).
+    let ir = lower::lower(&spec, &checked, &files);
     Ok(Output {
         ir,
         code: String::new(),
