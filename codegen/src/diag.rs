@@ -120,6 +120,8 @@ pub struct Diag {
     pub help: String,
     /// Other places worth showing (a first definition), each with its own label.
     pub secondary: Vec<(Span, String)>,
+    /// Further help lines after `help` (a "did you mean" suggestion).
+    pub more_help: Vec<String>,
 }
 
 impl Diag {
@@ -127,6 +129,12 @@ impl Diag {
     /// repeats.
     pub fn also(&mut self, span: Span, label: impl Into<String>) -> &mut Self {
         self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Adds a help line after the main one, when there is one to add.
+    pub fn help(&mut self, line: Option<String>) -> &mut Self {
+        self.more_help.extend(line);
         self
     }
 }
@@ -154,6 +162,7 @@ impl Diags {
             label: label.into(),
             help: help.into(),
             secondary: Vec::new(),
+            more_help: Vec::new(),
         })
     }
 
@@ -172,6 +181,7 @@ impl Diags {
             label: label.into(),
             help: help.into(),
             secondary: Vec::new(),
+            more_help: Vec::new(),
         })
     }
 
@@ -202,6 +212,7 @@ impl Diags {
             if !d.help.is_empty() {
                 notes.push(format!("help: {}", d.help));
             }
+            notes.extend(d.more_help.iter().map(|h| format!("help: {h}")));
             let diag = diag
                 .with_message(d.message.clone())
                 .with_labels(

@@ -1,6 +1,6 @@
 //! Enum rules: base types, constant names and values, aliases, and derive tables.
 
-use super::resolve::{uint_width, AttrSite};
+use super::resolve::{did_you_mean, uint_width, AttrSite};
 use super::Checker;
 use crate::ast::*;
 use crate::diag::Span;
@@ -19,12 +19,14 @@ impl<'s> Checker<'s, '_> {
     /// ```
     pub(super) fn enum_def(&mut self, e: &'s EnumDef) {
         if !ENUM_BASES.contains(&e.base.name.as_str()) {
-            self.diags.error(
-                e.base.span,
-                format!("unknown enum base type `{}`", e.base.name),
-                "not an enum base type",
-                "enum base types are uint8, uint16, uint24 and uint32",
-            );
+            self.diags
+                .error(
+                    e.base.span,
+                    format!("unknown enum base type `{}`", e.base.name),
+                    "not an enum base type",
+                    "enum base types are uint8, uint16, uint24 and uint32",
+                )
+                .help(did_you_mean(&e.base.name, ENUM_BASES.iter().copied()));
         }
         let max = uint_width(&e.base.name)
             .map(|w| {
@@ -86,34 +88,49 @@ impl<'s> Checker<'s, '_> {
             );
         }
         if !self.env.enums.contains_key(&d.enum_name.name) {
-            self.diags.error(
-                d.enum_name.span,
-                format!("unknown enum `{}`", d.enum_name.name),
-                "no enum of this name",
-                "derive tables extend an enum declared with `enum`",
-            );
+            self.diags
+                .error(
+                    d.enum_name.span,
+                    format!("unknown enum `{}`", d.enum_name.name),
+                    "no enum of this name",
+                    "derive tables extend an enum declared with `enum`",
+                )
+                .help(did_you_mean(
+                    &d.enum_name.name,
+                    self.env.enums.keys().map(String::as_str),
+                ));
         }
         let target = self.env.enums.get(&d.target.name).copied();
         if target.is_none() {
-            self.diags.error(
-                d.target.span,
-                format!("unknown enum `{}`", d.target.name),
-                "no enum of this name",
-                "the result type of a derive table is an enum",
-            );
+            self.diags
+                .error(
+                    d.target.span,
+                    format!("unknown enum `{}`", d.target.name),
+                    "no enum of this name",
+                    "the result type of a derive table is an enum",
+                )
+                .help(did_you_mean(
+                    &d.target.name,
+                    self.env.enums.keys().map(String::as_str),
+                ));
         }
         for r in &d.rules {
             if let Some(t) = target {
                 if !t.consts.iter().any(|c| c.name.name == r.target.name) {
-                    self.diags.error(
-                        r.target.span,
-                        format!("unknown enum constant `{}::{}`", t.name.name, r.target.name),
-                        "not a constant of the target enum",
-                        format!(
-                            "constants of `{}` are listed at its declaration",
-                            t.name.name
-                        ),
-                    );
+                    self.diags
+                        .error(
+                            r.target.span,
+                            format!("unknown enum constant `{}::{}`", t.name.name, r.target.name),
+                            "not a constant of the target enum",
+                            format!(
+                                "constants of `{}` are listed at its declaration",
+                                t.name.name
+                            ),
+                        )
+                        .help(did_you_mean(
+                            &r.target.name,
+                            t.consts.iter().map(|c| c.name.name.as_str()),
+                        ));
                 }
             }
         }

@@ -2,12 +2,18 @@
 //! it; a type error makes the expression `Unknown`, which is accepted everywhere so one mistake
 //! is reported once.
 
-use super::resolve::{decl_ty, elem_ty, find_member, member_name, member_ty, resolve_ztype};
+use super::resolve::{
+    decl_ty, did_you_mean, elem_ty, find_member, member_name, member_ty, record_names,
+    resolve_ztype,
+};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diag::Span;
 use crate::names::rust_ident_str;
 use crate::types::{show_z, Elem, IExpr, IKind, Ty, VarKind, ZTy};
+
+/// The builtin functions.
+const BUILTINS: &[&str] = &["len", "be_uint", "zero_pad"];
 
 impl<'s> Checker<'s, '_> {
     /// Types an expression, reporting every error in it, and records its type under its id
@@ -89,12 +95,14 @@ impl<'s> Checker<'s, '_> {
                         }
                     }
                     None => {
-                        self.diags.error(
-                            e.span,
-                            format!("unknown context value `${n}`"),
-                            "not declared in `context { ... }`",
-                            "declare it in the context block, or use `$conn`",
-                        );
+                        self.diags
+                            .error(
+                                e.span,
+                                format!("unknown context value `${n}`"),
+                                "not declared in `context { ... }`",
+                                "declare it in the context block, or use `$conn`",
+                            )
+                            .help(did_you_mean(n, self.env.context.keys().map(String::as_str)));
                         unknown(IKind::Int(0))
                     }
                 }
@@ -116,21 +124,31 @@ impl<'s> Checker<'s, '_> {
             },
             ExprKind::EnumConst(en, k) => match self.env.enums.get(&en.name) {
                 None => {
-                    self.diags.error(
-                        en.span,
-                        format!("unknown enum `{}`", en.name),
-                        "no enum of this name",
-                        "declare it with `enum`",
-                    );
+                    self.diags
+                        .error(
+                            en.span,
+                            format!("unknown enum `{}`", en.name),
+                            "no enum of this name",
+                            "declare it with `enum`",
+                        )
+                        .help(did_you_mean(
+                            &en.name,
+                            self.env.enums.keys().map(String::as_str),
+                        ));
                     unknown(IKind::Int(0))
                 }
                 Some(def) if !def.consts.iter().any(|c| c.name.name == k.name) => {
-                    self.diags.error(
-                        k.span,
-                        format!("unknown enum constant `{}::{}`", en.name, k.name),
-                        "not a constant of this enum",
-                        format!("check the spelling against `enum {}`", en.name),
-                    );
+                    self.diags
+                        .error(
+                            k.span,
+                            format!("unknown enum constant `{}::{}`", en.name, k.name),
+                            "not a constant of this enum",
+                            format!("check the spelling against `enum {}`", en.name),
+                        )
+                        .help(did_you_mean(
+                            &k.name,
+                            def.consts.iter().map(|c| c.name.name.as_str()),
+                        ));
                     unknown(IKind::Int(0))
                 }
                 Some(_) => IExpr {
@@ -175,20 +193,22 @@ impl<'s> Checker<'s, '_> {
                         }
                     }
                     None => {
-                        self.diags.error(
-                            f.span,
-                            format!("unknown field `{}` in `{}`", f.name, rec.name.name),
-                            "no such field",
-                            format!(
-                                "fields of `{}`: {}",
-                                rec.name.name,
-                                rec.members
-                                    .iter()
-                                    .map(|m| member_name(m).name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        );
+                        self.diags
+                            .error(
+                                f.span,
+                                format!("unknown field `{}` in `{}`", f.name, rec.name.name),
+                                "no such field",
+                                format!(
+                                    "fields of `{}`: {}",
+                                    rec.name.name,
+                                    rec.members
+                                        .iter()
+                                        .map(|m| member_name(m).name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            )
+                            .help(did_you_mean(&f.name, record_names(rec, usize::MAX)));
                         unknown(IKind::Int(0))
                     }
                 }
@@ -364,26 +384,36 @@ impl<'s> Checker<'s, '_> {
             }
             ExprKind::RecordLit(name, inits) => {
                 let Some(z) = self.env.zeek.get(&name.name).copied() else {
-                    self.diags.error(
-                        name.span,
-                        format!("unknown zeek record `{}`", name.name),
-                        "no zeek record of this name",
-                        "declare it with `zeek record`",
-                    );
+                    self.diags
+                        .error(
+                            name.span,
+                            format!("unknown zeek record `{}`", name.name),
+                            "no zeek record of this name",
+                            "declare it with `zeek record`",
+                        )
+                        .help(did_you_mean(
+                            &name.name,
+                            self.env.zeek.keys().map(String::as_str),
+                        ));
                     return unknown(IKind::Int(0));
                 };
                 let mut out = Vec::new();
                 for (fname, _) in inits {
                     if !z.fields.iter().any(|f| f.name.name == fname.name) {
-                        self.diags.error(
-                            fname.span,
-                            format!(
-                                "unknown field `{}` in zeek record `{}`",
-                                fname.name, name.name
-                            ),
-                            "no such field",
-                            "use the field names of the zeek record",
-                        );
+                        self.diags
+                            .error(
+                                fname.span,
+                                format!(
+                                    "unknown field `{}` in zeek record `{}`",
+                                    fname.name, name.name
+                                ),
+                                "no such field",
+                                "use the field names of the zeek record",
+                            )
+                            .help(did_you_mean(
+                                &fname.name,
+                                z.fields.iter().map(|f| f.name.name.as_str()),
+                            ));
                     }
                 }
                 for f in &z.fields {
@@ -541,12 +571,14 @@ impl<'s> Checker<'s, '_> {
             "len" | "be_uint" => 1,
             "zero_pad" => 2,
             _ => {
-                self.diags.error(
-                    f.span,
-                    format!("unknown function `{}`", f.name),
-                    "no such builtin",
-                    "builtins are len(x), be_uint(bytes), zero_pad(bytes, n)",
-                );
+                self.diags
+                    .error(
+                        f.span,
+                        format!("unknown function `{}`", f.name),
+                        "no such builtin",
+                        "builtins are len(x), be_uint(bytes), zero_pad(bytes, n)",
+                    )
+                    .help(did_you_mean(&f.name, BUILTINS.iter().copied()));
                 return IExpr {
                     kind: IKind::Int(0),
                     ty: Ty::Unknown,
@@ -668,18 +700,26 @@ impl<'s> Checker<'s, '_> {
             ExprKind::Member(inner, f) => {
                 let b = self.expr(inner, scope);
                 if let Ty::Record(r) = &b.ty {
-                    match self.env.records.get(r).copied() {
+                    let rec = self.env.records.get(r).copied();
+                    match rec {
                         Some(rec) if find_member(rec, &f.name).is_some() => {
                             self.env.sources.insert((r.clone(), f.name.clone()));
                             self.env.used.insert((r.clone(), f.name.clone()));
                         }
                         _ => {
-                            self.diags.error(
-                                f.span,
-                                format!("unknown field `{}` in `{r}`", f.name),
-                                "no such field",
-                                "`$sourcedata` applies to a field or `self`",
-                            );
+                            self.diags
+                                .error(
+                                    f.span,
+                                    format!("unknown field `{}` in `{r}`", f.name),
+                                    "no such field",
+                                    "`$sourcedata` applies to a field or `self`",
+                                )
+                                .help(did_you_mean(
+                                    &f.name,
+                                    rec.map(|rec| record_names(rec, usize::MAX))
+                                        .into_iter()
+                                        .flatten(),
+                                ));
                         }
                     }
                 } else if b.ty != Ty::Unknown {
@@ -773,12 +813,24 @@ impl<'s> Checker<'s, '_> {
                 }
             }
             None => {
-                self.diags.error(
-                    span,
-                    format!("unknown name `{n}`"),
-                    format!("no field, parameter or `let` `{n}` in `{}`", r.name.name),
-                    "check the spelling, or declare the field before this point",
-                );
+                self.diags
+                    .error(
+                        span,
+                        format!("unknown name `{n}`"),
+                        format!("no field, parameter or `let` `{n}` in `{}`", r.name.name),
+                        "check the spelling, or declare the field before this point",
+                    )
+                    .help(did_you_mean(
+                        n,
+                        record_names(
+                            r,
+                            if scope.glue {
+                                usize::MAX
+                            } else {
+                                scope.visible
+                            },
+                        ),
+                    ));
                 IExpr {
                     kind: IKind::Int(0),
                     ty: Ty::Unknown,

@@ -2,7 +2,7 @@
 //! glue lines (their record, condition, event and arguments).
 
 use super::expr::{compatible, show};
-use super::resolve::ztype_text;
+use super::resolve::{did_you_mean, ztype_text};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::types::{show_z, Ty, ZTy};
@@ -85,12 +85,17 @@ impl<'s> Checker<'s, '_> {
             }
         }
         let Some(ev) = self.env.events.get(&g.event.name).copied() else {
-            self.diags.error(
-                g.event.span,
-                format!("unknown event `{}`", g.event.name),
-                "no event of this name",
-                "declare it with `event name(params);`",
-            );
+            self.diags
+                .error(
+                    g.event.span,
+                    format!("unknown event `{}`", g.event.name),
+                    "no event of this name",
+                    "declare it with `event name(params);`",
+                )
+                .help(did_you_mean(
+                    &g.event.name,
+                    self.env.events.keys().map(String::as_str),
+                ));
             for a in &g.args {
                 self.expr(a, &scope);
             }

@@ -2,7 +2,9 @@
 //! `case` fields, and records that contain themselves.
 
 use super::expr::{is_int, same_scalar, show};
-use super::resolve::{decl_ty, elem_of, member_name, uint_width, AttrSite};
+use super::resolve::{
+    decl_ty, did_you_mean, did_you_mean_decl, elem_of, member_name, uint_width, AttrSite,
+};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diag::Span;
@@ -72,12 +74,14 @@ impl<'s> Checker<'s, '_> {
         self.dup_names(names.into_iter(), "field");
         for p in &r.params {
             if decl_ty(&self.env, &p.ty.name).is_none() {
-                self.diags.error(
-                    p.ty.span,
-                    format!("unknown type `{}`", p.ty.name),
-                    "not a parameter type",
-                    "parameters are bool, uint8..uint64 or an enum",
-                );
+                self.diags
+                    .error(
+                        p.ty.span,
+                        format!("unknown type `{}`", p.ty.name),
+                        "not a parameter type",
+                        "parameters are bool, uint8..uint64 or an enum",
+                    )
+                    .help(did_you_mean_decl(&self.env, &p.ty.name));
             }
         }
         for a in &r.attrs {
@@ -103,12 +107,14 @@ impl<'s> Checker<'s, '_> {
                     let got = self.expr(&l.expr, &scope);
                     match want {
                         None => {
-                            self.diags.error(
-                                l.ty.span,
-                                format!("unknown type `{}`", l.ty.name),
-                                "not a `let` type",
-                                "`let` values are bool, uint8..uint64 or an enum",
-                            );
+                            self.diags
+                                .error(
+                                    l.ty.span,
+                                    format!("unknown type `{}`", l.ty.name),
+                                    "not a `let` type",
+                                    "`let` values are bool, uint8..uint64 or an enum",
+                                )
+                                .help(did_you_mean_decl(&self.env, &l.ty.name));
                         }
                         Some(w) if !same_scalar(&got.ty, &w) => {
                             self.diags.error(
@@ -353,21 +359,31 @@ impl<'s> Checker<'s, '_> {
                 match l {
                     Label::Const(e, k) => match self.env.enums.get(&e.name).copied() {
                         None => {
-                            self.diags.error(
-                                e.span,
-                                format!("unknown enum `{}`", e.name),
-                                "no enum of this name",
-                                "case labels are `Enum::constant`, integers or true/false",
-                            );
+                            self.diags
+                                .error(
+                                    e.span,
+                                    format!("unknown enum `{}`", e.name),
+                                    "no enum of this name",
+                                    "case labels are `Enum::constant`, integers or true/false",
+                                )
+                                .help(did_you_mean(
+                                    &e.name,
+                                    self.env.enums.keys().map(String::as_str),
+                                ));
                         }
                         Some(def) => {
                             if !def.consts.iter().any(|x| x.name.name == k.name) {
-                                self.diags.error(
-                                    k.span,
-                                    format!("unknown enum constant `{}::{}`", e.name, k.name),
-                                    "not a constant of this enum",
-                                    format!("check the spelling against `enum {}`", e.name),
-                                );
+                                self.diags
+                                    .error(
+                                        k.span,
+                                        format!("unknown enum constant `{}::{}`", e.name, k.name),
+                                        "not a constant of this enum",
+                                        format!("check the spelling against `enum {}`", e.name),
+                                    )
+                                    .help(did_you_mean(
+                                        &k.name,
+                                        def.consts.iter().map(|c| c.name.name.as_str()),
+                                    ));
                             }
                             if !matches!(&sel.ty, Ty::Enum(s) if *s == e.name)
                                 && sel.ty != Ty::Unknown

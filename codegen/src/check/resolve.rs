@@ -24,6 +24,19 @@ const UINT_TYPES: &[(&str, u8)] = &[
     ("uint64", 8),
 ];
 
+/// The Zeek types by name (records aside).
+const ZEEK_TYPES: &[&str] = &[
+    "connection",
+    "count",
+    "int",
+    "double",
+    "bool",
+    "string",
+    "time",
+    "index_vec",
+    "string_vec",
+];
+
 /// Where an attribute is written; each place accepts its own set.
 #[derive(Clone, Copy)]
 pub(super) enum AttrSite {
@@ -193,19 +206,24 @@ impl<'s> Checker<'s, '_> {
         let (known, what) = site.accepts();
         for a in attrs {
             if !a.kind.name().is_some_and(|n| known.contains(&n)) {
-                self.diags.error(
-                    a.name.span,
-                    format!("unknown attribute `&{}`", a.name.name),
-                    format!("not an attribute of {what}"),
-                    format!(
-                        "{what} attributes are: {}",
-                        known
-                            .iter()
-                            .map(|k| format!("&{}", k.as_str()))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
+                self.diags
+                    .error(
+                        a.name.span,
+                        format!("unknown attribute `&{}`", a.name.name),
+                        format!("not an attribute of {what}"),
+                        format!(
+                            "{what} attributes are: {}",
+                            known
+                                .iter()
+                                .map(|k| format!("&{}", k.as_str()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .help(
+                        closest(&a.name.name, known.iter().map(|k| k.as_str()))
+                            .map(|k| format!("did you mean `&{k}`?")),
+                    );
             }
         }
     }
@@ -216,12 +234,14 @@ impl<'s> Checker<'s, '_> {
     /// type T = record { x: Widget; };   # error: unknown type `Widget`
     /// ```
     pub(super) fn unknown_type(&mut self, name: &Ident) {
-        self.diags.error(
-            name.span,
-            format!("unknown type `{}`", name.name),
-            "no type of this name",
-            "declare it with `type`, `enum`, or use uint8..uint64 / bytestring",
-        );
+        self.diags
+            .error(
+                name.span,
+                format!("unknown type `{}`", name.name),
+                "no type of this name",
+                "declare it with `type`, `enum`, or use uint8..uint64 / bytestring",
+            )
+            .help(did_you_mean_type(&self.env, &name.name));
     }
 
     /// Resolves a Zeek type, reporting unknown names and a `connection` that is not an event's
@@ -234,7 +254,7 @@ impl<'s> Checker<'s, '_> {
         let r = self.ztype_quiet(t);
         if let ZType::Named(n) = t {
             if r.is_none() {
-                self.diags.error(n.span, format!("unknown type `{}`", n.name), "not a Zeek type", "use count, int, double, bool, string, time, index_vec, string_vec, a zeek record or `vector of T`");
+                self.diags.error(n.span, format!("unknown type `{}`", n.name), "not a Zeek type", "use count, int, double, bool, string, time, index_vec, string_vec, a zeek record or `vector of T`").help(did_you_mean(&n.name, ZEEK_TYPES.iter().copied().chain(self.env.zeek.keys().map(String::as_str))));
             } else if r == Some(ZTy::Connection) && !conn_ok {
                 self.diags.error(
                     n.span,
@@ -387,5 +407,112 @@ pub(super) fn ztype_text(t: &ZType) -> String {
     match t {
         ZType::Named(n) => n.name.clone(),
         ZType::Vector(inner, _) => format!("vector of {}", ztype_text(inner)),
+    }
+}
+
+/// A suggestion among the field type names: `uintN`, `bytestring`, enums and records.
+pub(super) fn did_you_mean_type(env: &Env<'_>, name: &str) -> Option<String> {
+    let builtin = UINT_TYPES.iter().map(|(n, _)| *n).chain(["bytestring"]);
+    let declared = env.enums.keys().chain(env.records.keys());
+    did_you_mean(name, builtin.chain(declared.map(String::as_str)))
+}
+
+/// A suggestion among the parameter and `let` type names: `bool`, `uintN` and enums.
+pub(super) fn did_you_mean_decl(env: &Env<'_>, name: &str) -> Option<String> {
+    let builtin = UINT_TYPES.iter().map(|(n, _)| *n).chain(["bool"]);
+    did_you_mean(name, builtin.chain(env.enums.keys().map(String::as_str)))
+}
+
+/// The names an expression in `r` may use by name: its parameters, then its members before
+/// `visible`.
+pub(super) fn record_names(r: &RecordDef, visible: usize) -> impl Iterator<Item = &str> {
+    r.params.iter().map(|p| p.name.name.as_str()).chain(
+        r.members
+            .iter()
+            .take(visible)
+            .map(|m| member_name(m).name.as_str()),
+    )
+}
+
+/// "did you mean `x`?" for the candidate closest to a misspelt `name`, when one is close.
+pub(super) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate closest to a misspelt `name`, when one is close: at most max(1, len/3) edits
+/// away (len in characters of `name`). Among equally close candidates the alphabetically first
+/// wins, so the suggestion does not depend on the order names were declared in.
+pub(super) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// The edit distance between two names: insertions, deletions, substitutions, and swaps of
+/// two neighbouring characters, each counting one (Levenshtein with transpositions, the
+/// "optimal string alignment" form), so the common typo `unit8` is one edit from `uint8`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let same = a[i - 1] == b[j - 1];
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + usize::from(!same));
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{did_you_mean, edit_distance};
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("unit8", "uint8"), 1, "a swap is one edit");
+        assert_eq!(edit_distance("uint8", "uint16"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggests_only_close_names_and_breaks_ties_alphabetically() {
+        let types = ["uint8", "uint16", "uint24", "bytestring"];
+        assert_eq!(
+            did_you_mean("unit8", types).as_deref(),
+            Some("did you mean `uint8`?")
+        );
+        assert_eq!(did_you_mean("widget", types), None);
+        // One edit allowed for short names: `ab` is as close to `aa` as to `bb`.
+        assert_eq!(
+            did_you_mean("ab", ["bb", "aa"]).as_deref(),
+            Some("did you mean `aa`?")
+        );
+        assert_eq!(did_you_mean("ab", ["xyz"]), None);
     }
 }
