@@ -323,6 +323,89 @@ impl Record {
     }
 }
 
+impl Spec {
+    /// The encoded size of every record that has one: a record whose every field has a fixed
+    /// size (`uintN`, an enum, a `bytestring &length = <literal>`, a nested record with a fixed
+    /// size, a list of fixed-size elements with a literal count or `&length`) and that accepts
+    /// any bytes of that size (no `&if`, `&optional`, `&restofdata`, `&check`, case, record
+    /// `&length`, nor an argument or `let` that can fail). Lists of such records are validated
+    /// by their byte length alone. Sizes of zero are left out: an element must consume input.
+    pub fn fixed_sizes(&self) -> std::collections::BTreeMap<String, u64> {
+        // Records are sized once every record they embed is; one that embeds itself through a
+        // list never is. Each round sizes at least one more record or ends.
+        let mut known = std::collections::BTreeMap::new();
+        loop {
+            let before = known.len();
+            for r in &self.records {
+                if known.contains_key(&r.name) || r.length.is_some() {
+                    continue;
+                }
+                let size = r.members.iter().try_fold(0u64, |total, m| {
+                    total.checked_add(self.member_size(m, &known)?)
+                });
+                if let Some(size) = size.filter(|n| *n > 0) {
+                    known.insert(r.name.clone(), size);
+                }
+            }
+            if known.len() == before {
+                break known;
+            }
+        }
+    }
+
+    /// The bytes one member always takes (0 for a `let` that cannot fail), given the sizes of
+    /// the records known so far; `None` when it varies or some input of that size is rejected.
+    fn member_size(
+        &self,
+        m: &Member,
+        known: &std::collections::BTreeMap<String, u64>,
+    ) -> Option<u64> {
+        if let Kind::Let(_, e) = &m.kind {
+            return (!e.can_fail()).then_some(0);
+        }
+        if m.if_cond.is_some() || m.optional || m.rest || !m.checks.is_empty() {
+            return None;
+        }
+        let length = match &m.length {
+            None => None,
+            Some(IExpr {
+                kind: IKind::Int(n),
+                ..
+            }) => Some(*n),
+            Some(_) => return None,
+        };
+        match (&m.kind, length) {
+            (Kind::Int(w) | Kind::Enum(_, w), None) => Some(u64::from(*w)),
+            (Kind::Bytes, Some(n)) => Some(n),
+            (Kind::Record(r, args), None) if !args.iter().any(IExpr::can_fail) => {
+                known.get(r).copied()
+            }
+            (Kind::List { elem, args, count }, length) if !args.iter().any(IExpr::can_fail) => {
+                let size = match elem {
+                    Elem::Int(w) => u64::from(*w),
+                    Elem::Enum(e) => u64::from(self.enums.iter().find(|x| x.name == *e)?.width),
+                    Elem::Record(r) => *known.get(r)?,
+                };
+                let counted = match count {
+                    None => None,
+                    Some(IExpr {
+                        kind: IKind::Int(c),
+                        ..
+                    }) => Some(c.checked_mul(size)?),
+                    Some(_) => return None,
+                };
+                match (counted, length) {
+                    (Some(n), None) => Some(n),
+                    (None, Some(n)) if size > 0 && n % size == 0 => Some(n),
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Whether a Zeek type's Rust form borrows.
 pub fn zty_borrows(t: &ZTy, borrowing: &std::collections::BTreeSet<String>) -> bool {
     match t {

@@ -30,6 +30,8 @@ pub struct Gen<'g> {
     zeek_borrowing: BTreeSet<String>,
     /// Records with walkers.
     walking: BTreeSet<String>,
+    /// The encoded size of each record that has a fixed one (its `Element::FIXED_SIZE`).
+    fixed_sizes: BTreeMap<String, u64>,
     /// Visitor method names by callback key (see `visit.rs`).
     visit_names: BTreeMap<String, String>,
 }
@@ -63,6 +65,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
             .map(|r| r.name.clone())
             .collect(),
         visit_names: visit::method_names(spec),
+        fixed_sizes: spec.fixed_sizes(),
     };
     let mut items = Vec::new();
     items.extend(spec.enums.iter().map(|e| g.enum_item(e)));
@@ -484,6 +487,14 @@ impl Gen<'_> {
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
         let visit = self.visit_fn(r, &bound, &end);
+        let fixed_size = match self
+            .fixed_sizes
+            .get(&r.name)
+            .and_then(|n| usize::try_from(*n).ok())
+        {
+            Some(n) => quote!(Some(#n)),
+            None => quote!(None),
+        };
         // Every reader is `#[inline]`: it lets the caller's crate inline a unit's validation and
         // construction into the loop that consumes it, so results stay in registers and built
         // values are written where they end up instead of being copied level by level (measured
@@ -533,7 +544,7 @@ impl Gen<'_> {
             impl<'a> #rt::Element<'a> for #self_ty {
                 type Item = Self;
                 type Params = (#(#param_tys,)*);
-                const FIXED_SIZE: Option<usize> = None;
+                const FIXED_SIZE: Option<usize> = #fixed_size;
                 #[inline]
                 fn read(r: &mut #rt::Reader<'a>, (#(#param_names,)*): Self::Params) -> Result<Self, #rt::ParseError> {
                     Self::read(r, #(#param_names),*)
