@@ -155,15 +155,13 @@ impl Diags {
         label: impl Into<String>,
         help: impl Into<String>,
     ) -> &mut Diag {
-        self.push(Diag {
-            severity: Severity::Error,
-            message: message.into(),
+        self.push(
+            Severity::Error,
             span,
-            label: label.into(),
-            help: help.into(),
-            secondary: Vec::new(),
-            more_help: Vec::new(),
-        })
+            message.into(),
+            label.into(),
+            help.into(),
+        )
     }
 
     /// Records a warning; secondary labels can be added to the returned finding.
@@ -174,20 +172,33 @@ impl Diags {
         label: impl Into<String>,
         help: impl Into<String>,
     ) -> &mut Diag {
-        self.push(Diag {
-            severity: Severity::Warning,
-            message: message.into(),
+        self.push(
+            Severity::Warning,
             span,
-            label: label.into(),
-            help: help.into(),
-            secondary: Vec::new(),
-            more_help: Vec::new(),
-        })
+            message.into(),
+            label.into(),
+            help.into(),
+        )
     }
 
     /// Records a finding and returns it.
-    fn push(&mut self, d: Diag) -> &mut Diag {
-        self.list.push(d);
+    fn push(
+        &mut self,
+        severity: Severity,
+        span: Span,
+        message: String,
+        label: String,
+        help: String,
+    ) -> &mut Diag {
+        self.list.push(Diag {
+            severity,
+            message,
+            span,
+            label,
+            help,
+            secondary: Vec::new(),
+            more_help: Vec::new(),
+        });
         let last = self.list.len() - 1;
         &mut self.list[last]
     }

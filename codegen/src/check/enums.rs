@@ -88,49 +88,28 @@ impl<'s> Checker<'s, '_> {
             );
         }
         if !self.env.enums.contains_key(&d.enum_name.name) {
-            self.diags
-                .error(
-                    d.enum_name.span,
-                    format!("unknown enum `{}`", d.enum_name.name),
-                    "no enum of this name",
-                    "derive tables extend an enum declared with `enum`",
-                )
-                .help(did_you_mean(
-                    &d.enum_name.name,
-                    self.env.enums.keys().map(String::as_str),
-                ));
+            self.unknown_enum(
+                &d.enum_name,
+                "derive tables extend an enum declared with `enum`",
+            );
         }
         let target = self.env.enums.get(&d.target.name).copied();
         if target.is_none() {
-            self.diags
-                .error(
-                    d.target.span,
-                    format!("unknown enum `{}`", d.target.name),
-                    "no enum of this name",
-                    "the result type of a derive table is an enum",
-                )
-                .help(did_you_mean(
-                    &d.target.name,
-                    self.env.enums.keys().map(String::as_str),
-                ));
+            self.unknown_enum(&d.target, "the result type of a derive table is an enum");
         }
         for r in &d.rules {
             if let Some(t) = target {
                 if !t.consts.iter().any(|c| c.name.name == r.target.name) {
-                    self.diags
-                        .error(
-                            r.target.span,
-                            format!("unknown enum constant `{}::{}`", t.name.name, r.target.name),
-                            "not a constant of the target enum",
-                            format!(
-                                "constants of `{}` are listed at its declaration",
-                                t.name.name
-                            ),
-                        )
-                        .help(did_you_mean(
-                            &r.target.name,
-                            t.consts.iter().map(|c| c.name.name.as_str()),
-                        ));
+                    self.unknown_const(
+                        &t.name.name,
+                        &r.target,
+                        t,
+                        "not a constant of the target enum",
+                        format!(
+                            "constants of `{}` are listed at its declaration",
+                            t.name.name
+                        ),
+                    );
                 }
             }
         }

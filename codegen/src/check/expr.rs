@@ -124,31 +124,17 @@ impl<'s> Checker<'s, '_> {
             },
             ExprKind::EnumConst(en, k) => match self.env.enums.get(&en.name) {
                 None => {
-                    self.diags
-                        .error(
-                            en.span,
-                            format!("unknown enum `{}`", en.name),
-                            "no enum of this name",
-                            "declare it with `enum`",
-                        )
-                        .help(did_you_mean(
-                            &en.name,
-                            self.env.enums.keys().map(String::as_str),
-                        ));
+                    self.unknown_enum(en, "declare it with `enum`");
                     unknown(IKind::Int(0))
                 }
                 Some(def) if !def.consts.iter().any(|c| c.name.name == k.name) => {
-                    self.diags
-                        .error(
-                            k.span,
-                            format!("unknown enum constant `{}::{}`", en.name, k.name),
-                            "not a constant of this enum",
-                            format!("check the spelling against `enum {}`", en.name),
-                        )
-                        .help(did_you_mean(
-                            &k.name,
-                            def.consts.iter().map(|c| c.name.name.as_str()),
-                        ));
+                    self.unknown_const(
+                        &en.name,
+                        k,
+                        def,
+                        "not a constant of this enum",
+                        format!("check the spelling against `enum {}`", en.name),
+                    );
                     unknown(IKind::Int(0))
                 }
                 Some(_) => IExpr {

@@ -2,9 +2,7 @@
 //! `case` fields, and records that contain themselves.
 
 use super::expr::{is_int, same_scalar, show};
-use super::resolve::{
-    decl_ty, did_you_mean, did_you_mean_decl, elem_of, member_name, uint_width, AttrSite,
-};
+use super::resolve::{decl_ty, did_you_mean_decl, elem_of, member_name, uint_width, AttrSite};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diag::Span;
@@ -74,14 +72,7 @@ impl<'s> Checker<'s, '_> {
         self.dup_names(names.into_iter(), "field");
         for p in &r.params {
             if decl_ty(&self.env, &p.ty.name).is_none() {
-                self.diags
-                    .error(
-                        p.ty.span,
-                        format!("unknown type `{}`", p.ty.name),
-                        "not a parameter type",
-                        "parameters are bool, uint8..uint64 or an enum",
-                    )
-                    .help(did_you_mean_decl(&self.env, &p.ty.name));
+                self.unknown_decl_type(&p.ty, "parameter", "parameters");
             }
         }
         for a in &r.attrs {
@@ -107,14 +98,7 @@ impl<'s> Checker<'s, '_> {
                     let got = self.expr(&l.expr, &scope);
                     match want {
                         None => {
-                            self.diags
-                                .error(
-                                    l.ty.span,
-                                    format!("unknown type `{}`", l.ty.name),
-                                    "not a `let` type",
-                                    "`let` values are bool, uint8..uint64 or an enum",
-                                )
-                                .help(did_you_mean_decl(&self.env, &l.ty.name));
+                            self.unknown_decl_type(&l.ty, "`let`", "`let` values");
                         }
                         Some(w) if !same_scalar(&got.ty, &w) => {
                             self.diags.error(
@@ -134,6 +118,18 @@ impl<'s> Checker<'s, '_> {
                 }
             }
         }
+    }
+
+    /// Reports the type of a parameter or `let` that is not `bool`, `uintN` or an enum.
+    fn unknown_decl_type(&mut self, ty: &Ident, what: &str, plural: &str) {
+        self.diags
+            .error(
+                ty.span,
+                format!("unknown type `{}`", ty.name),
+                format!("not a {what} type"),
+                format!("{plural} are bool, uint8..uint64 or an enum"),
+            )
+            .help(did_you_mean_decl(&self.env, &ty.name));
     }
 
     /// An `&attr = value` needs an integer value.
@@ -359,31 +355,20 @@ impl<'s> Checker<'s, '_> {
                 match l {
                     Label::Const(e, k) => match self.env.enums.get(&e.name).copied() {
                         None => {
-                            self.diags
-                                .error(
-                                    e.span,
-                                    format!("unknown enum `{}`", e.name),
-                                    "no enum of this name",
-                                    "case labels are `Enum::constant`, integers or true/false",
-                                )
-                                .help(did_you_mean(
-                                    &e.name,
-                                    self.env.enums.keys().map(String::as_str),
-                                ));
+                            self.unknown_enum(
+                                e,
+                                "case labels are `Enum::constant`, integers or true/false",
+                            );
                         }
                         Some(def) => {
                             if !def.consts.iter().any(|x| x.name.name == k.name) {
-                                self.diags
-                                    .error(
-                                        k.span,
-                                        format!("unknown enum constant `{}::{}`", e.name, k.name),
-                                        "not a constant of this enum",
-                                        format!("check the spelling against `enum {}`", e.name),
-                                    )
-                                    .help(did_you_mean(
-                                        &k.name,
-                                        def.consts.iter().map(|c| c.name.name.as_str()),
-                                    ));
+                                self.unknown_const(
+                                    &e.name,
+                                    k,
+                                    def,
+                                    "not a constant of this enum",
+                                    format!("check the spelling against `enum {}`", e.name),
+                                );
                             }
                             if !matches!(&sel.ty, Ty::Enum(s) if *s == e.name)
                                 && sel.ty != Ty::Unknown

@@ -91,39 +91,28 @@ impl<'s> Checker<'s, '_> {
                 Item::Record(r) => &r.name,
                 Item::ZeekRecord(z) => &z.name,
                 Item::Event(ev) => {
-                    match self.env.events.get(&ev.name.name) {
-                        Some(first) => {
-                            self.diags
-                                .error(
-                                    ev.name.span,
-                                    format!("duplicate event `{}`", ev.name.name),
-                                    "declared again here",
-                                    "each event has exactly one declaration; remove or rename this one",
-                                )
-                                .also(first.name.span, FIRST);
-                        }
-                        None => {
-                            self.env.events.insert(ev.name.name.clone(), ev);
-                        }
+                    if let Some(first) = define(&mut self.env.events, &ev.name, ev, |e| e.name.span)
+                    {
+                        self.duplicate(
+                            "event",
+                            &ev.name,
+                            first,
+                            "each event has exactly one declaration; remove or rename this one",
+                        );
                     }
                     continue;
                 }
                 Item::Context(ctx) => {
                     for f in &ctx.fields {
-                        match self.env.context.get(&f.name.name) {
-                            Some(first) => {
-                                self.diags
-                                    .error(
-                                        f.name.span,
-                                        format!("duplicate context value `{}`", f.name.name),
-                                        "declared again here",
-                                        "remove or rename one of them",
-                                    )
-                                    .also(first.name.span, FIRST);
-                            }
-                            None => {
-                                self.env.context.insert(f.name.name.clone(), f);
-                            }
+                        if let Some(first) =
+                            define(&mut self.env.context, &f.name, f, |f| f.name.span)
+                        {
+                            self.duplicate(
+                                "context value",
+                                &f.name,
+                                first,
+                                "remove or rename one of them",
+                            );
                         }
                     }
                     continue;
@@ -180,20 +169,64 @@ impl<'s> Checker<'s, '_> {
         for n in names {
             match seen.get(n.name.as_str()) {
                 Some(first) => {
-                    self.diags
-                        .error(
-                            n.span,
-                            format!("duplicate {what} `{}`", n.name),
-                            "declared again here",
-                            format!("each {what} name must be unique here; rename one"),
-                        )
-                        .also(*first, FIRST);
+                    let help = format!("each {what} name must be unique here; rename one");
+                    self.duplicate(what, n, *first, help);
                 }
                 None => {
                     seen.insert(&n.name, n.span);
                 }
             }
         }
+    }
+
+    /// Reports `name` declared again, with a secondary label at its first declaration.
+    fn duplicate(&mut self, what: &str, name: &Ident, first: Span, help: impl Into<String>) {
+        self.diags
+            .error(
+                name.span,
+                format!("duplicate {what} `{}`", name.name),
+                "declared again here",
+                help,
+            )
+            .also(first, FIRST);
+    }
+
+    /// Reports a name that is not an enum, suggesting the closest enum.
+    pub(super) fn unknown_enum(&mut self, name: &Ident, help: &str) {
+        self.diags
+            .error(
+                name.span,
+                format!("unknown enum `{}`", name.name),
+                "no enum of this name",
+                help,
+            )
+            .help(did_you_mean(
+                &name.name,
+                self.env.enums.keys().map(String::as_str),
+            ));
+    }
+
+    /// Reports `en::k` where `k` is not a constant of `def` (the enum `en`), suggesting the
+    /// closest constant.
+    pub(super) fn unknown_const(
+        &mut self,
+        en: &str,
+        k: &Ident,
+        def: &EnumDef,
+        label: &str,
+        help: String,
+    ) {
+        self.diags
+            .error(
+                k.span,
+                format!("unknown enum constant `{en}::{}`", k.name),
+                label,
+                help,
+            )
+            .help(did_you_mean(
+                &k.name,
+                def.consts.iter().map(|c| c.name.name.as_str()),
+            ));
     }
 
     /// Reports an attribute that is unknown, or not one of those the item accepts.
@@ -407,6 +440,23 @@ pub(super) fn ztype_text(t: &ZType) -> String {
     match t {
         ZType::Named(n) => n.name.clone(),
         ZType::Vector(inner, _) => format!("vector of {}", ztype_text(inner)),
+    }
+}
+
+/// Enters `def` under its name unless the name is taken (the first definition wins); returns
+/// where the definition that holds the name is, for a duplicate.
+fn define<'s, T>(
+    table: &mut BTreeMap<String, &'s T>,
+    name: &Ident,
+    def: &'s T,
+    span_of: fn(&T) -> Span,
+) -> Option<Span> {
+    match table.get(&name.name) {
+        Some(first) => Some(span_of(first)),
+        None => {
+            table.insert(name.name.clone(), def);
+            None
+        }
     }
 }
 
