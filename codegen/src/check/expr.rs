@@ -25,7 +25,8 @@ impl<'s> Checker<'s, '_> {
     /// ```
     pub(super) fn expr(&mut self, e: &Expr, scope: &Scope<'s>) -> IExpr {
         let typed = self.type_expr(e, scope);
-        self.typed.insert(e.id, typed.clone());
+        let again = self.typed.insert(e.id, typed.clone());
+        debug_assert!(again.is_none(), "expression {:?} typed twice", e.id);
         typed
     }
 

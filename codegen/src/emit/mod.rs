@@ -1,4 +1,5 @@
-//! IR -> Rust source: `quote!` token streams, parsed into a `syn::File`, formatted by prettyplease.
+//! IR -> Rust source: `quote!` token streams ([`generate`]), parsed into a `syn::File` and
+//! formatted by prettyplease ([`format`]).
 //!
 //! In: the lowered [`Spec`] and the compile options. Out: one formatted Rust file with an
 //! `@generated` header: enums, records with `parse`/`read` (and the one-pass `visit`), case enums,
@@ -36,12 +37,21 @@ pub struct Gen<'g> {
     visit_names: BTreeMap<String, String>,
 }
 
-/// Generates the formatted Rust file, or an internal error if the tokens are not valid Rust.
-pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
+/// Generates the Rust items of the spec as tokens (formatted by [`format`]), or an error for a
+/// runtime path that is not a Rust path or an event enum name that is not an identifier.
+pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
     let rt: TokenStream = opts
         .runtime_path
         .parse()
         .map_err(|e| format!("bad runtime path: {e}"))?;
+    let name = opts.event_enum.as_str();
+    let is_ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_ident || name == "_" {
+        return Err(format!(
+            "error: the event enum name `{name}` is not a Rust identifier\n"
+        ));
+    }
     let g = Gen {
         spec,
         rt,
@@ -74,7 +84,12 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
     items.extend(spec.zeek_records.iter().map(|z| g.zeek_record(z)));
     items.push(g.context());
     items.push(g.events());
-    let tokens = quote!(#(#items)*);
+    Ok(quote!(#(#items)*))
+}
+
+/// Formats generated tokens as one Rust file with the `@generated` header, or an internal error
+/// if the tokens are not valid Rust.
+pub fn format(tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("internal error: generated code does not parse: {e}"))?;
     Ok(format!(
