@@ -14,7 +14,7 @@ impl<'s> Checker<'s, '_> {
     /// and unique values unless a constant is marked `&alias`.
     ///
     /// ```pac
-    /// enum Level : uint8 { warning = 1, fatal = 1 };
+    /// enum Level : uint8 { warning = 1, fatal = 1 }
     /// # error: duplicate enum value 0x1 in `Level`
     /// ```
     pub(super) fn enum_def(&mut self, e: &'s EnumDef) {
@@ -75,7 +75,8 @@ impl<'s> Checker<'s, '_> {
     /// exist, and a `default` rule.
     ///
     /// ```pac
-    /// derive CipherSuite.kx : KeyExchange by prefix { "TLS_RSA_" -> RSA };
+    /// enum S : uint8 { TLS_RSA_A = 1 }  enum K : uint8 { RSA = 1 }
+    /// derive S.kx : K by prefix { "TLS_RSA_" -> RSA }
     /// # error: derive table without `default`
     /// ```
     pub(super) fn derive(&mut self, d: &'s DeriveDef) {

@@ -449,7 +449,8 @@ impl<'s> Checker<'s, '_> {
     /// A slice bound must be an integer.
     ///
     /// ```pac
-    /// let head: uint8 = be_uint(data[0..true]);   # error: expected an integer, found a bool
+    /// type T = record { data: bytestring &restofdata; let h: uint8 = be_uint(data[0..true]); };
+    /// # error: type mismatch: expected an integer, found a bool
     /// ```
     pub(super) fn int_operand(&mut self, e: &Expr, scope: &Scope<'s>) -> IExpr {
         let x = self.expr(e, scope);
@@ -468,7 +469,8 @@ impl<'s> Checker<'s, '_> {
     /// integer); arithmetic takes integers.
     ///
     /// ```pac
-    /// on Hello if self.version == true -> event ssl_x($conn);   # error: cannot compare
+    /// type T = record { v: uint16; let b: bool = v == true; };
+    /// # error: type mismatch: cannot compare an integer with a bool
     /// ```
     pub(super) fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, scope: &Scope<'s>) -> IExpr {
         let ae = self.expr(a, scope);
@@ -545,7 +547,8 @@ impl<'s> Checker<'s, '_> {
     /// of arguments and their types.
     ///
     /// ```pac
-    /// let n: uint8 = length(body);   # error: unknown function `length`
+    /// type T = record { body: bytestring &restofdata; let n: uint8 = length(body); };
+    /// # error: unknown function `length`
     /// ```
     pub(super) fn call(
         &mut self,
@@ -655,7 +658,8 @@ impl<'s> Checker<'s, '_> {
     /// `x.$sourcedata` applies to `self` (in glue) or a field, and marks those bytes as kept.
     ///
     /// ```pac
-    /// on Hello -> event ssl_x($conn, 3.$sourcedata);   # error: applies to `self` or a field
+    /// type T = record { x: uint8; let n: uint8 = len(3.$sourcedata); };
+    /// # error: `$sourcedata` applies to `self` or a field
     /// ```
     pub(super) fn sourcedata(&mut self, base: &Expr, span: Span, scope: &Scope<'s>) -> IExpr {
         let bytes = |kind| IExpr {

@@ -11,7 +11,7 @@ impl<'s> Checker<'s, '_> {
     /// A Zeek record: known field types, unique field names.
     ///
     /// ```pac
-    /// zeek record Pair { a: count, a: string };
+    /// zeek record Pair { a: count, a: string }
     /// # error: duplicate field `a`
     /// ```
     pub(super) fn zeek_record(&mut self, z: &'s ZeekRecordDef) {
@@ -24,7 +24,7 @@ impl<'s> Checker<'s, '_> {
     /// Context values are scalars the host supplies.
     ///
     /// ```pac
-    /// context { server_name: string };
+    /// context { server_name: string }
     /// # error: context values must be scalars
     /// ```
     pub(super) fn context(&mut self, ctx: &'s ContextDef) {
@@ -61,8 +61,9 @@ impl<'s> Checker<'s, '_> {
     /// as it has parameters, each convertible to the parameter's Zeek type.
     ///
     /// ```pac
-    /// on ClientHello -> event ssl_client_hello($conn, self.random);   # random: bytestring
-    /// # error: type mismatch: parameter `version` of `ssl_client_hello` is count, found a bytestring
+    /// type T = record { r: bytestring &restofdata; };  event ssl_x(c: connection, n: count);
+    /// on T -> event ssl_x($conn, self.r);
+    /// # error: type mismatch: parameter `n` of `ssl_x` is count, found a bytestring
     /// ```
     pub(super) fn glue(&mut self, g: &'s GlueDef) {
         let rec = self.env.records.get(&g.ty.name).copied();

@@ -13,8 +13,8 @@ impl<'s> Checker<'s, '_> {
     /// A record's arguments match its parameters in number and type.
     ///
     /// ```pac
-    /// type Ext(msg: HandshakeType) = record { ... };
-    /// type Hello = record { ext: Ext(1, 2); };   # error: `Ext` takes 1 argument(s) but 2 were given
+    /// type E(b: bool) = record { x: uint8; };  type T = record { e: E(true, 2); };
+    /// # error: `E` takes 1 argument(s) but 2 were given
     /// ```
     pub(super) fn args(&mut self, target: &str, args: &[Expr], at: Span, scope: &Scope<'s>) {
         let Some(rec) = self.env.records.get(target).copied() else {
@@ -63,7 +63,8 @@ impl<'s> Checker<'s, '_> {
     /// `&length` (which sees only parameters), and every member in order.
     ///
     /// ```pac
-    /// type T(v: uint12) = record { x: uint8; };   # error: unknown type `uint12`
+    /// type T(v: uint12) = record { x: uint8; };
+    /// # error: unknown type `uint12`
     /// ```
     pub(super) fn record(&mut self, r: &'s RecordDef) {
         self.attrs_known(&r.attrs, AttrSite::Record);
@@ -135,7 +136,7 @@ impl<'s> Checker<'s, '_> {
     /// An `&attr = value` needs an integer value.
     ///
     /// ```pac
-    /// type T = record { ok: bool; body: bytestring &length = ok; };
+    /// type T = record { n: uint8; let ok: bool = n == 1; body: bytestring &length = ok; };
     /// # error: type mismatch: `&length` needs an integer, found a bool
     /// ```
     pub(super) fn int_attr(
@@ -321,8 +322,8 @@ impl<'s> Checker<'s, '_> {
     /// has the selector's type and names a constant that exists, arm names are unique.
     ///
     /// ```pac
-    /// body: case msg of { HandshakeType::client_hello -> hello: ClientHello; };
-    /// # error: `case` in `Handshake.body` has no `default` arm
+    /// type T(k: uint8) = record { body: case k of { 1 -> x: uint8; }; };
+    /// # error: `case` in `T.body` has no `default` arm
     /// ```
     pub(super) fn case(
         &mut self,
@@ -442,7 +443,8 @@ impl<'s> Checker<'s, '_> {
     /// breaks the cycle.
     ///
     /// ```pac
-    /// type Node = record { next: Node; };   # error: record `Node` contains itself
+    /// type Node = record { next: Node; };
+    /// # error: record `Node` contains itself
     /// ```
     pub(super) fn recursion(&mut self, spec: &'s Spec) {
         for item in &spec.items {

@@ -80,8 +80,9 @@ impl<'s> Checker<'s, '_> {
     /// at both definitions (the first one wins).
     ///
     /// ```pac
-    /// enum Version : uint16 { TLS12 = 0x0303 };
-    /// type Version = record { v: uint16; };   # error: duplicate type name `Version`
+    /// enum Version : uint16 { TLS12 = 0x0303 }
+    /// type Version = record { v: uint16; };
+    /// # error: duplicate type name `Version`
     /// ```
     pub(super) fn collect(&mut self, spec: &'s Spec) {
         let mut types: BTreeMap<String, Span> = BTreeMap::new();
@@ -161,8 +162,8 @@ impl<'s> Checker<'s, '_> {
     /// pointing at both.
     ///
     /// ```pac
-    /// type Hello = record { version: uint16;
-    ///                       version: uint8; };   # error: duplicate field `version`
+    /// type Hello = record { version: uint16; version: uint8; };
+    /// # error: duplicate field `version`
     /// ```
     pub(super) fn dup_names<'a>(&mut self, names: impl Iterator<Item = &'a Ident>, what: &str) {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
@@ -232,8 +233,8 @@ impl<'s> Checker<'s, '_> {
     /// Reports an attribute that is unknown, or not one of those the item accepts.
     ///
     /// ```pac
-    /// type T = record { n: uint8;
-    ///                   body: bytestring &lenght = n; };   # error: unknown attribute `&lenght`
+    /// type T = record { n: uint8; body: bytestring &lenght = n; };
+    /// # error: unknown attribute `&lenght`
     /// ```
     pub(super) fn attrs_known(&mut self, attrs: &[Attr], site: AttrSite) {
         let (known, what) = site.accepts();
@@ -264,7 +265,8 @@ impl<'s> Checker<'s, '_> {
     /// Reports a field type that names no type.
     ///
     /// ```pac
-    /// type T = record { x: Widget; };   # error: unknown type `Widget`
+    /// type T = record { x: Widget; };
+    /// # error: unknown type `Widget`
     /// ```
     pub(super) fn unknown_type(&mut self, name: &Ident) {
         self.diags
@@ -281,7 +283,8 @@ impl<'s> Checker<'s, '_> {
     /// first parameter.
     ///
     /// ```pac
-    /// event ssl_x(c: connection, n: counter);   # error: unknown type `counter`
+    /// event ssl_x(c: connection, n: counter);
+    /// # error: unknown type `counter`
     /// ```
     pub(super) fn ztype(&mut self, t: &ZType, conn_ok: bool) -> Option<ZTy> {
         let r = self.ztype_quiet(t);
