@@ -611,9 +611,7 @@ impl Cx<'_> {
             _ => err(),
         }
     }
-}
 
-impl Cx<'_> {
     /// Folds `first (op operand)*` into a tree, binding tighter operators first.
     fn climb(
         &self,
