@@ -232,116 +232,131 @@ pub enum Label {
     Bool(bool, Span),
 }
 
-/// An attribute: `&name`, `&name = e`, `&name(e)`.
+/// An attribute: `&name`, `&name = e`, `&name(e)`, recognised once by the parser.
 #[derive(Clone, Debug)]
 pub struct Attr {
-    /// Its name, without `&`.
+    /// Which attribute, with its value where it takes one.
+    pub kind: AttrKind,
+    /// Its name as written, without `&` (for messages and carets).
     pub name: Ident,
-    /// Its value.
-    pub value: Option<Expr>,
     /// The whole attribute.
     pub span: Span,
 }
 
+/// The attributes of the language. A value given to an attribute that takes none is dropped;
+/// a missing value of one that needs it is `None` (the checker reports it).
+#[derive(Clone, Debug)]
+pub enum AttrKind {
+    /// `&length = e` (field or record).
+    Length(Option<Expr>),
+    /// `&restofdata` (field).
+    RestOfData,
+    /// `&check(e)` (field).
+    Check(Option<Expr>),
+    /// `&if(e)` (field).
+    If(Option<Expr>),
+    /// `&optional` (field).
+    Optional,
+    /// `&exportsourcedata` (field or record).
+    ExportSourceData,
+    /// `&alias` (enum constant).
+    Alias,
+    /// Any other name (an error wherever it appears).
+    Unknown,
+}
+
+impl AttrKind {
+    /// The kind for an attribute name, with its value.
+    pub fn new(name: &str, value: Option<Expr>) -> Self {
+        match AttrName::ALL.iter().find(|n| n.as_str() == name) {
+            Some(AttrName::Length) => Self::Length(value),
+            Some(AttrName::RestOfData) => Self::RestOfData,
+            Some(AttrName::Check) => Self::Check(value),
+            Some(AttrName::If) => Self::If(value),
+            Some(AttrName::Optional) => Self::Optional,
+            Some(AttrName::ExportSourceData) => Self::ExportSourceData,
+            Some(AttrName::Alias) => Self::Alias,
+            None => Self::Unknown,
+        }
+    }
+
+    /// Which attribute it is, without its value (`None` for an unknown name).
+    pub fn name(&self) -> Option<AttrName> {
+        Some(match self {
+            Self::Length(_) => AttrName::Length,
+            Self::RestOfData => AttrName::RestOfData,
+            Self::Check(_) => AttrName::Check,
+            Self::If(_) => AttrName::If,
+            Self::Optional => AttrName::Optional,
+            Self::ExportSourceData => AttrName::ExportSourceData,
+            Self::Alias => AttrName::Alias,
+            Self::Unknown => return None,
+        })
+    }
+}
+
+/// The names of the language's attributes: the one place their spelling is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrName {
+    /// `&length`.
+    Length,
+    /// `&restofdata`.
+    RestOfData,
+    /// `&check`.
+    Check,
+    /// `&if`.
+    If,
+    /// `&optional`.
+    Optional,
+    /// `&exportsourcedata`.
+    ExportSourceData,
+    /// `&alias`.
+    Alias,
+}
+
+impl AttrName {
+    /// Every attribute.
+    pub const ALL: [AttrName; 7] = [
+        AttrName::Length,
+        AttrName::RestOfData,
+        AttrName::Check,
+        AttrName::If,
+        AttrName::Optional,
+        AttrName::ExportSourceData,
+        AttrName::Alias,
+    ];
+
+    /// The name as written after `&`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttrName::Length => "length",
+            AttrName::RestOfData => "restofdata",
+            AttrName::Check => "check",
+            AttrName::If => "if",
+            AttrName::Optional => "optional",
+            AttrName::ExportSourceData => "exportsourcedata",
+            AttrName::Alias => "alias",
+        }
+    }
+}
+
+/// Identifies one expression of the spec: given by the parser, unique across all files, so the
+/// checker can record each expression's type once and lowering can look it up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ExprId(pub u32);
+
 /// An expression with its span.
 #[derive(Clone, Debug)]
 pub struct Expr {
+    /// Its identity.
+    pub id: ExprId,
     /// What it is.
     pub kind: ExprKind,
     /// Where it was written.
     pub span: Span,
 }
 
-/// Unary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnOp {
-    /// `!`
-    Not,
-    /// `-`
-    Neg,
-}
-
-/// Binary operators, loosest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    /// `||`
-    Or,
-    /// `&&`
-    And,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `|`
-    BitOr,
-    /// `^`
-    BitXor,
-    /// `&`
-    BitAnd,
-    /// `<<`
-    Shl,
-    /// `>>`
-    Shr,
-    /// `+`
-    Add,
-    /// `-`
-    Sub,
-    /// `*`
-    Mul,
-    /// `/`
-    Div,
-    /// `%`
-    Rem,
-}
-
-impl BinOp {
-    /// Binding strength; higher binds tighter.
-    pub fn precedence(self) -> u8 {
-        match self {
-            BinOp::Or => 1,
-            BinOp::And => 2,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 3,
-            BinOp::BitOr => 4,
-            BinOp::BitXor => 5,
-            BinOp::BitAnd => 6,
-            BinOp::Shl | BinOp::Shr => 7,
-            BinOp::Add | BinOp::Sub => 8,
-            BinOp::Mul | BinOp::Div | BinOp::Rem => 9,
-        }
-    }
-
-    /// The operator as written.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Or => "||",
-            BinOp::And => "&&",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::BitOr => "|",
-            BinOp::BitXor => "^",
-            BinOp::BitAnd => "&",
-            BinOp::Shl => "<<",
-            BinOp::Shr => ">>",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Rem => "%",
-        }
-    }
-}
+pub use crate::types::{BinOp, UnOp};
 
 /// Expression forms.
 #[derive(Clone, Debug)]

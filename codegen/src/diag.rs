@@ -118,6 +118,25 @@ pub struct Diag {
     pub label: String,
     /// What to do about it.
     pub help: String,
+    /// Other places worth showing (a first definition), each with its own label.
+    pub secondary: Vec<(Span, String)>,
+    /// Further help lines after `help` (a "did you mean" suggestion).
+    pub more_help: Vec<String>,
+}
+
+impl Diag {
+    /// Adds a secondary label, e.g. "first defined here" under the definition a duplicate
+    /// repeats.
+    pub fn also(&mut self, span: Span, label: impl Into<String>) -> &mut Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Adds a help line after the main one, when there is one to add.
+    pub fn help(&mut self, line: Option<String>) -> &mut Self {
+        self.more_help.extend(line);
+        self
+    }
 }
 
 /// All findings of one stage.
@@ -128,38 +147,60 @@ pub struct Diags {
 }
 
 impl Diags {
-    /// Records an error.
+    /// Records an error; secondary labels can be added to the returned finding.
     pub fn error(
         &mut self,
         span: Span,
         message: impl Into<String>,
         label: impl Into<String>,
         help: impl Into<String>,
-    ) {
-        self.list.push(Diag {
-            severity: Severity::Error,
-            message: message.into(),
+    ) -> &mut Diag {
+        self.push(
+            Severity::Error,
             span,
-            label: label.into(),
-            help: help.into(),
-        });
+            message.into(),
+            label.into(),
+            help.into(),
+        )
     }
 
-    /// Records a warning.
+    /// Records a warning; secondary labels can be added to the returned finding.
     pub fn warning(
         &mut self,
         span: Span,
         message: impl Into<String>,
         label: impl Into<String>,
         help: impl Into<String>,
-    ) {
-        self.list.push(Diag {
-            severity: Severity::Warning,
-            message: message.into(),
+    ) -> &mut Diag {
+        self.push(
+            Severity::Warning,
             span,
-            label: label.into(),
-            help: help.into(),
+            message.into(),
+            label.into(),
+            help.into(),
+        )
+    }
+
+    /// Records a finding and returns it.
+    fn push(
+        &mut self,
+        severity: Severity,
+        span: Span,
+        message: String,
+        label: String,
+        help: String,
+    ) -> &mut Diag {
+        self.list.push(Diag {
+            severity,
+            message,
+            span,
+            label,
+            help,
+            secondary: Vec::new(),
+            more_help: Vec::new(),
         });
+        let last = self.list.len() - 1;
+        &mut self.list[last]
     }
 
     /// True when any finding is an error.
@@ -182,10 +223,19 @@ impl Diags {
             if !d.help.is_empty() {
                 notes.push(format!("help: {}", d.help));
             }
+            notes.extend(d.more_help.iter().map(|h| format!("help: {h}")));
             let diag = diag
                 .with_message(d.message.clone())
-                .with_labels(vec![Label::primary(d.span.file, d.span.start..d.span.end)
-                    .with_message(d.label.clone())])
+                .with_labels(
+                    std::iter::once(
+                        Label::primary(d.span.file, d.span.start..d.span.end)
+                            .with_message(d.label.clone()),
+                    )
+                    .chain(d.secondary.iter().map(|(s, l)| {
+                        Label::secondary(s.file, s.start..s.end).with_message(l.clone())
+                    }))
+                    .collect(),
+                )
                 .with_notes(notes);
             // Writing into a Vec cannot fail; a rendering failure (a span outside its file)
             // falls back to the bare message rather than losing the diagnostic.

@@ -1,9 +1,10 @@
 //! `pacc docs`: the Markdown reference of events and types, rendered from the spec's `##` docs.
 //!
 //! In: the lowered spec. Out: Markdown text, events first (with parameters), then records and enums.
+//! Each item points at its spec file and declaration by name, not by line, so adding one item
+//! changes only its own lines of the reference.
 
-use crate::check::show_z;
-use crate::ir::{Kind, Spec};
+use crate::ir::{show_z, Kind, Origin, Spec};
 use std::fmt::Write as _;
 
 /// Renders the reference.
@@ -38,7 +39,7 @@ pub fn render(spec: &Spec) -> String {
                 );
             }
         }
-        let _ = writeln!(s, "\n*Spec: {}:{}*\n", e.origin.file, e.origin.line);
+        let _ = writeln!(s, "\n{}\n", spec_ref("event", &e.name, &e.origin));
     }
     s.push_str("## Records\n\n");
     for r in &spec.records {
@@ -65,7 +66,7 @@ pub fn render(spec: &Spec) -> String {
                 m.origin.docs.join(" ")
             );
         }
-        let _ = writeln!(s, "\n*Spec: {}:{}*\n", r.origin.file, r.origin.line);
+        let _ = writeln!(s, "\n{}\n", spec_ref("type", &r.name, &r.origin));
     }
     s.push_str("## Enums\n\n");
     for e in &spec.enums {
@@ -73,7 +74,17 @@ pub fn render(spec: &Spec) -> String {
         for d in &e.origin.docs {
             let _ = writeln!(s, "{d}");
         }
-        let _ = writeln!(s, "\n*Spec: {}:{}*\n", e.origin.file, e.origin.line);
+        let _ = writeln!(s, "\n{}\n", spec_ref("event", &e.name, &e.origin));
     }
     s
+}
+
+/// Where an item is declared: its declaration's keyword and name (what to search for) and a link
+/// to its spec file, relative to `docs/`. No line number: lines shift whenever an item above is
+/// added or removed, and the reference would churn with them.
+fn spec_ref(keyword: &str, name: &str, origin: &Origin) -> String {
+    format!(
+        "*Spec: `{keyword} {name}` in [{file}](../{file})*",
+        file = origin.file
+    )
 }

@@ -1,150 +1,12 @@
-//! The intermediate representation: a resolved, typed spec ready for emission.
+//! The intermediate representation's data: a resolved, typed spec ready for emission.
 //!
-//! In: a checked AST (`lower` assumes `check` found no errors and never fails; anything it cannot
-//! resolve degrades to a harmless default rather than panicking). Out: enums, records (members
-//! with resolved kinds, Rust identifiers, error paths, typed expressions), Zeek records, the
-//! context, events with their glue, in spec order. `{:#?}` of [`Spec`] is the `pacc dump-ir` text.
+//! In: nothing (plain data built by `lower.rs`). Out: enums, records (members with resolved
+//! kinds, Rust identifiers, error paths, typed expressions), Zeek records, the context, events
+//! with their glue, in spec order, plus the queries the emitter asks of them. `{:#?}` of [`Spec`]
+//! is the `pacc dump-ir` text. The shared expression and operator types are re-exported from
+//! `types.rs`, so the emitter needs no module but this one.
 
-use crate::ast::{BinOp, UnOp};
-
-/// A resolved expression type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ty {
-    /// An unsigned integer; the byte width of its source (8 for computed values).
-    Int(u8),
-    /// `bool`.
-    Bool,
-    /// An enum type.
-    Enum(String),
-    /// A borrowed byte string.
-    Bytes,
-    /// A possibly zero-padded string (`zero_pad`).
-    Str,
-    /// A list view.
-    List(Elem),
-    /// A record.
-    Record(String),
-    /// A case field (only usable through `$sourcedata`).
-    Case,
-    /// An `&if`/`&optional` field.
-    Opt(Box<Ty>),
-    /// A Zeek record value built by a record literal.
-    ZeekRec(String),
-    /// A vector built by a comprehension; the element's Zeek type.
-    Vector(Box<ZTy>),
-    /// The `$conn` placeholder.
-    Conn,
-    /// An expression whose error was already reported; accepted everywhere to avoid cascades.
-    Unknown,
-}
-
-/// A list element type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Elem {
-    /// `uintN`, width in bytes.
-    Int(u8),
-    /// An enum.
-    Enum(String),
-    /// A record.
-    Record(String),
-}
-
-/// A Zeek value type (event parameters, Zeek record fields, context values).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ZTy {
-    /// `connection` (first event parameter, supplied by the host).
-    Connection,
-    /// `count`.
-    Count,
-    /// `int`.
-    Int,
-    /// `double`.
-    Double,
-    /// `bool`.
-    Bool,
-    /// `string`.
-    String,
-    /// `time`.
-    Time,
-    /// `index_vec`.
-    IndexVec,
-    /// `string_vec`.
-    StringVec,
-    /// A `zeek record`.
-    Record(String),
-    /// `vector of T`.
-    Vector(Box<ZTy>),
-}
-
-/// Where a name in an expression lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VarKind {
-    /// A field, `let` or parameter of the current record (a local while parsing, `self.x` in glue).
-    Member,
-    /// A comprehension's loop variable.
-    Loop,
-}
-
-/// A typed expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IExpr {
-    /// What it computes.
-    pub kind: IKind,
-    /// Its type.
-    pub ty: Ty,
-}
-
-/// Expression forms after resolution.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IKind {
-    /// Integer literal.
-    Int(u64),
-    /// Boolean literal.
-    Bool(bool),
-    /// Byte-string literal.
-    Bytes(Vec<u8>),
-    /// A member of the current record, or a loop variable; the Rust identifier.
-    Var(String, VarKind),
-    /// A context value.
-    Ctx(String),
-    /// `$conn`.
-    Conn,
-    /// `self`.
-    SelfRef,
-    /// `Enum::name`.
-    EnumConst(String, String),
-    /// `x.field` (Rust identifier of the field).
-    Member(Box<IExpr>, String),
-    /// `x[a..b]`.
-    Slice(Box<IExpr>, Box<IExpr>, Box<IExpr>),
-    /// `len(x)`.
-    Len(Box<IExpr>),
-    /// `be_uint(x)`.
-    BeUint(Box<IExpr>),
-    /// `zero_pad(x, n)`.
-    ZeroPad(Box<IExpr>, Box<IExpr>),
-    /// `!x`, `-x`.
-    Unary(UnOp, Box<IExpr>),
-    /// `a op b`.
-    Binary(BinOp, Box<IExpr>, Box<IExpr>),
-    /// `c ? a : b`.
-    Cond(Box<IExpr>, Box<IExpr>, Box<IExpr>),
-    /// `[body for var in list if filter]`.
-    Comprehension {
-        /// Projected value.
-        body: Box<IExpr>,
-        /// Loop variable (Rust identifier).
-        var: String,
-        /// Element type of the list.
-        elem: Elem,
-        /// The list.
-        list: Box<IExpr>,
-        /// Filter.
-        filter: Option<Box<IExpr>>,
-    },
-    /// `Rec { field: e }`, fields in declaration order.
-    RecordLit(String, Vec<(String, IExpr)>),
-}
+pub use crate::types::{show_z, BinOp, Elem, IExpr, IKind, Ty, UnOp, VarKind, ZTy};
 
 /// Where an item came from, for `/// Spec:` lines and docs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -397,66 +259,8 @@ pub struct Event {
     /// Provenance.
     pub origin: Origin,
 }
-
 // ---------------------------------------------------------------------------------------------
 // Queries the emitter asks of the IR.
-
-impl IExpr {
-    /// The direct subexpressions.
-    fn children(&self) -> Vec<&IExpr> {
-        match &self.kind {
-            IKind::Int(_)
-            | IKind::Bool(_)
-            | IKind::Bytes(_)
-            | IKind::Var(..)
-            | IKind::Ctx(_)
-            | IKind::Conn
-            | IKind::SelfRef
-            | IKind::EnumConst(..) => Vec::new(),
-            IKind::Member(x, _) | IKind::Len(x) | IKind::BeUint(x) | IKind::Unary(_, x) => vec![x],
-            IKind::ZeroPad(a, b) | IKind::Binary(_, a, b) => vec![a, b],
-            IKind::Slice(a, b, c) | IKind::Cond(a, b, c) => vec![a, b, c],
-            IKind::Comprehension {
-                body, list, filter, ..
-            } => {
-                let mut v: Vec<&IExpr> = vec![body, list];
-                v.extend(filter.as_deref());
-                v
-            }
-            IKind::RecordLit(_, fields) => fields.iter().map(|(_, e)| e).collect(),
-        }
-    }
-
-    /// Adds the record members and parameters this expression reads (Rust identifiers;
-    /// `x.$sourcedata` reads `x_sourcedata`).
-    pub fn collect_vars(&self, out: &mut std::collections::BTreeSet<String>) {
-        if let IKind::Var(name, VarKind::Member) = &self.kind {
-            out.insert(name.clone());
-        }
-        for c in self.children() {
-            c.collect_vars(out);
-        }
-    }
-
-    /// True when evaluating it while parsing can fail: checked arithmetic or a slice.
-    pub fn can_fail(&self) -> bool {
-        let here = match &self.kind {
-            IKind::Slice(..) => true,
-            IKind::Binary(op, ..) => matches!(
-                op,
-                BinOp::Add
-                    | BinOp::Sub
-                    | BinOp::Mul
-                    | BinOp::Div
-                    | BinOp::Rem
-                    | BinOp::Shl
-                    | BinOp::Shr
-            ),
-            _ => false,
-        };
-        here || self.children().into_iter().any(IExpr::can_fail)
-    }
-}
 
 impl Member {
     /// Adds every expression evaluated while parsing this member: its bound, condition and
@@ -519,448 +323,85 @@ impl Record {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Lowering: checked AST -> IR.
-
-use crate::ast;
-use crate::check::{self, Env, Scope};
-use crate::diag::{Files, Span};
-use crate::names::{camel, rust_ident_str};
-
-/// Lowers a checked spec. Never fails: unresolved pieces (impossible after a clean check) become
-/// neutral defaults.
-pub fn lower<'s>(spec: &'s ast::Spec, env: &mut Env<'s>, files: &Files) -> Spec {
-    let origin = |span: Span, docs: &[String]| Origin {
-        file: files.name(span.file).to_string(),
-        line: files.line(span),
-        docs: docs.to_vec(),
-    };
-    let mut out = Spec::default();
-    for item in &spec.items {
-        match item {
-            ast::Item::Enum(e)
-                if env
-                    .enums
-                    .get(&e.name.name)
-                    .is_some_and(|d| std::ptr::eq(*d, e)) =>
-            {
-                out.enums.push(lower_enum(spec, env, e, &origin));
-            }
-            ast::Item::Record(r)
-                if env
-                    .records
-                    .get(&r.name.name)
-                    .is_some_and(|d| std::ptr::eq(*d, r)) =>
-            {
-                let rec = lower_record(env, r, files, &origin);
-                out.records.push(rec);
-            }
-            ast::Item::ZeekRecord(z)
-                if env
-                    .zeek
-                    .get(&z.name.name)
-                    .is_some_and(|d| std::ptr::eq(*d, z)) =>
-            {
-                let fields = z.fields.iter().filter_map(|f| zfield(env, f)).collect();
-                out.zeek_records.push(ZeekRecord {
-                    name: z.name.name.clone(),
-                    fields,
-                    borrows: false,
-                    origin: origin(z.span, &z.docs),
-                });
-            }
-            ast::Item::Context(c) => out
-                .context
-                .extend(c.fields.iter().filter_map(|f| zfield(env, f))),
-            ast::Item::Event(ev)
-                if env
-                    .events
-                    .get(&ev.name.name)
-                    .is_some_and(|d| std::ptr::eq(*d, ev)) =>
-            {
-                let mut params: Vec<ZField> =
-                    ev.params.iter().filter_map(|f| zfield(env, f)).collect();
-                let has_conn = params.first().is_some_and(|p| p.ty == ZTy::Connection);
-                if has_conn {
-                    params.remove(0);
-                }
-                out.events.push(Event {
-                    name: ev.name.name.clone(),
-                    variant: camel(&ev.name.name),
-                    params,
-                    has_conn,
-                    origin: origin(ev.span, &ev.docs),
-                });
-            }
-            _ => {}
-        }
-    }
-    for item in &spec.items {
-        let ast::Item::Glue(g) = item else { continue };
-        let rec_def = env.records.get(&g.ty.name).copied();
-        let Some(ev) = env.events.get(&g.event.name).copied() else {
-            continue;
-        };
-        let scope = Scope::glue(rec_def);
-        let cond = g.cond.as_ref().map(|c| check::retype(env, c, &scope));
-        let mut args = Vec::new();
-        for (a, p) in g.args.iter().zip(&ev.params) {
-            let Some(z) = check::resolve_ztype(env, &p.ty) else {
-                continue;
-            };
-            if z == ZTy::Connection {
-                continue;
-            }
-            args.push((
-                rust_ident_str(&p.name.name),
-                z,
-                check::retype(env, a, &scope),
-            ));
-        }
-        let glue = Glue {
-            cond,
-            variant: camel(&g.event.name),
-            args,
-            origin: origin(g.span, &[]),
-        };
-        if let Some(rec) = out.records.iter_mut().find(|r| r.name == g.ty.name) {
-            rec.glue.push(glue);
-        }
-    }
-    fixpoints(&mut out);
-    out
-}
-
-/// Lowers an enum and its derived tables.
-fn lower_enum(
-    spec: &ast::Spec,
-    env: &Env<'_>,
-    e: &ast::EnumDef,
-    origin: &impl Fn(Span, &[String]) -> Origin,
-) -> Enum {
-    let mut seen = std::collections::BTreeSet::new();
-    let consts: Vec<EnumConst> = e
-        .consts
-        .iter()
-        .map(|c| {
-            let value = c.value.unwrap_or(0);
-            let alias = c.attrs.iter().any(|a| a.name.name == "alias") || !seen.insert(value);
-            EnumConst {
-                name: c.name.name.clone(),
-                rust: rust_ident_str(&c.name.name),
-                value,
-                display: c.label.clone().unwrap_or_else(|| c.name.name.clone()),
-                alias,
-                docs: c.docs.clone(),
-            }
-        })
-        .collect();
-    let mut derives = Vec::new();
-    for item in &spec.items {
-        let ast::Item::Derive(d) = item else { continue };
-        if d.enum_name.name != e.name.name || !env.enums.contains_key(&d.target.name) {
-            continue;
-        }
-        let default = d
-            .rules
-            .iter()
-            .find(|r| r.prefix.is_none())
-            .map(|r| rust_ident_str(&r.target.name))
-            .unwrap_or_default();
-        let mut table = Vec::new();
-        for c in consts.iter().filter(|c| !c.alias) {
-            // Longest matching prefix wins.
-            let best = d
-                .rules
-                .iter()
-                .filter_map(|r| r.prefix.as_ref().map(|p| (p, r)))
-                .filter(|(p, _)| c.name.starts_with(p.as_str()))
-                .max_by_key(|(p, _)| p.len());
-            if let Some((_, r)) = best {
-                table.push((c.value, rust_ident_str(&r.target.name)));
-            }
-        }
-        derives.push(Derive {
-            method: rust_ident_str(&d.method.name),
-            target: d.target.name.clone(),
-            table,
-            default,
-            origin: origin(d.span, &d.docs),
-        });
-    }
-    let width = check::uint_width(&e.base.name).unwrap_or(1);
-    Enum {
-        name: e.name.name.clone(),
-        width,
-        consts,
-        derives,
-        origin: origin(e.span, &e.docs),
-    }
-}
-
-/// Lowers a Zeek-typed name.
-fn zfield(env: &Env<'_>, f: &ast::ZField) -> Option<ZField> {
-    Some(ZField {
-        name: f.name.name.clone(),
-        rust: rust_ident_str(&f.name.name),
-        ty: check::resolve_ztype(env, &f.ty)?,
-        docs: f.docs.clone(),
-    })
-}
-
-/// Lowers a record (glue is attached later).
-fn lower_record<'s>(
-    env: &mut Env<'s>,
-    r: &'s ast::RecordDef,
-    files: &Files,
-    origin: &impl Fn(Span, &[String]) -> Origin,
-) -> Record {
-    let params = r
-        .params
-        .iter()
-        .map(|p| {
-            let ty = match check::decl_ty(env, &p.ty.name) {
-                Some(Ty::Bool) => ParamTy::Bool,
-                Some(Ty::Enum(e)) => ParamTy::Enum(e),
-                _ => ParamTy::Int,
-            };
-            (rust_ident_str(&p.name.name), ty)
-        })
-        .collect();
-    let length = r
-        .attrs
-        .iter()
-        .find(|a| a.name.name == "length")
-        .and_then(|a| a.value.as_ref())
-        .map(|v| check::retype(env, v, &Scope::parse(r, 0)));
-    let sourcedata = env.sources.contains(&(r.name.name.clone(), String::new()));
-    let mut members = Vec::new();
-    for (i, m) in r.members.iter().enumerate() {
-        let scope = Scope::parse(r, i);
-        match m {
-            ast::Member::Let(l) => {
-                let ty = check::decl_ty(env, &l.ty.name).unwrap_or(Ty::Int(8));
-                let e = check::retype(env, &l.expr, &scope);
-                members.push(Member {
-                    name: l.name.name.clone(),
-                    rust: rust_ident_str(&l.name.name),
-                    path: format!("{}.{}", r.name.name, l.name.name),
-                    kind: Kind::Let(ty, e),
-                    length: None,
-                    rest: false,
-                    if_cond: None,
-                    optional: false,
-                    checks: Vec::new(),
-                    sourcedata: false,
-                    origin: origin(l.span, &l.docs),
-                });
-            }
-            ast::Member::Field(f) => {
-                let path = format!("{}.{}", r.name.name, f.name.name);
-                let m = lower_field(env, r, f, &scope, i, path, files, origin);
-                members.push(m);
-            }
-        }
-    }
-    Record {
-        name: r.name.name.clone(),
-        params,
-        borrows: false,
-        length,
-        sourcedata,
-        members,
-        glue: Vec::new(),
-        walks: false,
-        origin: origin(r.span, &r.docs),
-    }
-}
-
-/// Lowers one field (a record field or a case arm's field).
-#[allow(clippy::too_many_arguments)]
-fn lower_field<'s>(
-    env: &mut Env<'s>,
-    r: &'s ast::RecordDef,
-    f: &'s ast::Field,
-    scope: &Scope<'s>,
-    index: usize,
-    path: String,
-    files: &Files,
-    origin: &impl Fn(Span, &[String]) -> Origin,
-) -> Member {
-    let attr = |n: &str| f.attrs.iter().find(|a| a.name.name == n);
-    let length = attr("length")
-        .and_then(|a| a.value.as_ref())
-        .map(|v| check::retype(env, v, scope));
-    let if_cond = attr("if")
-        .and_then(|a| a.value.as_ref())
-        .map(|v| check::retype(env, v, scope));
-    let check_scope = Scope::parse(r, index.saturating_add(1));
-    let mut checks = Vec::new();
-    for a in f.attrs.iter().filter(|a| a.name.name == "check") {
-        if let Some(v) = &a.value {
-            let text = files
-                .text(v.span.file)
-                .get(v.span.start..v.span.end)
-                .unwrap_or("")
-                .to_string();
-            checks.push((check::retype(env, v, &check_scope), text));
-        }
-    }
-    let kind = match &f.ty {
-        ast::FieldType::Named(n) => {
-            let name = n.name.name.as_str();
-            if let Some(w) = check::uint_width(name) {
-                Kind::Int(w)
-            } else if name == "bytestring" {
-                Kind::Bytes
-            } else if let Some(e) = env.enums.get(name) {
-                Kind::Enum(name.into(), check::uint_width(&e.base.name).unwrap_or(1))
-            } else {
-                let args = n
-                    .args
-                    .iter()
-                    .map(|a| check::retype(env, a, scope))
-                    .collect();
-                Kind::Record(name.into(), args)
-            }
-        }
-        ast::FieldType::Array { elem, count, .. } => {
-            let el = check::elem_of(env, &elem.name.name).unwrap_or(Elem::Int(1));
-            let args = elem
-                .args
-                .iter()
-                .map(|a| check::retype(env, a, scope))
-                .collect();
-            let count = count.as_ref().map(|c| check::retype(env, c, scope));
-            Kind::List {
-                elem: el,
-                args,
-                count,
-            }
-        }
-        ast::FieldType::Case(c) => {
-            let selector = check::retype(env, &c.selector, scope);
-            let mut arms = Vec::new();
-            let mut default = None;
-            for (ai, arm) in c.arms.iter().enumerate() {
-                let field = arm.field.as_ref().map(|af| {
-                    Box::new(lower_field(
-                        env,
-                        r,
-                        af,
-                        scope,
-                        usize::MAX,
-                        format!("{path}.{}", af.name.name),
-                        files,
-                        origin,
-                    ))
-                });
-                if arm.is_default {
-                    let is_unknown = arm.field.as_ref().is_some_and(|af| {
-                        matches!(&af.ty, ast::FieldType::Named(n) if n.name.name == "bytestring")
-                            && af.attrs.len() == 1
-                            && af.attrs.iter().all(|a| a.name.name == "restofdata")
-                    });
-                    default = Some(if is_unknown { None } else { Some(field) });
+impl Spec {
+    /// The encoded size of every record that has one: a record whose every field has a fixed
+    /// size (`uintN`, an enum, a `bytestring &length = <literal>`, a nested record with a fixed
+    /// size, a list of fixed-size elements with a literal count or `&length`) and that accepts
+    /// any bytes of that size (no `&if`, `&optional`, `&restofdata`, `&check`, case, record
+    /// `&length`, nor an argument or `let` that can fail). Lists of such records are validated
+    /// by their byte length alone. Sizes of zero are left out: an element must consume input.
+    pub fn fixed_sizes(&self) -> std::collections::BTreeMap<String, u64> {
+        // Records are sized once every record they embed is; one that embeds itself through a
+        // list never is. Each round sizes at least one more record or ends.
+        let mut known = std::collections::BTreeMap::new();
+        loop {
+            let before = known.len();
+            for r in &self.records {
+                if known.contains_key(&r.name) || r.length.is_some() {
                     continue;
                 }
-                let labels: Vec<Pattern> = arm
-                    .labels
-                    .iter()
-                    .map(|l| match l {
-                        ast::Label::Const(e, k) => {
-                            Pattern::Const(e.name.clone(), rust_ident_str(&k.name))
-                        }
-                        ast::Label::Int(v, _) => Pattern::Int(v.unwrap_or(0)),
-                        ast::Label::Bool(b, _) => Pattern::Bool(*b),
-                    })
-                    .collect();
-                let variant = match (&arm.field, arm.labels.first()) {
-                    (Some(af), _) => camel(&af.name.name),
-                    (None, Some(ast::Label::Const(_, k))) => camel(&k.name),
-                    _ => format!("Empty{ai}"),
-                };
-                arms.push(Arm {
-                    variant,
-                    labels,
-                    field,
+                let size = r.members.iter().try_fold(0u64, |total, m| {
+                    total.checked_add(self.member_size(m, &known)?)
                 });
+                if let Some(size) = size.filter(|n| *n > 0) {
+                    known.insert(r.name.clone(), size);
+                }
             }
-            let default = match default {
-                None | Some(None) => None,
-                Some(Some(d)) => Some(d),
-            };
-            Kind::Case(Case {
-                enum_name: format!("{}{}", r.name.name, camel(&f.name.name)),
-                selector,
-                arms,
-                default,
-                borrows: false,
-            })
+            if known.len() == before {
+                break known;
+            }
         }
-    };
-    Member {
-        name: f.name.name.clone(),
-        rust: rust_ident_str(&f.name.name),
-        path,
-        kind,
-        length,
-        rest: attr("restofdata").is_some(),
-        if_cond,
-        optional: attr("optional").is_some(),
-        checks,
-        sourcedata: env
-            .sources
-            .contains(&(r.name.name.clone(), f.name.name.clone())),
-        origin: origin(f.span, &f.docs),
     }
-}
 
-/// Computes `borrows` (records, cases, Zeek records) and `walks` to a fixpoint.
-fn fixpoints(spec: &mut Spec) {
-    loop {
-        let borrowing: std::collections::BTreeSet<String> = spec
-            .records
-            .iter()
-            .filter(|r| r.borrows)
-            .map(|r| r.name.clone())
-            .collect();
-        let walking: std::collections::BTreeSet<String> = spec
-            .records
-            .iter()
-            .filter(|r| r.walks)
-            .map(|r| r.name.clone())
-            .collect();
-        let mut changed = false;
-        for r in &mut spec.records {
-            for m in &mut r.members {
-                set_case_borrows(m, &borrowing);
+    /// The bytes one member always takes (0 for a `let` that cannot fail), given the sizes of
+    /// the records known so far; `None` when it varies or some input of that size is rejected.
+    fn member_size(
+        &self,
+        m: &Member,
+        known: &std::collections::BTreeMap<String, u64>,
+    ) -> Option<u64> {
+        if let Kind::Let(_, e) = &m.kind {
+            return (!e.can_fail()).then_some(0);
+        }
+        if m.if_cond.is_some() || m.optional || m.rest || !m.checks.is_empty() {
+            return None;
+        }
+        let length = match &m.length {
+            None => None,
+            Some(IExpr {
+                kind: IKind::Int(n),
+                ..
+            }) => Some(*n),
+            Some(_) => return None,
+        };
+        match (&m.kind, length) {
+            (Kind::Int(w) | Kind::Enum(_, w), None) => Some(u64::from(*w)),
+            (Kind::Bytes, Some(n)) => Some(n),
+            (Kind::Record(r, args), None) if !args.iter().any(IExpr::can_fail) => {
+                known.get(r).copied()
             }
-            let b = r.sourcedata || r.members.iter().any(|m| member_borrows(m, &borrowing));
-            let w = !r.glue.is_empty() || r.members.iter().any(|m| member_walks(m, &walking));
-            changed |= b != r.borrows || w != r.walks;
-            r.borrows = b;
-            r.walks = w;
-        }
-        if !changed {
-            break;
-        }
-    }
-    loop {
-        let borrowing: std::collections::BTreeSet<String> = spec
-            .zeek_records
-            .iter()
-            .filter(|z| z.borrows)
-            .map(|z| z.name.clone())
-            .collect();
-        let mut changed = false;
-        for z in &mut spec.zeek_records {
-            let b = z.fields.iter().any(|f| zty_borrows(&f.ty, &borrowing));
-            changed |= b != z.borrows;
-            z.borrows = b;
-        }
-        if !changed {
-            break;
+            (Kind::List { elem, args, count }, length) if !args.iter().any(IExpr::can_fail) => {
+                let size = match elem {
+                    Elem::Int(w) => u64::from(*w),
+                    Elem::Enum(e) => u64::from(self.enums.iter().find(|x| x.name == *e)?.width),
+                    Elem::Record(r) => *known.get(r)?,
+                };
+                let counted = match count {
+                    None => None,
+                    Some(IExpr {
+                        kind: IKind::Int(c),
+                        ..
+                    }) => Some(c.checked_mul(size)?),
+                    Some(_) => return None,
+                };
+                match (counted, length) {
+                    (Some(n), None) => Some(n),
+                    (None, Some(n)) if size > 0 && n % size == 0 => Some(n),
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 }
@@ -970,52 +411,6 @@ pub fn zty_borrows(t: &ZTy, borrowing: &std::collections::BTreeSet<String>) -> b
     match t {
         ZTy::String | ZTy::IndexVec | ZTy::StringVec | ZTy::Vector(_) => true,
         ZTy::Record(r) => borrowing.contains(r),
-        _ => false,
-    }
-}
-
-fn set_case_borrows(m: &mut Member, borrowing: &std::collections::BTreeSet<String>) {
-    if let Kind::Case(c) = &mut m.kind {
-        for a in &mut c.arms {
-            if let Some(f) = &mut a.field {
-                set_case_borrows(f, borrowing);
-            }
-        }
-        if let Some(Some(f)) = &mut c.default {
-            set_case_borrows(f, borrowing);
-        }
-        c.borrows = c.default.is_none()
-            || c.arms
-                .iter()
-                .filter_map(|a| a.field.as_deref())
-                .chain(c.default.iter().flatten().map(|b| &**b))
-                .any(|f| member_borrows(f, borrowing));
-    }
-}
-
-fn member_borrows(m: &Member, borrowing: &std::collections::BTreeSet<String>) -> bool {
-    m.sourcedata
-        || match &m.kind {
-            Kind::Bytes | Kind::List { .. } => true,
-            Kind::Record(r, _) => borrowing.contains(r),
-            Kind::Case(c) => c.borrows,
-            _ => false,
-        }
-}
-
-fn member_walks(m: &Member, walking: &std::collections::BTreeSet<String>) -> bool {
-    match &m.kind {
-        Kind::Record(r, _)
-        | Kind::List {
-            elem: Elem::Record(r),
-            ..
-        } => walking.contains(r),
-        Kind::Case(c) => c
-            .arms
-            .iter()
-            .filter_map(|a| a.field.as_deref())
-            .chain(c.default.iter().flatten().map(|b| &**b))
-            .any(|f| member_walks(f, walking)),
         _ => false,
     }
 }

@@ -3,16 +3,21 @@
 //!
 //! In: spec files (or in-memory sources) and [`Options`]. Out: one formatted Rust file, plus
 //! rendered warnings; or every diagnostic of the failing stage, rendered like rustc. The whole
-//! pipeline is [`compile_sources`], top to bottom.
+//! pipeline is one function, `pipeline`, top to bottom.
 
+// The modules in stage order: a module imports only modules listed before it (checked by
+// `tests/stage_order.rs`). `types` is a leaf of shared data, not a stage; `ir` is the data that
+// `lower` produces and `emit` and `docs` consume.
 pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod emit;
 pub mod ir;
+pub mod lower;
 pub mod names;
 pub mod parse;
+pub mod types;
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +56,7 @@ pub struct Source {
 pub struct Output {
     /// The resolved spec (for `dump-ir` and `docs`).
     pub ir: ir::Spec,
-    /// Formatted Rust (empty unless requested by [`compile_sources`]'s caller via [`emit`]).
+    /// Formatted Rust (empty after [`front`], which stops at the IR).
     pub code: String,
     /// Rendered warnings (empty when none).
     pub warnings: String,
@@ -108,49 +113,84 @@ fn display_name(p: &Path, root: &Path) -> String {
         .join("/")
 }
 
-/// The whole pipeline over files: load -> [`compile_sources`].
+/// The whole pipeline over files: load, parse, check, lower, emit, format.
 pub fn compile(files: &[PathBuf], opts: &Options) -> Result<Output, Failure> {
-    compile_sources(load(files, opts)?, opts)
+    pipeline(Input::Files(files), opts, Until::Code)
 }
 
-/// The whole pipeline: parse -> AST -> check -> lower -> emit -> format.
+/// The whole pipeline over sources already loaded: parse, check, lower, emit, format.
 pub fn compile_sources(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
-    let mut out = front(sources, opts)?;
-    out.code = emit::generate(&out.ir, opts).map_err(|rendered| Failure { rendered })?;
-    Ok(out)
+    pipeline(Input::Sources(sources), opts, Until::Code)
 }
 
 /// The front end only (parse, check, lower): what `pacc check`, `dump-ir` and `docs` need.
 pub fn front(sources: Vec<Source>, opts: &Options) -> Result<Output, Failure> {
-    let _ = opts;
+    pipeline(Input::Sources(sources), opts, Until::Ir)
+}
+
+/// What the pipeline starts from.
+enum Input<'a> {
+    /// Spec files, loaded first.
+    Files(&'a [PathBuf]),
+    /// Sources already in memory.
+    Sources(Vec<Source>),
+}
+
+/// Where the pipeline stops.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// After lowering: the IR and the warnings, no code.
+    Ir,
+    /// After formatting the generated code.
+    Code,
+}
+
+/// The compiler, stage by stage: load -> parse -> check -> lower -> emit -> format. Each stage
+/// reports all of its errors at once; the next one runs only when there are none. No stage calls
+/// back into an earlier one.
+fn pipeline(input: Input<'_>, opts: &Options, until: Until) -> Result<Output, Failure> {
+    // Load: the spec files, sorted, named relative to `opts.root`.
+    let sources = match input {
+        Input::Files(files) => load(files, opts)?,
+        Input::Sources(sources) => sources,
+    };
     let mut files = diag::Files::default();
     let mut diags = diag::Diags::default();
-    // Parse every file; syntax errors of all files are reported together.
+    let failed = |diags: &diag::Diags, files: &diag::Files| Failure {
+        rendered: diags.render(files),
+    };
+    // Parse every file; syntax errors of all files are reported together. Expression ids run
+    // on across files.
     let mut spec = ast::Spec::default();
+    let mut next_expr_id = 0;
     for s in sources {
         let id = files.add(s.name, s.text);
-        let items = parse::parse_file(id, files.text(id), &mut diags);
+        let items = parse::parse_file(id, files.text(id), &mut next_expr_id, &mut diags);
         spec.items.extend(items);
     }
     if diags.has_errors() {
-        return Err(Failure {
-            rendered: diags.render(&files),
-        });
+        return Err(failed(&diags, &files));
     }
-    // Check everything; all errors of the stage at once.
-    let mut env = check::check(&spec, &mut diags);
+    // Check: resolve every name, type every expression once, report every broken rule.
+    let checked = check::check(&spec, &mut diags);
     if diags.has_errors() {
-        return Err(Failure {
-            rendered: diags.render(&files),
-        });
+        return Err(failed(&diags, &files));
     }
     let warnings = diags.render(&files);
-    let ir = ir::lower(&spec, &mut env, &files);
-    Ok(Output {
-        ir,
-        code: String::new(),
-        warnings,
-    })
+    // Lower: the checked spec -> IR (never fails).
+    let ir = lower::lower(&spec, &checked, &files);
+    if until == Until::Ir {
+        return Ok(Output {
+            ir,
+            code: String::new(),
+            warnings,
+        });
+    }
+    // Emit: IR -> Rust tokens; format: tokens -> the `@generated` file.
+    let internal = |rendered| Failure { rendered };
+    let tokens = emit::generate(&ir, opts).map_err(internal)?;
+    let code = emit::format(tokens).map_err(internal)?;
+    Ok(Output { ir, code, warnings })
 }
 
 /// Formats the IR for `pacc dump-ir` and snapshots (stable: `Debug` of ordered data).

@@ -8,14 +8,16 @@ use crate::ast::*;
 use crate::diag::{Diags, Span};
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::cell::Cell;
 
 /// The pest parser generated from `grammar.pest`.
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar.pest"]
 struct PacParser;
 
-/// Parses one file; syntax errors go to `diags`.
-pub fn parse_file(file: usize, text: &str, diags: &mut Diags) -> Vec<Item> {
+/// Parses one file; syntax errors go to `diags`. Expression ids start at `*next_id`, which is
+/// advanced past the last one given, so the next file's ids do not collide.
+pub fn parse_file(file: usize, text: &str, next_id: &mut u32, diags: &mut Diags) -> Vec<Item> {
     let pairs = match PacParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
         Err(e) => {
@@ -40,7 +42,11 @@ pub fn parse_file(file: usize, text: &str, diags: &mut Diags) -> Vec<Item> {
             return Vec::new();
         }
     };
-    let cx = Cx { file, text };
+    let cx = Cx {
+        file,
+        text,
+        next_id: Cell::new(*next_id),
+    };
     let mut items = Vec::new();
     for pair in pairs.flatten().filter(|p| p.as_rule() == Rule::file) {
         for item in pair.into_inner() {
@@ -49,6 +55,7 @@ pub fn parse_file(file: usize, text: &str, diags: &mut Diags) -> Vec<Item> {
             }
         }
     }
+    *next_id = cx.next_id.get();
     items
 }
 
@@ -77,9 +84,22 @@ struct Cx<'t> {
     file: usize,
     /// Its text, for doc recovery.
     text: &'t str,
+    /// The next expression id (ids are unique across all files of a spec).
+    next_id: Cell<u32>,
 }
 
 impl Cx<'_> {
+    /// A new expression with the next id.
+    fn mk(&self, kind: ExprKind, span: Span) -> Expr {
+        let id = self.next_id.get();
+        self.next_id.set(id.saturating_add(1));
+        Expr {
+            id: ExprId(id),
+            kind,
+            span,
+        }
+    }
+
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
         Span {
@@ -438,28 +458,30 @@ impl Cx<'_> {
             },
         };
         let value = it.next().map(|e| self.expr(e));
-        Attr { name, value, span }
+        Attr {
+            kind: AttrKind::new(&name.name, value),
+            name,
+            span,
+        }
     }
 
     /// Any expression rule (`expr`, `attr_expr`, `binary`, ...).
     fn expr(&self, p: Pair<'_, Rule>) -> Expr {
         let span = self.span(&p);
-        let err = Expr {
-            kind: ExprKind::Int(Some(0)),
-            span,
-        };
+        // A placeholder for shapes the grammar rules out; it never reaches a well-formed spec.
+        let err = || self.mk(ExprKind::Int(Some(0)), span);
         match p.as_rule() {
             Rule::expr => {
                 let mut it = p.into_inner();
-                let Some(first) = it.next() else { return err };
+                let Some(first) = it.next() else { return err() };
                 let cond = self.expr(first);
                 match (it.next(), it.next()) {
                     (Some(a), Some(b)) => {
                         let (a, b) = (self.expr(a), self.expr(b));
-                        Expr {
-                            kind: ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)),
+                        self.mk(
+                            ExprKind::Cond(Box::new(cond), Box::new(a), Box::new(b)),
                             span,
-                        }
+                        )
                     }
                     _ => cond,
                 }
@@ -476,14 +498,14 @@ impl Cx<'_> {
                 }
                 let mut operands = operands.into_iter();
                 let Some(first) = operands.next() else {
-                    return err;
+                    return err();
                 };
                 let mut rest = ops.into_iter().zip(operands).peekable();
-                climb(first, 0, &mut rest)
+                self.climb(first, 0, &mut rest)
             }
             Rule::unary => {
                 let mut prefixes = Vec::new();
-                let mut operand = err.clone();
+                let mut operand = err();
                 for c in p.into_inner() {
                     match c.as_rule() {
                         Rule::prefix_op => prefixes.push((c.as_str() == "!", self.span(&c))),
@@ -493,16 +515,13 @@ impl Cx<'_> {
                 for (not, pspan) in prefixes.into_iter().rev() {
                     let op = if not { UnOp::Not } else { UnOp::Neg };
                     let span = pspan.join(operand.span);
-                    operand = Expr {
-                        kind: ExprKind::Unary(op, Box::new(operand)),
-                        span,
-                    };
+                    operand = self.mk(ExprKind::Unary(op, Box::new(operand)), span);
                 }
                 operand
             }
             Rule::postfix_expr => {
                 let mut it = p.into_inner();
-                let Some(first) = it.next() else { return err };
+                let Some(first) = it.next() else { return err() };
                 let mut e = self.expr(first);
                 for post in it {
                     let pspan = self.span(&post);
@@ -510,77 +529,48 @@ impl Cx<'_> {
                     let mut pi = post.into_inner();
                     let Some(a) = pi.next() else { continue };
                     e = match (a.as_rule(), pi.next()) {
-                        (Rule::sourcedata, _) => Expr {
-                            kind: ExprKind::SourceData(Box::new(e)),
-                            span,
-                        },
-                        (Rule::ident, _) => Expr {
-                            kind: ExprKind::Member(Box::new(e), self.ident(a)),
-                            span,
-                        },
+                        (Rule::sourcedata, _) => self.mk(ExprKind::SourceData(Box::new(e)), span),
+                        (Rule::ident, _) => {
+                            self.mk(ExprKind::Member(Box::new(e), self.ident(a)), span)
+                        }
                         (_, Some(b)) => {
                             let (a, b) = (self.expr(a), self.expr(b));
-                            Expr {
-                                kind: ExprKind::Slice(Box::new(e), Box::new(a), Box::new(b)),
-                                span,
-                            }
+                            self.mk(ExprKind::Slice(Box::new(e), Box::new(a), Box::new(b)), span)
                         }
                         _ => e,
                     };
                 }
                 e
             }
-            Rule::int_lit => Expr {
-                kind: ExprKind::Int(parse_int(p.as_str())),
+            Rule::int_lit => self.mk(ExprKind::Int(parse_int(p.as_str())), span),
+            Rule::string_lit => self.mk(ExprKind::Str(unescape(p.as_str())), span),
+            Rule::kw_true => self.mk(ExprKind::Bool(true), span),
+            Rule::kw_false => self.mk(ExprKind::Bool(false), span),
+            Rule::kw_self => self.mk(ExprKind::SelfRef, span),
+            Rule::ctx_ref => self.mk(
+                ExprKind::Ctx(p.as_str().trim_start_matches('$').to_string()),
                 span,
-            },
-            Rule::string_lit => Expr {
-                kind: ExprKind::Str(unescape(p.as_str())),
-                span,
-            },
-            Rule::kw_true => Expr {
-                kind: ExprKind::Bool(true),
-                span,
-            },
-            Rule::kw_false => Expr {
-                kind: ExprKind::Bool(false),
-                span,
-            },
-            Rule::kw_self => Expr {
-                kind: ExprKind::SelfRef,
-                span,
-            },
-            Rule::ctx_ref => Expr {
-                kind: ExprKind::Ctx(p.as_str().trim_start_matches('$').to_string()),
-                span,
-            },
-            Rule::ident => Expr {
-                kind: ExprKind::Name(p.as_str().to_string()),
-                span,
-            },
+            ),
+            Rule::ident => self.mk(ExprKind::Name(p.as_str().to_string()), span),
             Rule::enum_path => {
                 let mut it = p.into_inner();
                 match (it.next(), it.next()) {
-                    (Some(a), Some(b)) => Expr {
-                        kind: ExprKind::EnumConst(self.ident(a), self.ident(b)),
-                        span,
-                    },
-                    _ => err,
+                    (Some(a), Some(b)) => {
+                        self.mk(ExprKind::EnumConst(self.ident(a), self.ident(b)), span)
+                    }
+                    _ => err(),
                 }
             }
             Rule::call => {
                 let mut it = p.into_inner();
-                let Some(name) = it.next() else { return err };
+                let Some(name) = it.next() else { return err() };
                 let name = self.ident(name);
                 let args = it.map(|a| self.expr(a)).collect();
-                Expr {
-                    kind: ExprKind::Call(name, args),
-                    span,
-                }
+                self.mk(ExprKind::Call(name, args), span)
             }
             Rule::record_lit => {
                 let mut it = p.into_inner();
-                let Some(name) = it.next() else { return err };
+                let Some(name) = it.next() else { return err() };
                 let name = self.ident(name);
                 let mut inits = Vec::new();
                 for init in it {
@@ -589,10 +579,7 @@ impl Cx<'_> {
                         inits.push((self.ident(f), self.expr(e)));
                     }
                 }
-                Expr {
-                    kind: ExprKind::RecordLit(name, inits),
-                    span,
-                }
+                self.mk(ExprKind::RecordLit(name, inits), span)
             }
             Rule::comprehension => {
                 let mut body = None;
@@ -609,49 +596,47 @@ impl Cx<'_> {
                     }
                 }
                 match (body, var, list) {
-                    (Some(body), Some(var), Some(list)) => Expr {
-                        kind: ExprKind::Comprehension {
+                    (Some(body), Some(var), Some(list)) => self.mk(
+                        ExprKind::Comprehension {
                             body: Box::new(body),
                             var,
                             list: Box::new(list),
                             filter,
                         },
                         span,
-                    },
-                    _ => err,
+                    ),
+                    _ => err(),
                 }
             }
-            _ => err,
+            _ => err(),
         }
     }
-}
 
-/// Folds `first (op operand)*` into a tree, binding tighter operators first.
-fn climb(
-    mut lhs: Expr,
-    min_prec: u8,
-    rest: &mut std::iter::Peekable<impl Iterator<Item = (BinOp, Expr)>>,
-) -> Expr {
-    while let Some(&(op, _)) = rest.peek() {
-        if op.precedence() < min_prec {
-            break;
-        }
-        let Some((op, mut rhs)) = rest.next() else {
-            break;
-        };
-        while let Some(&(next, _)) = rest.peek() {
-            if next.precedence() <= op.precedence() {
+    /// Folds `first (op operand)*` into a tree, binding tighter operators first.
+    fn climb(
+        &self,
+        mut lhs: Expr,
+        min_prec: u8,
+        rest: &mut std::iter::Peekable<impl Iterator<Item = (BinOp, Expr)>>,
+    ) -> Expr {
+        while let Some(&(op, _)) = rest.peek() {
+            if op.precedence() < min_prec {
                 break;
             }
-            rhs = climb(rhs, next.precedence(), rest);
+            let Some((op, mut rhs)) = rest.next() else {
+                break;
+            };
+            while let Some(&(next, _)) = rest.peek() {
+                if next.precedence() <= op.precedence() {
+                    break;
+                }
+                rhs = self.climb(rhs, next.precedence(), rest);
+            }
+            let span = lhs.span.join(rhs.span);
+            lhs = self.mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
         }
-        let span = lhs.span.join(rhs.span);
-        lhs = Expr {
-            kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-            span,
-        };
+        lhs
     }
-    lhs
 }
 
 /// The operator for an infix token.

@@ -209,3 +209,28 @@ fn walk_raises_events_in_post_order() {
     );
     assert_eq!(EVENT_NAMES, ["demo_record", "demo_item", "demo_hello"]);
 }
+
+#[test]
+fn lists_of_fixed_size_records_are_validated_by_their_length() {
+    assert_eq!(
+        <FixedEntry as pac_runtime::Element<'_>>::FIXED_SIZE,
+        Some(3)
+    );
+    let bytes = [1, 0xaa, 0x00, 0x01, 0xbb, 0x00, 0x02, 0xcc, 0x00, 0x03];
+    let (list, rest) = FixedList::parse(&bytes).expect("fixed list parses");
+    assert!(rest.is_empty());
+    let entries = |l: &pac_runtime::List<'_, FixedEntry>| {
+        l.iter().map(|e| (e.tag, e.value)).collect::<Vec<_>>()
+    };
+    assert_eq!(entries(&list.counted), vec![(0xaa, 1)]);
+    assert_eq!(entries(&list.rest), vec![(0xbb, 2), (0xcc, 3)]);
+    assert_eq!(list.rest.len(), 2);
+    // A partial element at the end: the list's bytes are not a multiple of the element size.
+    let err = FixedList::parse(&bytes[..9]).expect_err("partial element");
+    assert_eq!(err.path, "FixedList.rest");
+    assert_eq!(err.kind, ErrorKind::NotDivisible { len: 5, elem: 3 });
+    // A count past the end of the input: the bytes of the whole count are missing.
+    let err = FixedList::parse(&[2, 0xaa, 0x00, 0x01, 0xbb]).expect_err("count too large");
+    assert_eq!(err.path, "FixedList.counted");
+    assert_eq!(err.kind, ErrorKind::Incomplete { needed: 2 });
+}

@@ -6,8 +6,7 @@
 //! else (nothing there can fail) it saturates.
 
 use super::Gen;
-use crate::ast::{BinOp, UnOp};
-use crate::ir::{Elem, IExpr, IKind, Ty, VarKind, ZTy};
+use crate::ir::{BinOp, Elem, IExpr, IKind, Ty, UnOp, VarKind, ZTy};
 use crate::names::ident;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;

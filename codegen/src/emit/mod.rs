@@ -1,4 +1,5 @@
-//! IR -> Rust source: `quote!` token streams, parsed into a `syn::File`, formatted by prettyplease.
+//! IR -> Rust source: `quote!` token streams ([`generate`]), parsed into a `syn::File` and
+//! formatted by prettyplease ([`format`]).
 //!
 //! In: the lowered [`Spec`] and the compile options. Out: one formatted Rust file with an
 //! `@generated` header: enums, records with `parse`/`read` (and the one-pass `visit`), case enums,
@@ -30,16 +31,27 @@ pub struct Gen<'g> {
     zeek_borrowing: BTreeSet<String>,
     /// Records with walkers.
     walking: BTreeSet<String>,
+    /// The encoded size of each record that has a fixed one (its `Element::FIXED_SIZE`).
+    fixed_sizes: BTreeMap<String, u64>,
     /// Visitor method names by callback key (see `visit.rs`).
     visit_names: BTreeMap<String, String>,
 }
 
-/// Generates the formatted Rust file, or an internal error if the tokens are not valid Rust.
-pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
+/// Generates the Rust items of the spec as tokens (formatted by [`format`]), or an error for a
+/// runtime path that is not a Rust path or an event enum name that is not an identifier.
+pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
     let rt: TokenStream = opts
         .runtime_path
         .parse()
         .map_err(|e| format!("bad runtime path: {e}"))?;
+    let name = opts.event_enum.as_str();
+    let is_ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_ident || name == "_" {
+        return Err(format!(
+            "error: the event enum name `{name}` is not a Rust identifier\n"
+        ));
+    }
     let g = Gen {
         spec,
         rt,
@@ -63,6 +75,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
             .map(|r| r.name.clone())
             .collect(),
         visit_names: visit::method_names(spec),
+        fixed_sizes: spec.fixed_sizes(),
     };
     let mut items = Vec::new();
     items.extend(spec.enums.iter().map(|e| g.enum_item(e)));
@@ -71,7 +84,12 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<String, String> {
     items.extend(spec.zeek_records.iter().map(|z| g.zeek_record(z)));
     items.push(g.context());
     items.push(g.events());
-    let tokens = quote!(#(#items)*);
+    Ok(quote!(#(#items)*))
+}
+
+/// Formats generated tokens as one Rust file with the `@generated` header, or an internal error
+/// if the tokens are not valid Rust.
+pub fn format(tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("internal error: generated code does not parse: {e}"))?;
     Ok(format!(
@@ -484,6 +502,14 @@ impl Gen<'_> {
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
         let visit = self.visit_fn(r, &bound, &end);
+        let fixed_size = match self
+            .fixed_sizes
+            .get(&r.name)
+            .and_then(|n| usize::try_from(*n).ok())
+        {
+            Some(n) => quote!(Some(#n)),
+            None => quote!(None),
+        };
         // Every reader is `#[inline]`: it lets the caller's crate inline a unit's validation and
         // construction into the loop that consumes it, so results stay in registers and built
         // values are written where they end up instead of being copied level by level (measured
@@ -533,7 +559,7 @@ impl Gen<'_> {
             impl<'a> #rt::Element<'a> for #self_ty {
                 type Item = Self;
                 type Params = (#(#param_tys,)*);
-                const FIXED_SIZE: Option<usize> = None;
+                const FIXED_SIZE: Option<usize> = #fixed_size;
                 #[inline]
                 fn read(r: &mut #rt::Reader<'a>, (#(#param_names,)*): Self::Params) -> Result<Self, #rt::ParseError> {
                     Self::read(r, #(#param_names),*)
