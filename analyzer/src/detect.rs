@@ -33,16 +33,7 @@ pub enum Detected {
     No,
 }
 
-/// TLS record content type `handshake` (RFC 5246 §6.2.1).
-const CONTENT_HANDSHAKE: u8 = 22;
-/// TLS record content type `alert`.
-const CONTENT_ALERT: u8 = 21;
-/// Handshake type `client_hello`.
-const HS_CLIENT_HELLO: u8 = 1;
-/// Handshake type `server_hello`.
-const HS_SERVER_HELLO: u8 = 2;
-/// SSLv2 message type CLIENT-HELLO.
-const SSLV2_CLIENT_HELLO: u8 = 1;
+use tls_grammar::{ContentType, HandshakeType, ProtocolVersion, SSLv2MessageType};
 
 /// Looks at the start of a TCP delivery.
 ///
@@ -51,19 +42,19 @@ const SSLV2_CLIENT_HELLO: u8 = 1;
 /// (the server side may be preceded by an alert record, as in Zeek's signature), or an SSLv2
 /// CLIENT-HELLO offering version 2 or 3.x.
 pub fn tcp(data: &[u8]) -> Detected {
-    if is_tls_hello(data, HS_CLIENT_HELLO) || is_sslv2_client_hello(data) {
+    if is_tls_hello(data, HandshakeType::client_hello) || is_sslv2_client_hello(data) {
         return Detected::ClientHello;
     }
-    if is_tls_hello(data, HS_SERVER_HELLO) {
+    if is_tls_hello(data, HandshakeType::server_hello) {
         return Detected::ServerHello;
     }
     if crate::ftp_adat::starts_gsi_exchange(data) {
         return Detected::FtpAdat;
     }
     // Zeek's server signature allows one alert record before the ServerHello.
-    if data.first() == Some(&CONTENT_ALERT) && is_record_version(data.get(1..3)) {
+    if data.first() == Some(&ContentType::alert.0) && is_record_version(data.get(1..3)) {
         if let Some(rest) = data.get(7..) {
-            if is_tls_hello(rest, HS_SERVER_HELLO) {
+            if is_tls_hello(rest, HandshakeType::server_hello) {
                 return Detected::ServerHello;
             }
         }
@@ -78,25 +69,34 @@ pub fn udp(data: &[u8]) -> Detected {
     else {
         return Detected::No;
     };
-    if content != CONTENT_HANDSHAKE || major != 0xfe || !matches!(minor, 0xff | 0xfd | 0xfc) {
+    let version = ProtocolVersion(u16::from_be_bytes([major, minor]));
+    let dtls = matches!(
+        version,
+        ProtocolVersion::DTLSv10 | ProtocolVersion::DTLSv12 | ProtocolVersion::DTLSv13
+    );
+    if ContentType(content) != ContentType::handshake || !dtls {
         return Detected::No;
     }
     // DTLS record header is 13 bytes; the handshake type follows.
-    match data.get(13) {
-        Some(&HS_CLIENT_HELLO) => Detected::ClientHello,
-        Some(&HS_SERVER_HELLO) | Some(&3) => Detected::ServerHello,
+    match data.get(13).map(|&t| HandshakeType(t)) {
+        Some(HandshakeType::client_hello) => Detected::ClientHello,
+        Some(HandshakeType::server_hello | HandshakeType::hello_verify_request) => {
+            Detected::ServerHello
+        }
         _ => Detected::No,
     }
 }
 
+/// SSL 3.0 up to TLS 1.3 (Zeek's signatures: major 3, minor 0 to 4).
 fn is_record_version(v: Option<&[u8]>) -> bool {
-    matches!(v, Some([3, 0..=4]))
+    let range = ProtocolVersion::SSLv3.0..=ProtocolVersion::TLSv13.0;
+    matches!(v, Some(&[major, minor]) if range.contains(&u16::from_be_bytes([major, minor])))
 }
 
-fn is_tls_hello(data: &[u8], hs_type: u8) -> bool {
-    data.first() == Some(&CONTENT_HANDSHAKE)
+fn is_tls_hello(data: &[u8], hs_type: HandshakeType) -> bool {
+    data.first() == Some(&ContentType::handshake.0)
         && is_record_version(data.get(1..3))
-        && data.get(5) == Some(&hs_type)
+        && data.get(5) == Some(&hs_type.0)
         // The hello's own version follows the 4-byte handshake header.
         && is_record_version(data.get(9..11))
 }
@@ -109,8 +109,9 @@ fn is_sslv2_client_hello(data: &[u8]) -> bool {
         return false;
     };
     h0 & 0x80 != 0
-        && msg == SSLV2_CLIENT_HELLO
-        && ((major == 0 && minor == 2) || (major == 3 && minor <= 4))
+        && msg == SSLv2MessageType::client_hello.0
+        && (ProtocolVersion(u16::from_be_bytes([major, minor])) == ProtocolVersion::SSLv2
+            || is_record_version(Some(&[major, minor])))
 }
 
 #[cfg(test)]

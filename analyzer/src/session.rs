@@ -8,7 +8,6 @@
 use std::io::{self, Write};
 
 use pac_runtime::ValueSink;
-use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
 use crate::capture::ConnInfo;
 use crate::detect::{self, Detected};
@@ -222,7 +221,7 @@ impl Sink<'_, '_> {
     fn builder(&mut self, ts: f64) -> &mut SslLogState {
         let (max, columns) = (self.w.max_history, self.w.log_columns);
         self.log.get_or_insert_with(|| {
-            SslLogState::new(ts, name_tables())
+            SslLogState::new(ts, NameTables::default())
                 .with_max_history(max)
                 .with_columns(columns)
         })
@@ -411,25 +410,5 @@ fn atype(analyzer: Analyzer) -> &'static str {
     match analyzer {
         Analyzer::Ssl => ANALYZER_SSL,
         Analyzer::Dtls => ANALYZER_DTLS,
-    }
-}
-
-/// Names ssl.log prints for codes: cipher names come from the spec's `CipherSuite` enum (TLS
-/// 16-bit codes) and `SSLv2CipherSpec` enum (SSLv2 24-bit cipher kinds).
-fn name_tables() -> NameTables {
-    NameTables {
-        cipher: cipher_name,
-        ..NameTables::default()
-    }
-}
-
-/// Zeek's cipher name for a code of either width.
-fn cipher_name(code: u64) -> Option<&'static str> {
-    if let Ok(suite) = u16::try_from(code) {
-        CipherSuite(suite).name()
-    } else {
-        u32::try_from(code)
-            .ok()
-            .and_then(|kind| SSLv2CipherSpec(kind).name())
     }
 }
