@@ -403,7 +403,6 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 }
 
 #[test]
-#[ignore = "run -> session -> run: the writer types move out of run in the next commit"]
 fn the_top_level_modules_import_no_cycle() {
     let src = manifest_dir().join("src");
     let modules = top_level_modules(&src);

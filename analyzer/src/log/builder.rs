@@ -220,11 +220,6 @@ impl SslLogState {
         self
     }
 
-    /// Whether the row was already handed out.
-    pub fn is_logged(&self) -> bool {
-        self.logged
-    }
-
     /// Weirds raised since the last call, in order.
     pub fn take_weirds(&mut self) -> Vec<LogWeird> {
         std::mem::take(&mut self.weirds)

@@ -17,30 +17,14 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::capture::{self, CaptureError, Input};
-use crate::log::{format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter};
-use crate::output::{JsonEventWriter, TextEventWriter};
+use crate::log::OptionalColumns;
 use crate::ssl;
+
+pub use crate::log::LogFormat;
+pub use crate::output::EventFormat;
 
 pub use pipeline::{Pipeline, CONN_STATE_BYTES};
 pub use sharded::run_sharded;
-
-/// How events are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventFormat {
-    /// One readable line per event.
-    Text,
-    /// JSON Lines in the shape of Zeek's JSON logs.
-    Json,
-}
-
-/// How ssl.log is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Zeek's tab-separated ASCII log with its header and footer lines.
-    Tsv,
-    /// JSON Lines with Zeek's field names.
-    Json,
-}
 
 /// What a run does beyond the defaults.
 #[derive(Debug, Clone)]
@@ -130,59 +114,4 @@ pub fn run(inputs: &[Input], opts: &RunOptions, outputs: Outputs<'_>) -> Result<
         }
         Err(e) => Err(RunError::Capture(e)),
     }
-}
-
-/// Event writer of the requested format.
-pub(crate) enum EventWriter {
-    Text(TextEventWriter),
-    Json(JsonEventWriter),
-}
-
-/// Bytes of formatted event lines held before they are handed to the output, also in the
-/// middle of a delivery: one delivery can raise millions of events (a TLS 1.3 ChangeCipherSpec
-/// record raises one per byte), and holding them all was robustness finding F2 (402 MiB for a
-/// 1 MB capture).
-pub(crate) const EVENT_FLUSH_BYTES: usize = 64 << 10;
-
-impl EventWriter {
-    /// Bytes formatted and not yet flushed.
-    pub(crate) fn buffered(&self) -> usize {
-        match self {
-            EventWriter::Text(t) => t.buffer().len(),
-            EventWriter::Json(j) => j.buffer().len(),
-        }
-    }
-
-    /// Moves the formatted lines to `out`.
-    pub(crate) fn flush_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self {
-            EventWriter::Text(t) => t.flush_to(out),
-            EventWriter::Json(j) => j.flush_to(out),
-        }
-    }
-}
-
-/// ssl.log writer of the requested format.
-pub(crate) enum LogWriter {
-    Tsv {
-        w: TsvLogWriter,
-        header_written: bool,
-    },
-    Json(JsonLogWriter),
-}
-
-impl LogWriter {
-    /// Moves the formatted rows to `out`.
-    pub(crate) fn flush_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self {
-            LogWriter::Tsv { w, .. } => w.flush_to(out),
-            LogWriter::Json(j) => j.flush_to(out),
-        }
-    }
-}
-
-/// Formats a run's time for the `#open`/`#close` lines (kept here so the CLI need not know
-/// the log module).
-pub fn log_time(ts: f64) -> String {
-    format_log_time(ts)
 }
