@@ -35,6 +35,18 @@ pub enum Detected {
 
 use tls_grammar::{ContentType, HandshakeType, ProtocolVersion, SSLv2MessageType};
 
+/// QUIC version 1 (RFC 9000 §15). QUIC is not in the spec (nor analysed): these only let a
+/// run say that a UDP flow it did not analyse looks like QUIC.
+const QUIC_V1: u32 = 0x0000_0001;
+/// QUIC version 2 (RFC 9369 §3.1).
+const QUIC_V2: u32 = 0x6b33_43cf;
+/// The IETF drafts' versions are `0xff0000NN` (RFC 9000 §15).
+const QUIC_DRAFT_MASK: u32 = 0xffff_ff00;
+/// See [`QUIC_DRAFT_MASK`].
+const QUIC_DRAFT_PREFIX: u32 = 0xff00_0000;
+/// Bits 0x80 (long header) and 0x40 (fixed bit) of a QUIC long-header packet's first byte.
+const QUIC_LONG_HEADER_BITS: u8 = 0xc0;
+
 /// Looks at the start of a TCP delivery.
 ///
 /// Mirrors Zeek's `dpd_ssl_client`/`dpd_ssl_server` signatures: record major version 3 with a
@@ -85,6 +97,20 @@ pub fn udp(data: &[u8]) -> Detected {
         }
         _ => Detected::No,
     }
+}
+
+/// Whether a UDP datagram looks like a QUIC long-header packet (RFC 9000 §17.2: long-header
+/// and fixed bits set, then version 1, 2 or a draft), as the first datagrams of a QUIC
+/// connection (Initial, Handshake, 0-RTT) are. Used only to describe what was not analysed.
+pub fn looks_like_quic(data: &[u8]) -> bool {
+    let (Some(&first), Some(&[a, b, c, d])) = (data.first(), data.get(1..5)) else {
+        return false;
+    };
+    let version = u32::from_be_bytes([a, b, c, d]);
+    first & QUIC_LONG_HEADER_BITS == QUIC_LONG_HEADER_BITS
+        && (version == QUIC_V1
+            || version == QUIC_V2
+            || version & QUIC_DRAFT_MASK == QUIC_DRAFT_PREFIX)
 }
 
 /// SSL 3.0 up to TLS 1.3 (Zeek's signatures: major 3, minor 0 to 4).
@@ -155,6 +181,20 @@ mod tests {
             Detected::No
         );
         assert_eq!(tcp(b"ADAT bm90IHRscw==\r\n"), Detected::No);
+    }
+
+    #[test]
+    fn quic_long_headers() {
+        // An Initial of QUIC v1 and of v2, and a draft-29 one.
+        assert!(looks_like_quic(&[0xc3, 0, 0, 0, 1, 8]));
+        assert!(looks_like_quic(&[0xd1, 0x6b, 0x33, 0x43, 0xcf, 8]));
+        assert!(looks_like_quic(&[0xc0, 0xff, 0, 0, 29, 8]));
+        // A short header, an unknown version, DTLS, STUN, too short.
+        assert!(!looks_like_quic(&[0x43, 0, 0, 0, 1, 8]));
+        assert!(!looks_like_quic(&[0xc3, 0, 0, 0, 7, 8]));
+        assert!(!looks_like_quic(&[22, 0xfe, 0xfd, 0, 0, 0]));
+        assert!(!looks_like_quic(b"\x00\x01\x00\x00\x21\x12\xa4\x42"));
+        assert!(!looks_like_quic(&[0xc3, 0, 0]));
     }
 
     #[test]

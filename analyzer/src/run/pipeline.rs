@@ -81,10 +81,12 @@ enum TcpDetect {
 #[derive(Default)]
 enum ConnState {
     /// Not recognised yet; `scanned` bytes of it were looked at; `pending` (per direction,
-    /// originator first) exists once a delivery was too short for a verdict.
+    /// originator first) exists once a delivery was too short for a verdict; `quic`: a UDP
+    /// flow whose first datagram looks like QUIC (for [`super::NotAnalysed`]).
     Detecting {
         scanned: u64,
         pending: Option<Box<[PendingStarts; 2]>>,
+        quic: bool,
     },
     /// Handed to the SSL analyzer.
     Ssl(Box<Session>),
@@ -231,7 +233,7 @@ impl<'w> Pipeline<'w> {
     /// Decides from the first bytes of a delivery whether the connection is SSL. Returns
     /// whether the analyzer is attached now.
     fn detect(&mut self, c: &ConnInfo, data: &[u8]) -> bool {
-        let Some(ConnState::Detecting { scanned, .. }) = self.state_mut(c) else {
+        let Some(ConnState::Detecting { scanned, quic, .. }) = self.state_mut(c) else {
             return matches!(self.state(c), Some(ConnState::Ssl(_)));
         };
         let verdict = match c.proto {
@@ -239,9 +241,12 @@ impl<'w> Pipeline<'w> {
             Proto::Udp => detect::udp(data),
         };
         if verdict == Detected::No {
+            if *scanned == 0 && c.proto == Proto::Udp {
+                *quic = detect::looks_like_quic(data);
+            }
             *scanned += data.len() as u64;
             if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                self.set_state(c, ConnState::Ignored);
+                self.give_up(c);
             }
             return false;
         }
@@ -251,7 +256,10 @@ impl<'w> Pipeline<'w> {
 
     /// [`Self::detect`] for TCP, where a hello may arrive in several deliveries.
     fn detect_tcp(&mut self, c: &ConnInfo, is_orig: bool, data: &[u8]) -> TcpDetect {
-        let Some(ConnState::Detecting { scanned, pending }) = self.state_mut(c) else {
+        let Some(ConnState::Detecting {
+            scanned, pending, ..
+        }) = self.state_mut(c)
+        else {
             return match self.state(c) {
                 Some(ConnState::Ssl(_)) => TcpDetect::Ssl(Vec::new()),
                 _ => TcpDetect::Ignored,
@@ -276,11 +284,19 @@ impl<'w> Pipeline<'w> {
             None => {
                 *scanned += data.len() as u64;
                 if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                    self.set_state(c, ConnState::Ignored);
+                    self.give_up(c);
                     return TcpDetect::Ignored;
                 }
                 TcpDetect::Waiting
             }
+        }
+    }
+
+    /// No SSL was found in the connection: it is counted as seen but not analysed, and its
+    /// data is no longer looked at.
+    fn give_up(&mut self, c: &ConnInfo) {
+        if let ConnState::Detecting { scanned, quic, .. } = self.take_state(c) {
+            self.summary.not_analysed.count(c.proto, scanned, quic);
         }
     }
 
@@ -318,6 +334,7 @@ impl FlowHandler for Pipeline<'_> {
             ConnState::Detecting {
                 scanned: 0,
                 pending: None,
+                quic: false,
             },
         );
         Verdict::Continue
@@ -364,9 +381,15 @@ impl FlowHandler for Pipeline<'_> {
 
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, _reason: EndReason) {
         self.note_ts(ts);
-        if let ConnState::Ssl(mut session) = self.take_state(c) {
-            session.end(c, &mut self.outputs());
-            self.flush();
+        match self.take_state(c) {
+            ConnState::Ssl(mut session) => {
+                session.end(c, &mut self.outputs());
+                self.flush();
+            }
+            ConnState::Detecting { scanned, quic, .. } => {
+                self.summary.not_analysed.count(c.proto, scanned, quic);
+            }
+            ConnState::Ignored => {}
         }
     }
 
