@@ -12,7 +12,7 @@ use crate::detect::Detected;
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::{LogOutput, LogShared, LogTrigger, SslLogState};
-use crate::output::{EventOutput, ANALYZER_DTLS, ANALYZER_SSL};
+use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
@@ -169,27 +169,34 @@ impl<'s, 'a, 'w> Sink<'s, 'a, 'w> {
         }
     }
 
-    fn print_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
+    /// Prints a line of the analyzer's own (a weird, a violation, ...) that `write` formats
+    /// with the connection's uid and id.
+    fn print_line(&mut self, write: impl FnOnce(&mut dyn EventLines, &str, &ConnId)) {
+        let (uid, id) = (self.uid, self.id);
         if let Some(e) = self.w.events.as_deref_mut() {
-            e.conn_weird(ts, self.uid, self.id, name, addl, source);
+            e.line(|l| write(l, uid, id));
         }
     }
 
+    fn print_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
+        self.print_line(|l, uid, id| l.conn_weird(ts, uid, id, name, addl, source));
+    }
+
     fn print_violation(&mut self, ts: f64, analyzer: Analyzer, reason: &[u8]) {
-        if let Some(e) = self.w.events.as_deref_mut() {
-            e.analyzer_violation(ts, self.uid, self.id, atype(analyzer), reason);
-        }
+        let atype = atype(analyzer);
+        self.print_line(|l, uid, id| l.analyzer_violation(ts, uid, id, atype, reason));
     }
 
     /// Prints an `analyzer_confirmation_info` line, or (`disabled`) an `analyzer_disabled` line.
     fn print_analyzer(&mut self, ts: f64, analyzer: Analyzer, disabled: bool) {
-        if let Some(e) = self.w.events.as_deref_mut() {
+        let atype = atype(analyzer);
+        self.print_line(|l, uid, id| {
             if disabled {
-                e.analyzer_disabled(ts, self.uid, self.id, atype(analyzer));
+                l.analyzer_disabled(ts, uid, id, atype);
             } else {
-                e.analyzer_confirmation(ts, self.uid, self.id, atype(analyzer));
+                l.analyzer_confirmation(ts, uid, id, atype);
             }
-        }
+        });
     }
 
     /// Prints the weirds the log builder raised (history limit).

@@ -6,12 +6,13 @@
 //! before the first row and the footer at the end only if a row was written (Zeek writes no
 //! log at all without a first write); the number of rows; the first write error.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use super::builder::{SslLogRow, SslLogState, MAX_SSL_HISTORY_LENGTH};
 use super::cert_cache::CertCache;
 use super::names::NameTables;
 use super::writer::{JsonLogWriter, OptionalColumns, TsvLogWriter};
+use crate::output::stream::Destination;
 
 /// How ssl.log is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +35,10 @@ enum Rows {
 /// The ssl.log of a run and where it goes; see the module docs.
 pub struct LogOutput<'w> {
     rows: Rows,
-    out: &'w mut dyn Write,
     /// The time `#open` shows: the run's first timestamp.
     open_ts: f64,
-    written: u64,
-    error: Option<io::Error>,
+    /// Where the rows go, and how many there were.
+    pub dest: Destination<'w>,
 }
 
 impl<'w> LogOutput<'w> {
@@ -53,31 +53,14 @@ impl<'w> LogOutput<'w> {
         };
         LogOutput {
             rows,
-            out,
             open_ts: 0.0,
-            written: 0,
-            error: None,
+            dest: Destination::new(out),
         }
     }
 
     /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
     pub fn set_open_ts(&mut self, ts: f64) {
         self.open_ts = ts;
-    }
-
-    /// Rows formatted so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Whether writing to the output failed.
-    pub fn failed(&self) -> bool {
-        self.error.is_some()
-    }
-
-    /// The first write error, if any.
-    pub fn take_error(&mut self) -> Option<io::Error> {
-        self.error.take()
     }
 
     /// Formats one row (after the TSV header, the first time).
@@ -92,7 +75,7 @@ impl<'w> LogOutput<'w> {
             }
             Rows::Json(j) => j.row(row),
         }
-        self.written += 1;
+        self.dest.count();
     }
 
     /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
@@ -108,13 +91,11 @@ impl<'w> LogOutput<'w> {
 
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
-        let r = match &mut self.rows {
-            Rows::Tsv { w, .. } => w.flush_to(&mut *self.out),
-            Rows::Json(j) => j.flush_to(&mut *self.out),
-        };
-        if let Err(e) = r {
-            self.error.get_or_insert(e);
-        }
+        let rows = &mut self.rows;
+        self.dest.write(|out| match rows {
+            Rows::Tsv { w, .. } => w.flush_to(out),
+            Rows::Json(j) => j.flush_to(out),
+        });
     }
 }
 

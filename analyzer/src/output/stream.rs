@@ -34,30 +34,30 @@ enum Lines {
     Json(JsonEventWriter),
 }
 
-/// The event lines of a run and where they go; see the module docs.
-pub struct EventOutput<'w> {
-    lines: Lines,
+/// Where a run's output goes: the caller's writer, the lines (or rows) formatted for it so
+/// far, and the first error writing it.
+pub struct Destination<'w> {
     out: &'w mut dyn Write,
     written: u64,
     error: Option<io::Error>,
 }
 
-impl<'w> EventOutput<'w> {
-    /// Lines in `format`, written to `out`.
-    pub fn new(format: EventFormat, out: &'w mut dyn Write) -> Self {
-        let lines = match format {
-            EventFormat::Text => Lines::Text(TextEventWriter::new()),
-            EventFormat::Json => Lines::Json(JsonEventWriter::new()),
-        };
-        EventOutput {
-            lines,
+impl<'w> Destination<'w> {
+    /// Output to `out`.
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        Destination {
             out,
             written: 0,
             error: None,
         }
     }
 
-    /// Event lines formatted so far.
+    /// Counts a line (or row) formatted.
+    pub fn count(&mut self) {
+        self.written += 1;
+    }
+
+    /// Lines (or rows) formatted so far.
     pub fn written(&self) -> u64 {
         self.written
     }
@@ -70,6 +70,34 @@ impl<'w> EventOutput<'w> {
     /// The first write error, if any.
     pub fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
+    }
+
+    /// Runs `flush` on the writer; remembers the first error.
+    pub fn write(&mut self, flush: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if let Err(e) = flush(&mut *self.out) {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+/// The event lines of a run and where they go; see the module docs.
+pub struct EventOutput<'w> {
+    lines: Lines,
+    /// Where the lines go, and how many there were.
+    pub dest: Destination<'w>,
+}
+
+impl<'w> EventOutput<'w> {
+    /// Lines in `format`, written to `out`.
+    pub fn new(format: EventFormat, out: &'w mut dyn Write) -> Self {
+        let lines = match format {
+            EventFormat::Text => Lines::Text(TextEventWriter::new()),
+            EventFormat::Json => Lines::Json(JsonEventWriter::new()),
+        };
+        EventOutput {
+            lines,
+            dest: Destination::new(out),
+        }
     }
 
     /// One event line whose arguments `visit` reports (the hot path: no dynamic dispatch).
@@ -88,74 +116,29 @@ impl<'w> EventOutput<'w> {
         self.line_done();
     }
 
-    /// A `conn_weird` line.
-    pub fn conn_weird(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        name: &str,
-        addl: &[u8],
-        source: &str,
-    ) {
-        self.lines().conn_weird(ts, uid, id, name, addl, source);
-        self.line_done();
-    }
-
-    /// A `net_weird` line (a weird that belongs to no connection).
-    pub fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        self.lines().net_weird(ts, name, addl, source);
-        self.line_done();
-    }
-
-    /// An `analyzer_violation_info` line.
-    pub fn analyzer_violation(
-        &mut self,
-        ts: f64,
-        uid: &str,
-        id: &ConnId,
-        atype: &str,
-        reason: &[u8],
-    ) {
-        self.lines().analyzer_violation(ts, uid, id, atype, reason);
-        self.line_done();
-    }
-
-    /// An `analyzer_confirmation_info` line.
-    pub fn analyzer_confirmation(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.lines().analyzer_confirmation(ts, uid, id, atype);
-        self.line_done();
-    }
-
-    /// An `analyzer_disabled` line.
-    pub fn analyzer_disabled(&mut self, ts: f64, uid: &str, id: &ConnId, atype: &str) {
-        self.lines().analyzer_disabled(ts, uid, id, atype);
+    /// One line written by `write` through [`EventLines`] (weirds, analyzer lines).
+    pub fn line(&mut self, write: impl FnOnce(&mut dyn EventLines)) {
+        match &mut self.lines {
+            Lines::Text(t) => write(t),
+            Lines::Json(j) => write(j),
+        }
         self.line_done();
     }
 
     /// Moves the formatted lines to the output; remembers the first error.
     pub fn flush(&mut self) {
-        let r = match &mut self.lines {
-            Lines::Text(t) => t.flush_to(&mut *self.out),
-            Lines::Json(j) => j.flush_to(&mut *self.out),
-        };
-        if let Err(e) = r {
-            self.error.get_or_insert(e);
-        }
-    }
-
-    fn lines(&mut self) -> &mut dyn EventLines {
-        match &mut self.lines {
-            Lines::Text(t) => t,
-            Lines::Json(j) => j,
-        }
+        let lines = &mut self.lines;
+        self.dest.write(|out| match lines {
+            Lines::Text(t) => t.flush_to(out),
+            Lines::Json(j) => j.flush_to(out),
+        });
     }
 
     /// Counts a line just formatted, and hands the buffered lines to the output once they pass
     /// [`EVENT_FLUSH_BYTES`], so that a delivery raising millions of events (F2) holds no more
     /// than that.
     fn line_done(&mut self) {
-        self.written += 1;
+        self.dest.count();
         let buffered = match &self.lines {
             Lines::Text(t) => t.buffer().len(),
             Lines::Json(j) => j.buffer().len(),

@@ -145,8 +145,8 @@ impl<'w> Pipeline<'w> {
     /// Whether writing an output failed: nobody reads it any more (`| head`), so nothing
     /// else is analysed.
     fn output_failed(&self) -> bool {
-        self.events.as_ref().is_some_and(EventOutput::failed)
-            || self.log.as_ref().is_some_and(LogOutput::failed)
+        self.events.as_ref().is_some_and(|e| e.dest.failed())
+            || self.log.as_ref().is_some_and(|l| l.dest.failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -311,10 +311,10 @@ impl<'w> Pipeline<'w> {
             log.footer(close_ts);
         }
         self.flush();
-        self.summary.events = self.events.as_ref().map_or(0, EventOutput::written);
-        self.summary.log_rows = self.log.as_ref().map_or(0, LogOutput::written);
-        let error = self.events.as_mut().and_then(EventOutput::take_error);
-        match error.or_else(|| self.log.as_mut().and_then(LogOutput::take_error)) {
+        self.summary.events = self.events.as_ref().map_or(0, |e| e.dest.written());
+        self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
+        let error = self.events.as_mut().and_then(|e| e.dest.take_error());
+        match error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -425,16 +425,16 @@ impl FlowHandler for Pipeline<'_> {
         let Some(events) = self.events.as_mut() else {
             return;
         };
-        match c {
+        events.line(|l| match c {
             Some(c) => {
                 let source = match c.proto {
                     Proto::Tcp => "TCP",
                     Proto::Udp => "UDP",
                 };
-                events.conn_weird(ts, &c.uid, &c.id, name, addl.as_bytes(), source);
+                l.conn_weird(ts, &c.uid, &c.id, name, addl.as_bytes(), source);
             }
-            None => events.net_weird(ts, name, addl.as_bytes(), ""),
-        }
+            None => l.net_weird(ts, name, addl.as_bytes(), ""),
+        });
         self.flush();
     }
 }
