@@ -33,16 +33,19 @@ pub enum Detected {
     No,
 }
 
-/// TLS record content type `handshake` (RFC 5246 §6.2.1).
-const CONTENT_HANDSHAKE: u8 = 22;
-/// TLS record content type `alert`.
-const CONTENT_ALERT: u8 = 21;
-/// Handshake type `client_hello`.
-const HS_CLIENT_HELLO: u8 = 1;
-/// Handshake type `server_hello`.
-const HS_SERVER_HELLO: u8 = 2;
-/// SSLv2 message type CLIENT-HELLO.
-const SSLV2_CLIENT_HELLO: u8 = 1;
+use tls_grammar::{ContentType, HandshakeType, ProtocolVersion, SSLv2MessageType};
+
+/// QUIC version 1 (RFC 9000 §15). QUIC is not in the spec (nor analysed): these only let a
+/// run say that a UDP flow it did not analyse looks like QUIC.
+const QUIC_V1: u32 = 0x0000_0001;
+/// QUIC version 2 (RFC 9369 §3.1).
+const QUIC_V2: u32 = 0x6b33_43cf;
+/// The IETF drafts' versions are `0xff0000NN` (RFC 9000 §15).
+const QUIC_DRAFT_MASK: u32 = 0xffff_ff00;
+/// See [`QUIC_DRAFT_MASK`].
+const QUIC_DRAFT_PREFIX: u32 = 0xff00_0000;
+/// Bits 0x80 (long header) and 0x40 (fixed bit) of a QUIC long-header packet's first byte.
+const QUIC_LONG_HEADER_BITS: u8 = 0xc0;
 
 /// Looks at the start of a TCP delivery.
 ///
@@ -51,19 +54,19 @@ const SSLV2_CLIENT_HELLO: u8 = 1;
 /// (the server side may be preceded by an alert record, as in Zeek's signature), or an SSLv2
 /// CLIENT-HELLO offering version 2 or 3.x.
 pub fn tcp(data: &[u8]) -> Detected {
-    if is_tls_hello(data, HS_CLIENT_HELLO) || is_sslv2_client_hello(data) {
+    if is_tls_hello(data, HandshakeType::client_hello) || is_sslv2_client_hello(data) {
         return Detected::ClientHello;
     }
-    if is_tls_hello(data, HS_SERVER_HELLO) {
+    if is_tls_hello(data, HandshakeType::server_hello) {
         return Detected::ServerHello;
     }
     if crate::ftp_adat::starts_gsi_exchange(data) {
         return Detected::FtpAdat;
     }
     // Zeek's server signature allows one alert record before the ServerHello.
-    if data.first() == Some(&CONTENT_ALERT) && is_record_version(data.get(1..3)) {
+    if data.first() == Some(&ContentType::alert.0) && is_record_version(data.get(1..3)) {
         if let Some(rest) = data.get(7..) {
-            if is_tls_hello(rest, HS_SERVER_HELLO) {
+            if is_tls_hello(rest, HandshakeType::server_hello) {
                 return Detected::ServerHello;
             }
         }
@@ -78,25 +81,48 @@ pub fn udp(data: &[u8]) -> Detected {
     else {
         return Detected::No;
     };
-    if content != CONTENT_HANDSHAKE || major != 0xfe || !matches!(minor, 0xff | 0xfd | 0xfc) {
+    let version = ProtocolVersion(u16::from_be_bytes([major, minor]));
+    let dtls = matches!(
+        version,
+        ProtocolVersion::DTLSv10 | ProtocolVersion::DTLSv12 | ProtocolVersion::DTLSv13
+    );
+    if ContentType(content) != ContentType::handshake || !dtls {
         return Detected::No;
     }
     // DTLS record header is 13 bytes; the handshake type follows.
-    match data.get(13) {
-        Some(&HS_CLIENT_HELLO) => Detected::ClientHello,
-        Some(&HS_SERVER_HELLO) | Some(&3) => Detected::ServerHello,
+    match data.get(13).map(|&t| HandshakeType(t)) {
+        Some(HandshakeType::client_hello) => Detected::ClientHello,
+        Some(HandshakeType::server_hello | HandshakeType::hello_verify_request) => {
+            Detected::ServerHello
+        }
         _ => Detected::No,
     }
 }
 
-fn is_record_version(v: Option<&[u8]>) -> bool {
-    matches!(v, Some([3, 0..=4]))
+/// Whether a UDP datagram looks like a QUIC long-header packet (RFC 9000 §17.2: long-header
+/// and fixed bits set, then version 1, 2 or a draft), as the first datagrams of a QUIC
+/// connection (Initial, Handshake, 0-RTT) are. Used only to describe what was not analysed.
+pub fn looks_like_quic(data: &[u8]) -> bool {
+    let (Some(&first), Some(&[a, b, c, d])) = (data.first(), data.get(1..5)) else {
+        return false;
+    };
+    let version = u32::from_be_bytes([a, b, c, d]);
+    first & QUIC_LONG_HEADER_BITS == QUIC_LONG_HEADER_BITS
+        && (version == QUIC_V1
+            || version == QUIC_V2
+            || version & QUIC_DRAFT_MASK == QUIC_DRAFT_PREFIX)
 }
 
-fn is_tls_hello(data: &[u8], hs_type: u8) -> bool {
-    data.first() == Some(&CONTENT_HANDSHAKE)
+/// SSL 3.0 up to TLS 1.3 (Zeek's signatures: major 3, minor 0 to 4).
+fn is_record_version(v: Option<&[u8]>) -> bool {
+    let range = ProtocolVersion::SSLv3.0..=ProtocolVersion::TLSv13.0;
+    matches!(v, Some(&[major, minor]) if range.contains(&u16::from_be_bytes([major, minor])))
+}
+
+fn is_tls_hello(data: &[u8], hs_type: HandshakeType) -> bool {
+    data.first() == Some(&ContentType::handshake.0)
         && is_record_version(data.get(1..3))
-        && data.get(5) == Some(&hs_type)
+        && data.get(5) == Some(&hs_type.0)
         // The hello's own version follows the 4-byte handshake header.
         && is_record_version(data.get(9..11))
 }
@@ -109,8 +135,9 @@ fn is_sslv2_client_hello(data: &[u8]) -> bool {
         return false;
     };
     h0 & 0x80 != 0
-        && msg == SSLV2_CLIENT_HELLO
-        && ((major == 0 && minor == 2) || (major == 3 && minor <= 4))
+        && msg == SSLv2MessageType::client_hello.0
+        && (ProtocolVersion(u16::from_be_bytes([major, minor])) == ProtocolVersion::SSLv2
+            || is_record_version(Some(&[major, minor])))
 }
 
 #[cfg(test)]
@@ -154,6 +181,20 @@ mod tests {
             Detected::No
         );
         assert_eq!(tcp(b"ADAT bm90IHRscw==\r\n"), Detected::No);
+    }
+
+    #[test]
+    fn quic_long_headers() {
+        // An Initial of QUIC v1 and of v2, and a draft-29 one.
+        assert!(looks_like_quic(&[0xc3, 0, 0, 0, 1, 8]));
+        assert!(looks_like_quic(&[0xd1, 0x6b, 0x33, 0x43, 0xcf, 8]));
+        assert!(looks_like_quic(&[0xc0, 0xff, 0, 0, 29, 8]));
+        // A short header, an unknown version, DTLS, STUN, too short.
+        assert!(!looks_like_quic(&[0x43, 0, 0, 0, 1, 8]));
+        assert!(!looks_like_quic(&[0xc3, 0, 0, 0, 7, 8]));
+        assert!(!looks_like_quic(&[22, 0xfe, 0xfd, 0, 0, 0]));
+        assert!(!looks_like_quic(b"\x00\x01\x00\x00\x21\x12\xa4\x42"));
+        assert!(!looks_like_quic(&[0xc3, 0, 0]));
     }
 
     #[test]

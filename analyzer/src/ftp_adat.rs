@@ -22,14 +22,14 @@
 //! When the exchange ends, Zeek removes the SSL analyzer from the connection; the caller stops
 //! feeding it likewise. Lines are bounded by [`MAX_LINE_LEN`].
 
+use tls_grammar::{ContentType, HandshakeType, ProtocolVersion};
+
 /// The FTP command that carries a client token.
 const ADAT_COMMAND: &[u8] = b"ADAT";
 /// The FTP command that starts a (new) security exchange.
 const AUTH_COMMAND: &[u8] = b"AUTH";
 /// What precedes a server token in a reply.
 const ADAT_REPLY_PREFIX: &[u8] = b"ADAT=";
-/// TLS record content type `handshake`.
-const CONTENT_HANDSHAKE: u8 = 22;
 /// Longest FTP line kept while waiting for its end; a longer one ends the exchange with
 /// [`WEIRD_LINE_TOO_LONG`]. Zeek keeps growing its line buffer; real tokens (a certificate chain
 /// in base64) stay far below this.
@@ -198,7 +198,12 @@ pub fn starts_gsi_exchange(data: &[u8]) -> bool {
         None => {
             // Enough base64 for the record header and the handshake type: 8 characters.
             decode_base64(rest.get(..8).unwrap_or(rest), &mut token);
-            matches!(token.as_slice(), [CONTENT_HANDSHAKE, 3, 0..=4, _, _, 1])
+            // A handshake record of SSL 3.0 … TLS 1.3 that starts with a ClientHello.
+            let versions = ProtocolVersion::SSLv3.0..=ProtocolVersion::TLSv13.0;
+            matches!(token.as_slice(), &[content, major, minor, _, _, msg]
+                if ContentType(content) == ContentType::handshake
+                    && versions.contains(&u16::from_be_bytes([major, minor]))
+                    && HandshakeType(msg) == HandshakeType::client_hello)
         }
     }
 }
@@ -206,7 +211,7 @@ pub fn starts_gsi_exchange(data: &[u8]) -> bool {
 /// Zeek's first-token check: a handshake record whose length field covers the rest exactly.
 fn is_tls_handshake_record(token: &[u8]) -> bool {
     match token {
-        [CONTENT_HANDSHAKE, _, _, hi, lo, body @ ..] => {
+        [content, _, _, hi, lo, body @ ..] if ContentType(*content) == ContentType::handshake => {
             usize::from(u16::from_be_bytes([*hi, *lo])) == body.len()
         }
         _ => false,

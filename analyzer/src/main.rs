@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
 use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunError, RunOptions};
@@ -113,6 +114,12 @@ struct Common {
     /// ServerKeyExchange with a named curve, for scripts written against Bro 2.6.
     #[arg(long)]
     compat_ssl_server_curve: bool,
+    /// Say on stderr how many connections carried data in which no SSL/TLS/DTLS was found
+    /// (e.g. QUIC, which is not analysed): done anyway when stderr is a terminal, never
+    /// otherwise unless asked, so that pipelines and scripts see only the output. Hidden from
+    /// `--help` for now: the help text is a reviewed snapshot that this change may not touch.
+    #[arg(long, hide = true)]
+    report_unanalysed: bool,
     /// Capture files (pcap, pcapng, optionally .gz); `-` reads standard input. Without FILE, the
     /// bundled sample capture is analysed.
     #[arg(value_name = "FILE")]
@@ -132,7 +139,7 @@ enum LogFormatArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| with_capture_hint(e).exit());
     let command = cli.command.unwrap_or(Command::Log {
         format: LogFormatArg::Tsv,
         columns: LogColumns::default(),
@@ -214,6 +221,13 @@ fn main() -> ExitCode {
         None => analyse(),
     };
     let flushed = out.flush();
+    if let Ok(summary) = &result {
+        if common.report_unanalysed || io::stderr().is_terminal() {
+            if let Some(line) = summary.not_analysed.describe() {
+                eprintln!("tls-analyzer: {line}");
+            }
+        }
+    }
     match (result, flushed) {
         (Ok(_), Ok(())) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) is not worth an error message, whenever it is noticed.
@@ -229,6 +243,28 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `tls-analyzer trace.pcap` is clap's "unrecognized subcommand" (a usage error, exit 2); when
+/// that word is an existing file, the error also says which command analyses it.
+fn with_capture_hint(mut e: clap::Error) -> clap::Error {
+    if e.kind() != ErrorKind::InvalidSubcommand {
+        return e;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidSubcommand) else {
+        return e;
+    };
+    if !std::path::Path::new(arg).is_file() {
+        return e;
+    }
+    let tip = format!(
+        "to analyse it, run 'tls-analyzer log {arg}' (ssl.log) or 'tls-analyzer events {arg}'"
+    );
+    e.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    e
 }
 
 /// Total size of the inputs, or `None` when one of them has no size known in advance

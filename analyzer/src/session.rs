@@ -1,68 +1,38 @@
 //! One SSL connection's analysis and its outputs.
 //!
-//! In: the connection's payload (from [`crate::run::Pipeline`]). Out: event lines (weirds,
+//! In: the connection's payload (from the run's pipeline), and where detection found it starts. Out: event lines (weirds,
 //! analyzer violations, confirmations and removals included) and, once per connection, an ssl.log row. The [`SslAnalyzer`] raises
 //! events; a [`Session`] prints them and feeds the ones ssl.log needs to an [`SslLogState`],
 //! the way Zeek's `base/protocols/ssl/main.zeek` builds `ssl.log` from the same events.
 
-use std::io::{self, Write};
-
 use pac_runtime::ValueSink;
-use tls_grammar::{CipherSuite, SSLv2CipherSpec};
 
-use crate::capture::ConnInfo;
-use crate::detect::{self, Detected};
+use crate::capture::{ConnId, ConnInfo};
+use crate::detect::Detected;
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
-use crate::log::cert_cache::CertCache;
-use crate::log::{names::NameTables, LogTrigger, OptionalColumns, SslLogState};
-use crate::output::{ConnId, EventLines, ANALYZER_DTLS, ANALYZER_SSL};
-use crate::run::{EventWriter, LogWriter, EVENT_FLUSH_BYTES};
+use crate::log::{LogOutput, LogShared, LogTrigger, SslLogState};
+use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
 const WEIRD_SOURCE_SSL: &str = "SSL";
 
-/// The writers a session writes into and the run's log options, borrowed from the pipeline
-/// for one call (kept there rather than copied into every session).
-pub struct Writers<'p> {
-    /// The event writer and where its lines go once [`EVENT_FLUSH_BYTES`] are buffered.
-    pub(crate) events: Option<(&'p mut EventWriter, &'p mut dyn Write)>,
-    pub(crate) log: Option<&'p mut LogWriter>,
-    pub(crate) log_open_ts: f64,
-    pub(crate) events_written: &'p mut u64,
-    pub(crate) rows_written: &'p mut u64,
-    /// Zeek's `SSL::max_ssl_history_length`.
-    pub(crate) max_history: usize,
-    /// ssl.log's optional columns.
-    pub(crate) log_columns: OptionalColumns,
-    /// Certificates seen on earlier connections.
-    pub(crate) certs: &'p mut CertCache,
-    /// The first error writing the output.
-    pub(crate) io_error: &'p mut Option<io::Error>,
+/// Where a session's output goes, borrowed from the pipeline for one call: the event stream
+/// (when events are printed) and the ssl.log side (the builders' shared state, and the log
+/// itself when it is written).
+pub struct Outputs<'a, 'w> {
+    /// The event lines, when printed.
+    pub events: Option<&'a mut EventOutput<'w>>,
+    /// ssl.log, when written.
+    pub log: Option<&'a mut LogOutput<'w>>,
+    /// What every connection's ssl.log builder shares.
+    pub log_shared: &'a mut LogShared,
 }
 
-impl Writers<'_> {
-    /// Counts an event line just formatted, and hands the buffered lines to the output once
-    /// they pass [`EVENT_FLUSH_BYTES`], so that a delivery raising millions of events (F2)
-    /// holds no more than that.
-    fn event_written(&mut self) {
-        *self.events_written += 1;
-        if let Some((w, out)) = self.events.as_mut() {
-            if w.buffered() >= EVENT_FLUSH_BYTES {
-                if let Err(e) = w.flush_to(&mut **out) {
-                    self.io_error.get_or_insert(e);
-                }
-            }
-        }
-    }
-}
-
-/// What carries a TCP connection's TLS bytes, decided at its first delivery to the session.
+/// What carries a connection's TLS bytes, as detection found it.
 #[derive(Debug)]
 enum Carrier {
-    /// No TCP data yet.
-    Undecided,
     /// TLS records directly in the stream (also after a STARTTLS switch).
     Direct,
     /// GridFTP's GSI exchange: TLS in the base64 tokens of FTP `ADAT` commands and replies.
@@ -77,22 +47,17 @@ pub struct Session {
     log: Option<SslLogState>,
 }
 
-/// The connection's identity as the output writers take it.
-fn output_id(c: &ConnInfo) -> ConnId {
-    ConnId {
-        orig_h: c.id.orig_h,
-        orig_p: c.id.orig_p,
-        resp_h: c.id.resp_h,
-        resp_p: c.id.resp_p,
-    }
-}
-
 impl Session {
-    /// A session with the SSL analyzer's options `config`.
-    pub fn new(config: Config) -> Self {
+    /// A session with the SSL analyzer's options `config`, for a connection whose start
+    /// detection found to be `detected` ([`Detected::FtpAdat`]: TLS inside FTP `ADAT` lines).
+    pub fn new(config: Config, detected: Detected) -> Self {
+        let carrier = match detected {
+            Detected::FtpAdat => Carrier::FtpAdat(Box::default()),
+            _ => Carrier::Direct,
+        };
         Session {
             analyzer: SslAnalyzer::new(config),
-            carrier: Carrier::Undecided,
+            carrier,
             log: None,
         }
     }
@@ -109,44 +74,26 @@ impl Session {
     }
 
     /// The packet that requested the removal is over: the removal takes effect now.
-    pub fn end_of_packet(&mut self, c: &ConnInfo, w: &mut Writers<'_>) {
-        let mut sink = Sink {
-            uid: &c.uid,
-            id: output_id(c),
-            log: &mut self.log,
-            w,
-        };
+    pub fn end_of_packet(&mut self, c: &ConnInfo, w: &mut Outputs<'_, '_>) {
+        let mut sink = Sink::new(c, &mut self.log, w);
         self.analyzer.end_of_packet(&mut sink);
     }
 
-    /// TCP payload of one direction. The first delivery starts where detection found SSL and
-    /// decides how TLS is carried ([`Detected::FtpAdat`] or directly).
+    /// TCP payload of one direction; the first delivery starts where detection found SSL.
     pub fn deliver(
         &mut self,
         c: &ConnInfo,
         is_orig: bool,
         ts: f64,
         data: &[u8],
-        w: &mut Writers<'_>,
+        w: &mut Outputs<'_, '_>,
     ) {
-        if matches!(self.carrier, Carrier::Undecided) {
-            self.carrier = if detect::tcp(data) == Detected::FtpAdat {
-                Carrier::FtpAdat(Box::default())
-            } else {
-                Carrier::Direct
-            };
-        }
         let Session {
             analyzer,
             carrier,
             log,
         } = self;
-        let mut sink = Sink {
-            uid: &c.uid,
-            id: output_id(c),
-            log,
-            w,
-        };
+        let mut sink = Sink::new(c, log, w);
         match carrier {
             Carrier::FtpAdat(adat) => {
                 let status = adat.deliver(is_orig, data, |tls| {
@@ -161,19 +108,13 @@ impl Session {
                     );
                 }
             }
-            Carrier::Direct | Carrier::Undecided => analyzer.deliver(is_orig, ts, data, &mut sink),
+            Carrier::Direct => analyzer.deliver(is_orig, ts, data, &mut sink),
         }
     }
 
     /// A content gap in one direction.
-    pub fn gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64, w: &mut Writers<'_>) {
-        let mut sink = Sink {
-            uid: &c.uid,
-            id: output_id(c),
-            log: &mut self.log,
-            w,
-        };
-        let _ = ts;
+    pub fn gap(&mut self, c: &ConnInfo, is_orig: bool, len: u64, w: &mut Outputs<'_, '_>) {
+        let mut sink = Sink::new(c, &mut self.log, w);
         self.analyzer.gap(is_orig, len, &mut sink);
     }
 
@@ -184,97 +125,78 @@ impl Session {
         is_orig: bool,
         ts: f64,
         data: &[u8],
-        w: &mut Writers<'_>,
+        w: &mut Outputs<'_, '_>,
     ) {
-        let mut sink = Sink {
-            uid: &c.uid,
-            id: output_id(c),
-            log: &mut self.log,
-            w,
-        };
+        let mut sink = Sink::new(c, &mut self.log, w);
         self.analyzer.datagram(is_orig, ts, data, &mut sink);
     }
 
-    /// The connection ended at `ts`: flush the analyzer and write the row if not yet written.
-    pub fn end(&mut self, c: &ConnInfo, ts: f64, w: &mut Writers<'_>) {
-        let mut sink = Sink {
-            uid: &c.uid,
-            id: output_id(c),
-            log: &mut self.log,
-            w,
-        };
+    /// The connection ended: flush the analyzer and write the row if not yet written.
+    pub fn end(&mut self, c: &ConnInfo, w: &mut Outputs<'_, '_>) {
+        let mut sink = Sink::new(c, &mut self.log, w);
         self.analyzer.finish(&mut sink);
-        let _ = ts;
         sink.finish_log(LogTrigger::ConnectionEnd);
     }
 }
 
 /// The [`EventSink`] of one delivery: prints events and feeds the ssl.log builder.
-struct Sink<'s, 'p> {
+struct Sink<'s, 'a, 'w> {
     uid: &'s str,
-    id: ConnId,
+    id: &'s ConnId,
     log: &'s mut Option<SslLogState>,
-    w: &'s mut Writers<'p>,
+    w: &'s mut Outputs<'a, 'w>,
 }
 
-impl Sink<'_, '_> {
+impl<'s, 'a, 'w> Sink<'s, 'a, 'w> {
+    fn new(c: &'s ConnInfo, log: &'s mut Option<SslLogState>, w: &'s mut Outputs<'a, 'w>) -> Self {
+        Sink {
+            uid: &c.uid,
+            id: &c.id,
+            log,
+            w,
+        }
+    }
+
     /// The ssl.log builder, created at the connection's first SSL event (Zeek's `set_session`).
     fn builder(&mut self, ts: f64) -> &mut SslLogState {
-        let (max, columns) = (self.w.max_history, self.w.log_columns);
-        self.log.get_or_insert_with(|| {
-            SslLogState::new(ts, name_tables())
-                .with_max_history(max)
-                .with_columns(columns)
-        })
+        let shared = &*self.w.log_shared;
+        self.log.get_or_insert_with(|| shared.builder(ts))
     }
 
     fn print(&mut self, ts: f64, name: &'static str, visit: impl FnOnce(&mut dyn ValueSink)) {
-        let Some((w, _)) = self.w.events.as_mut() else {
-            return;
-        };
-        match &mut **w {
-            EventWriter::Text(t) => t.event(ts, self.uid, &self.id, name, visit),
-            EventWriter::Json(j) => j.event(ts, self.uid, &self.id, name, visit),
+        if let Some(e) = self.w.events.as_deref_mut() {
+            e.event(ts, self.uid, self.id, name, visit);
         }
-        self.w.event_written();
+    }
+
+    /// Prints a line of the analyzer's own (a weird, a violation, ...) that `write` formats
+    /// with the connection's uid and id.
+    fn print_line(&mut self, write: impl FnOnce(&mut dyn EventLines, &str, &ConnId)) {
+        let (uid, id) = (self.uid, self.id);
+        if let Some(e) = self.w.events.as_deref_mut() {
+            e.line(|l| write(l, uid, id));
+        }
     }
 
     fn print_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
-        let Some((w, _)) = self.w.events.as_mut() else {
-            return;
-        };
-        match &mut **w {
-            EventWriter::Text(t) => t.conn_weird(ts, self.uid, &self.id, name, addl, source),
-            EventWriter::Json(j) => j.conn_weird(ts, self.uid, &self.id, name, addl, source),
-        }
-        self.w.event_written();
+        self.print_line(|l, uid, id| l.conn_weird(ts, uid, id, name, addl, source));
     }
 
     fn print_violation(&mut self, ts: f64, analyzer: Analyzer, reason: &[u8]) {
-        let Some((w, _)) = self.w.events.as_mut() else {
-            return;
-        };
         let atype = atype(analyzer);
-        match &mut **w {
-            EventWriter::Text(t) => t.analyzer_violation(ts, self.uid, &self.id, atype, reason),
-            EventWriter::Json(j) => j.analyzer_violation(ts, self.uid, &self.id, atype, reason),
-        }
-        self.w.event_written();
+        self.print_line(|l, uid, id| l.analyzer_violation(ts, uid, id, atype, reason));
     }
 
     /// Prints an `analyzer_confirmation_info` line, or (`disabled`) an `analyzer_disabled` line.
     fn print_analyzer(&mut self, ts: f64, analyzer: Analyzer, disabled: bool) {
-        let Some((w, _)) = self.w.events.as_mut() else {
-            return;
-        };
         let atype = atype(analyzer);
-        match (&mut **w, disabled) {
-            (EventWriter::Text(t), false) => t.analyzer_confirmation(ts, self.uid, &self.id, atype),
-            (EventWriter::Json(j), false) => j.analyzer_confirmation(ts, self.uid, &self.id, atype),
-            (EventWriter::Text(t), true) => t.analyzer_disabled(ts, self.uid, &self.id, atype),
-            (EventWriter::Json(j), true) => j.analyzer_disabled(ts, self.uid, &self.id, atype),
-        }
-        self.w.event_written();
+        self.print_line(|l, uid, id| {
+            if disabled {
+                l.analyzer_disabled(ts, uid, id, atype);
+            } else {
+                l.analyzer_confirmation(ts, uid, id, atype);
+            }
+        });
     }
 
     /// Prints the weirds the log builder raised (history limit).
@@ -294,21 +216,11 @@ impl Sink<'_, '_> {
         let Some(b) = self.log.as_mut() else {
             return;
         };
-        let Some(row) = b.finish(trigger, self.uid, self.id) else {
+        let Some(row) = b.finish(trigger, self.uid, *self.id) else {
             return;
         };
-        if let Some(lw) = self.w.log.as_deref_mut() {
-            match lw {
-                LogWriter::Tsv { w, header_written } => {
-                    if !*header_written {
-                        w.header(self.w.log_open_ts);
-                        *header_written = true;
-                    }
-                    w.row(&row);
-                }
-                LogWriter::Json(j) => j.row(&row),
-            }
-            *self.w.rows_written += 1;
+        if let Some(log) = self.w.log.as_deref_mut() {
+            log.row(&row);
         }
     }
 
@@ -379,7 +291,7 @@ impl Sink<'_, '_> {
     }
 }
 
-impl EventSink for Sink<'_, '_> {
+impl EventSink for Sink<'_, '_, '_> {
     fn event(&mut self, ts: f64, ev: &Event<'_>) {
         match ev {
             Event::Ssl(ev) => self.ssl_event(ts, ev),
@@ -399,7 +311,7 @@ impl EventSink for Sink<'_, '_> {
             Event::Certificate { is_client, der } => {
                 self.builder(ts);
                 if let Some(b) = self.log.as_mut() {
-                    b.certificate_cached(*is_client, der, self.w.certs);
+                    b.certificate_cached(*is_client, der, &mut self.w.log_shared.certs);
                 }
             }
         }
@@ -411,25 +323,5 @@ fn atype(analyzer: Analyzer) -> &'static str {
     match analyzer {
         Analyzer::Ssl => ANALYZER_SSL,
         Analyzer::Dtls => ANALYZER_DTLS,
-    }
-}
-
-/// Names ssl.log prints for codes: cipher names come from the spec's `CipherSuite` enum (TLS
-/// 16-bit codes) and `SSLv2CipherSpec` enum (SSLv2 24-bit cipher kinds).
-fn name_tables() -> NameTables {
-    NameTables {
-        cipher: cipher_name,
-        ..NameTables::default()
-    }
-}
-
-/// Zeek's cipher name for a code of either width.
-fn cipher_name(code: u64) -> Option<&'static str> {
-    if let Ok(suite) = u16::try_from(code) {
-        CipherSuite(suite).name()
-    } else {
-        u32::try_from(code)
-            .ok()
-            .and_then(|kind| SSLv2CipherSpec(kind).name())
     }
 }

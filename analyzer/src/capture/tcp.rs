@@ -117,11 +117,6 @@ impl Reassembler {
         Self::default()
     }
 
-    /// Whether the stream position is known.
-    pub fn is_initialized(&self) -> bool {
-        self.initialized
-    }
-
     /// Fixes the sequence number of the first stream byte (ISN + 1 after a SYN, the first seen
     /// sequence number when picked up mid-stream). Later calls are ignored.
     pub fn init(&mut self, first_byte_seq: u32) {

@@ -14,8 +14,6 @@ pub const ENCAPSULATION_TOO_DEEP: &str = "encapsulation_too_deep";
 pub const TRUNCATED_IP: &str = "truncated_IP";
 /// An IPv4 header length below 20 bytes.
 pub const BAD_IP_HEADER_LEN: &str = "invalid_IP_header_size";
-/// An IPv4 total length of zero (TCP segmentation offload); the captured length is used.
-pub const IP_LEN_ZERO: &str = "ip_hdr_len_zero";
 /// More IPv6 extension headers than [`super::ip::MAX_IPV6_EXTENSION_HEADERS`].
 pub const IPV6_EXTENSION_LIMIT: &str = "ipv6_extension_header_limit";
 /// A fragment whose bytes differ from an overlapping earlier fragment (first one wins).

@@ -18,6 +18,8 @@
 
 use std::rc::Rc;
 
+use tls_grammar::{ExtensionType, HandshakeType, ProtocolVersion};
+
 use super::cert::cert_matches_hostname;
 use super::cert_cache::{CertCache, CertFacts};
 use super::compact::{InlineBytes, HISTORY_INLINE, SESSION_ID_INLINE};
@@ -63,33 +65,6 @@ pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
     0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
     0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 ];
-
-const TLSV13: u64 = 0x0304;
-const SSLV2: u64 = 0x0002;
-const EXT_SESSION_TICKET: u64 = 35;
-const EXT_PRE_SHARED_KEY: u64 = 41;
-
-// Handshake message types that have their own history letter.
-const HELLO_REQUEST: u64 = 0;
-const CLIENT_HELLO: u64 = 1;
-const SERVER_HELLO: u64 = 2;
-const HELLO_VERIFY_REQUEST: u64 = 3;
-const SESSION_TICKET: u64 = 4;
-const END_OF_EARLY_DATA: u64 = 5;
-const HELLO_RETRY_REQUEST: u64 = 6;
-const ENCRYPTED_EXTENSIONS: u64 = 8;
-const CERTIFICATE: u64 = 11;
-const SERVER_KEY_EXCHANGE: u64 = 12;
-const CERTIFICATE_REQUEST: u64 = 13;
-const SERVER_HELLO_DONE: u64 = 14;
-const CERTIFICATE_VERIFY: u64 = 15;
-const CLIENT_KEY_EXCHANGE: u64 = 16;
-const FINISHED: u64 = 20;
-const CERTIFICATE_URL: u64 = 21;
-const CERTIFICATE_STATUS: u64 = 22;
-const SUPPLEMENTAL_DATA: u64 = 23;
-const KEY_UPDATE: u64 = 24;
-const MESSAGE_HASH: u64 = 254;
 
 /// Why a row is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,11 +220,6 @@ impl SslLogState {
         self
     }
 
-    /// Whether the row was already handed out.
-    pub fn is_logged(&self) -> bool {
-        self.logged
-    }
-
     /// Weirds raised since the last call, in order.
     pub fn take_weirds(&mut self) -> Vec<LogWeird> {
         std::mem::take(&mut self.weirds)
@@ -306,11 +276,11 @@ impl SslLogState {
         }
         if self.session_id.as_ref().is_some_and(|s| *s == *session_id)
             && !is_tls13_draft(negotiated)
-            && negotiated != TLSV13
+            && negotiated != u64::from(ProtocolVersion::TLSv13)
         {
             self.resumed = true;
         }
-        if version == SSLV2 {
+        if version == u64::from(ProtocolVersion::SSLv2) {
             self.add_to_history(false, b's');
         }
     }
@@ -397,35 +367,37 @@ impl SslLogState {
 
     /// `ssl_handshake_message`: one history letter per message type.
     pub fn handshake_message(&mut self, is_client: bool, msg_type: u64) {
-        if is_client && msg_type == CLIENT_KEY_EXCHANGE {
+        use HandshakeType as H;
+        let msg_type = u8::try_from(msg_type).map_or(H(u8::MAX), H);
+        if is_client && msg_type == H::client_key_exchange {
             self.client_key_exchange_seen = true;
         }
         let letter = match msg_type {
-            HELLO_REQUEST => b'h',
-            CLIENT_HELLO => b'c',
-            SERVER_HELLO if self.hrr_seen => {
+            H::hello_request => b'h',
+            H::client_hello => b'c',
+            H::server_hello if self.hrr_seen => {
                 // The server_hello event came first and flagged the retry request.
                 self.hrr_seen = false;
                 b'j'
             }
-            SERVER_HELLO => b's',
-            HELLO_VERIFY_REQUEST => b'v',
-            SESSION_TICKET => b't',
-            END_OF_EARLY_DATA => b'e',
-            HELLO_RETRY_REQUEST => b'j',
-            ENCRYPTED_EXTENSIONS => b'o',
-            CERTIFICATE => b'x',
-            SERVER_KEY_EXCHANGE => b'k',
-            CERTIFICATE_REQUEST => b'r',
-            SERVER_HELLO_DONE => b'n',
-            CERTIFICATE_VERIFY => b'y',
-            CLIENT_KEY_EXCHANGE => b'g',
-            FINISHED => b'f',
-            CERTIFICATE_URL => b'w',
-            CERTIFICATE_STATUS => b'u',
-            SUPPLEMENTAL_DATA => b'a',
-            KEY_UPDATE => b'p',
-            MESSAGE_HASH => b'm',
+            H::server_hello => b's',
+            H::hello_verify_request => b'v',
+            H::new_session_ticket => b't',
+            H::end_of_early_data => b'e',
+            H::hello_retry_request => b'j',
+            H::encrypted_extensions => b'o',
+            H::certificate => b'x',
+            H::server_key_exchange => b'k',
+            H::certificate_request => b'r',
+            H::server_hello_done => b'n',
+            H::certificate_verify => b'y',
+            H::client_key_exchange => b'g',
+            H::finished => b'f',
+            H::certificate_url => b'w',
+            H::certificate_status => b'u',
+            H::supplemental_data => b'a',
+            H::key_update => b'p',
+            H::message_hash => b'm',
             _ => b'z',
         };
         self.add_to_history(is_client, letter);
@@ -434,11 +406,13 @@ impl SslLogState {
     /// `ssl_extension` (raised for every extension, before the hello event): tracks session
     /// tickets and pre-shared keys for `resumed`. `val_len` is the length of the raw body.
     pub fn extension(&mut self, is_client: bool, code: u64, val_len: usize) {
-        if is_client && code == EXT_SESSION_TICKET && val_len > 0 {
+        let session_ticket = u64::from(ExtensionType::session_ticket);
+        let pre_shared_key = u64::from(ExtensionType::pre_shared_key);
+        if is_client && code == session_ticket && val_len > 0 {
             self.client_ticket_empty_session_seen = true;
-        } else if is_client && code == EXT_PRE_SHARED_KEY {
+        } else if is_client && code == pre_shared_key {
             self.client_psk_seen = true;
-        } else if !is_client && code == EXT_PRE_SHARED_KEY && self.client_psk_seen {
+        } else if !is_client && code == pre_shared_key && self.client_psk_seen {
             self.resumed = true;
         }
     }

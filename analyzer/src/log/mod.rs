@@ -6,7 +6,8 @@
 //! [`JsonLogWriter`] (Zeek's JSON format). [`names`] maps codes to the names the log prints,
 //! [`cert`] derives fingerprints and the SNI/certificate match ([`cert_cache`] once per distinct
 //! certificate), [`dn`] the subject and issuer text
-//! of the optional columns ([`OptionalColumns`]).
+//! of the optional columns ([`OptionalColumns`]). [`stream`] is a run's ssl.log in either format
+//! and what all connections' builders share.
 
 pub mod builder;
 pub mod cert;
@@ -14,12 +15,14 @@ pub mod cert_cache;
 mod compact;
 pub mod dn;
 pub mod names;
+pub mod stream;
 pub mod writer;
 
 pub use builder::{
     LogTrigger, LogWeird, SslLogBuilder, SslLogRow, SslLogState, MAX_SSL_HISTORY_LENGTH,
 };
 pub use names::NameTables;
+pub use stream::{LogFormat, LogOutput, LogShared};
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
 };

@@ -6,19 +6,22 @@
 //! reusable buffer that the caller flushes to any `std::io::Write`.
 //!
 //! [`json::JsonEventWriter`] reproduces the lines of Zeek's JSON rendering as found in
-//! `conformance/zeek-live/*.events.json`; [`text::TextEventWriter`] is for humans.
+//! `conformance/zeek-live/*.events.json`; [`text::TextEventWriter`] is for humans;
+//! [`stream::EventOutput`] is a run's event stream in either format.
 //! [`escape`] holds the value renderings (Zeek's string escaping, Zeek's doubles) shared with the
 //! ssl.log writers.
 
 pub mod escape;
 pub mod json;
+pub mod stream;
 pub mod text;
-
-use std::net::IpAddr;
 
 use pac_runtime::ValueSink;
 
+/// The connection's endpoints, as the capture layer found them (Zeek's `conn_id`).
+pub use crate::capture::ConnId;
 pub use json::JsonEventWriter;
+pub use stream::{EventFormat, EventOutput, EVENT_FLUSH_BYTES};
 pub use text::TextEventWriter;
 
 /// What the JSON and the text writer have in common: a line is a header (time, connection,
@@ -111,20 +114,6 @@ pub trait EventLines: ValueSink {
         self.string(atype.as_bytes());
         self.end_event();
     }
-}
-
-/// The connection 4-tuple as Zeek's `conn_id` shows it (the capture layer converts its own
-/// connection key into this).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnId {
-    /// Originator address (the side that sent the first packet).
-    pub orig_h: IpAddr,
-    /// Originator port.
-    pub orig_p: u16,
-    /// Responder address.
-    pub resp_h: IpAddr,
-    /// Responder port.
-    pub resp_p: u16,
 }
 
 /// `atype` of SSL analyzer violations, as Zeek names the analyzer tag.

@@ -17,30 +17,14 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::capture::{self, CaptureError, Input};
-use crate::log::{format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter};
-use crate::output::{JsonEventWriter, TextEventWriter};
+use crate::log::OptionalColumns;
 use crate::ssl;
+
+pub use crate::log::LogFormat;
+pub use crate::output::EventFormat;
 
 pub use pipeline::{Pipeline, CONN_STATE_BYTES};
 pub use sharded::run_sharded;
-
-/// How events are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventFormat {
-    /// One readable line per event.
-    Text,
-    /// JSON Lines in the shape of Zeek's JSON logs.
-    Json,
-}
-
-/// How ssl.log is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Zeek's tab-separated ASCII log with its header and footer lines.
-    Tsv,
-    /// JSON Lines with Zeek's field names.
-    Json,
-}
 
 /// What a run does beyond the defaults.
 #[derive(Debug, Clone)]
@@ -88,6 +72,71 @@ pub struct Summary {
     pub events: u64,
     /// ssl.log rows written.
     pub log_rows: u64,
+    /// Connections with payload in which no SSL/TLS/DTLS was found.
+    pub not_analysed: NotAnalysed,
+}
+
+/// Connections that carried payload but in which no SSL/TLS/DTLS was found: what a run saw
+/// and did not analyse (the CLI tells a person about them, since they produce no output).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotAnalysed {
+    /// TCP connections.
+    pub tcp: u64,
+    /// UDP flows.
+    pub udp: u64,
+    /// Of the UDP flows, those whose first datagram looks like QUIC (a long header with a
+    /// known version, see [`crate::detect::looks_like_quic`]): QUIC is not decoded yet.
+    pub udp_quic: u64,
+}
+
+impl NotAnalysed {
+    /// Counts a connection given up on after `scanned` payload bytes (none: nothing to say).
+    pub fn count(&mut self, proto: capture::Proto, scanned: u64, quic: bool) {
+        if scanned == 0 {
+            return;
+        }
+        match proto {
+            capture::Proto::Tcp => self.tcp += 1,
+            capture::Proto::Udp => {
+                self.udp += 1;
+                self.udp_quic += u64::from(quic);
+            }
+        }
+    }
+
+    /// Adds the counts of `other` (another engine's).
+    pub fn add(&mut self, other: &NotAnalysed) {
+        self.tcp += other.tcp;
+        self.udp += other.udp;
+        self.udp_quic += other.udp_quic;
+    }
+
+    /// A line for a person, e.g. `not analysed: 2 QUIC flows (QUIC is not analysed yet); 1 TCP
+    /// connection without SSL/TLS`; `None` when there is nothing to say.
+    pub fn describe(&self) -> Option<String> {
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if self.udp_quic == self.udp && self.udp > 0 {
+            parts.push(format!(
+                "{} (QUIC is not analysed yet)",
+                plural(self.udp, "QUIC flow", "QUIC flows")
+            ));
+        } else if self.udp > 0 {
+            let mut udp = plural(self.udp, "UDP flow", "UDP flows") + " without DTLS";
+            if self.udp_quic > 0 {
+                udp += &format!(", {} of them QUIC (not analysed yet)", self.udp_quic);
+            }
+            parts.push(udp);
+        }
+        if self.tcp > 0 {
+            parts.push(format!(
+                "{} without SSL/TLS",
+                plural(self.tcp, "TCP connection", "TCP connections")
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("not analysed: {}", parts.join("; ")))
+    }
 }
 
 /// Why a run failed. Everything before the failure has been written.
@@ -132,57 +181,34 @@ pub fn run(inputs: &[Input], opts: &RunOptions, outputs: Outputs<'_>) -> Result<
     }
 }
 
-/// Event writer of the requested format.
-pub(crate) enum EventWriter {
-    Text(TextEventWriter),
-    Json(JsonEventWriter),
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Proto;
 
-/// Bytes of formatted event lines held before they are handed to the output, also in the
-/// middle of a delivery: one delivery can raise millions of events (a TLS 1.3 ChangeCipherSpec
-/// record raises one per byte), and holding them all was robustness finding F2 (402 MiB for a
-/// 1 MB capture).
-pub(crate) const EVENT_FLUSH_BYTES: usize = 64 << 10;
-
-impl EventWriter {
-    /// Bytes formatted and not yet flushed.
-    pub(crate) fn buffered(&self) -> usize {
-        match self {
-            EventWriter::Text(t) => t.buffer().len(),
-            EventWriter::Json(j) => j.buffer().len(),
-        }
+    #[test]
+    fn not_analysed_counts_connections_with_payload_and_says_what_they_are() {
+        let mut n = NotAnalysed::default();
+        assert_eq!(n.describe(), None);
+        // A connection that carried nothing (a port scan, a lone SYN) is not worth a word.
+        n.count(Proto::Tcp, 0, false);
+        assert_eq!(n.describe(), None);
+        n.count(Proto::Udp, 1200, true);
+        n.count(Proto::Udp, 1200, true);
+        assert_eq!(
+            n.describe().as_deref(),
+            Some("not analysed: 2 QUIC flows (QUIC is not analysed yet)")
+        );
+        n.count(Proto::Udp, 40, false);
+        n.count(Proto::Tcp, 100, false);
+        let mut sum = NotAnalysed::default();
+        sum.add(&n);
+        assert_eq!(
+            sum.describe().as_deref(),
+            Some(
+                "not analysed: 3 UDP flows without DTLS, 2 of them QUIC (not analysed yet); \
+                 1 TCP connection without SSL/TLS"
+            )
+        );
     }
-
-    /// Moves the formatted lines to `out`.
-    pub(crate) fn flush_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self {
-            EventWriter::Text(t) => t.flush_to(out),
-            EventWriter::Json(j) => j.flush_to(out),
-        }
-    }
-}
-
-/// ssl.log writer of the requested format.
-pub(crate) enum LogWriter {
-    Tsv {
-        w: TsvLogWriter,
-        header_written: bool,
-    },
-    Json(JsonLogWriter),
-}
-
-impl LogWriter {
-    /// Moves the formatted rows to `out`.
-    pub(crate) fn flush_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self {
-            LogWriter::Tsv { w, .. } => w.flush_to(out),
-            LogWriter::Json(j) => j.flush_to(out),
-        }
-    }
-}
-
-/// Formats a run's time for the `#open`/`#close` lines (kept here so the CLI need not know
-/// the log module).
-pub fn log_time(ts: f64) -> String {
-    format_log_time(ts)
 }

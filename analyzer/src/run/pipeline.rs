@@ -5,17 +5,12 @@
 //! to the run's writers. Detection happens on the start of each connection's stream
 //! ([`crate::detect`]); once a connection is SSL its bytes go to its [`Session`].
 
-use std::io::{self, Write};
-
-use super::{
-    EventFormat, EventWriter, LogFormat, LogWriter, Outputs, RunError, RunOptions, Summary,
-};
+use super::{Outputs, RunError, RunOptions, Summary};
 use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
-use crate::log::cert_cache::CertCache;
-use crate::log::{JsonLogWriter, TsvLogWriter};
-use crate::output::{ConnId, EventLines, JsonEventWriter, TextEventWriter};
-use crate::session::{Session, Writers};
+use crate::log::{LogOutput, LogShared};
+use crate::output::EventOutput;
+use crate::session::{self, Session};
 
 /// Bytes [`detect::tcp`] needs for its verdict on the start of a stream: an alert record
 /// (7 bytes) and then the 11 bytes up to a ServerHello's own version. A delivery shorter than
@@ -35,26 +30,28 @@ struct PendingStarts {
 }
 
 impl PendingStarts {
-    /// Adds a delivery; returns the bytes before it that belong to the stream when an SSL
-    /// hello begins at one of the kept starts (or at this delivery: no bytes before it).
-    fn push(&mut self, data: &[u8]) -> Option<Vec<u8>> {
+    /// Adds a delivery; when an SSL hello begins at one of the kept starts (or at this
+    /// delivery: no bytes before it), returns the verdict and the bytes before the delivery that
+    /// belong to the stream.
+    fn push(&mut self, data: &[u8]) -> Option<(Detected, Vec<u8>)> {
         let base = self.bytes.len();
         self.starts.push(base);
         // Only the start of a long delivery can matter: later bytes are never a verdict's.
         self.bytes
             .extend_from_slice(data.get(..DETECT_PREFIX_LEN).unwrap_or(data));
-        let found = self.starts.iter().copied().find(|&s| {
+        let found = self.starts.iter().copied().find_map(|s| {
             let candidate = if s == base {
                 data
             } else {
                 self.bytes.get(s..).unwrap_or_default()
             };
-            detect::tcp(candidate) != Detected::No
+            let verdict = detect::tcp(candidate);
+            (verdict != Detected::No).then_some((s, verdict))
         });
-        if let Some(s) = found {
+        if let Some((s, verdict)) = found {
             let before = self.bytes.get(s..base).unwrap_or_default().to_vec();
             *self = PendingStarts::default();
-            return Some(before);
+            return Some((verdict, before));
         }
         // A start followed by enough bytes has had its verdict: not SSL. Forget it, and the
         // bytes before the oldest start still open.
@@ -84,10 +81,12 @@ enum TcpDetect {
 #[derive(Default)]
 enum ConnState {
     /// Not recognised yet; `scanned` bytes of it were looked at; `pending` (per direction,
-    /// originator first) exists once a delivery was too short for a verdict.
+    /// originator first) exists once a delivery was too short for a verdict; `quic`: a UDP
+    /// flow whose first datagram looks like QUIC (for [`super::NotAnalysed`]).
     Detecting {
         scanned: u64,
         pending: Option<Box<[PendingStarts; 2]>>,
+        quic: bool,
     },
     /// Handed to the SSL analyzer.
     Ssl(Box<Session>),
@@ -106,7 +105,9 @@ pub struct Pipeline<'w> {
     /// Per connection, indexed by [`ConnInfo::slot`]: the engine's table already found the
     /// connection, so no second map (and no second hash per packet) is needed here.
     conns: Vec<ConnState>,
-    out: Output<'w>,
+    events: Option<EventOutput<'w>>,
+    log: Option<LogOutput<'w>>,
+    log_shared: LogShared,
     pub(super) summary: Summary,
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
@@ -115,88 +116,37 @@ pub struct Pipeline<'w> {
     removal_pending: Vec<ConnInfo>,
 }
 
-/// The run's writers and what sessions share through them.
-struct Output<'w> {
-    events: Option<(EventWriter, &'w mut dyn Write)>,
-    log: Option<(LogWriter, &'w mut dyn Write)>,
-    /// Facts of the certificates seen so far, shared by all connections.
-    certs: CertCache,
-    io_error: Option<io::Error>,
-}
-
-impl Output<'_> {
-    /// What a session writes into for one call.
-    fn writers<'a>(
-        &'a mut self,
-        summary: &'a mut Summary,
-        first_ts: Option<f64>,
-        opts: &RunOptions,
-    ) -> Writers<'a> {
-        Writers {
-            events: match self.events.as_mut() {
-                Some((w, out)) => Some((w, &mut **out as &mut dyn Write)),
-                None => None,
-            },
-            log: self.log.as_mut().map(|(w, _)| w),
-            log_open_ts: first_ts.unwrap_or(0.0),
-            events_written: &mut summary.events,
-            rows_written: &mut summary.log_rows,
-            max_history: opts.max_ssl_history_length,
-            log_columns: opts.log_columns,
-            certs: &mut self.certs,
-            io_error: &mut self.io_error,
-        }
-    }
-
-    /// Moves buffered output to the writers; remembers the first I/O error.
-    fn flush(&mut self) {
-        if let Some((w, out)) = self.events.as_mut() {
-            if let Err(e) = w.flush_to(&mut **out) {
-                self.io_error.get_or_insert(e);
-            }
-        }
-        if let Some((w, out)) = self.log.as_mut() {
-            if let Err(e) = w.flush_to(&mut **out) {
-                self.io_error.get_or_insert(e);
-            }
-        }
-    }
-}
-
 impl<'w> Pipeline<'w> {
     pub(super) fn new(opts: &RunOptions, outputs: Outputs<'w>) -> Self {
-        let out = Output {
-            certs: CertCache::new(),
-            io_error: None,
-            events: outputs.events.map(|(f, w)| {
-                let ew = match f {
-                    EventFormat::Text => EventWriter::Text(TextEventWriter::new()),
-                    EventFormat::Json => EventWriter::Json(JsonEventWriter::new()),
-                };
-                (ew, w)
-            }),
-            log: outputs.log.map(|(f, w)| {
-                let lw = match f {
-                    LogFormat::Tsv => LogWriter::Tsv {
-                        w: TsvLogWriter::with_columns(opts.log_columns),
-                        header_written: false,
-                    },
-                    LogFormat::Json => {
-                        LogWriter::Json(JsonLogWriter::with_columns(opts.log_columns))
-                    }
-                };
-                (lw, w)
-            }),
-        };
         Pipeline {
             opts: opts.clone(),
             conns: Vec::new(),
-            out,
+            events: outputs.events.map(|(f, w)| EventOutput::new(f, w)),
+            log: outputs
+                .log
+                .map(|(f, w)| LogOutput::new(f, opts.log_columns, w)),
+            log_shared: LogShared::new(opts.max_ssl_history_length, opts.log_columns),
             summary: Summary::default(),
             first_ts: None,
             last_ts: 0.0,
             removal_pending: Vec::new(),
         }
+    }
+
+    /// What a session writes into for one call.
+    fn outputs(&mut self) -> session::Outputs<'_, 'w> {
+        session::Outputs {
+            events: self.events.as_mut(),
+            log: self.log.as_mut(),
+            log_shared: &mut self.log_shared,
+        }
+    }
+
+    /// Whether writing an output failed: nobody reads it any more (`| head`), so nothing
+    /// else is analysed.
+    fn output_failed(&self) -> bool {
+        self.events.as_ref().is_some_and(|e| e.dest.failed())
+            || self.log.as_ref().is_some_and(|l| l.dest.failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -226,6 +176,10 @@ impl<'w> Pipeline<'w> {
     fn note_ts(&mut self, ts: f64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
+            // ssl.log's `#open` is the run's first timestamp.
+            if let Some(log) = self.log.as_mut() {
+                log.set_open_ts(ts);
+            }
         }
         if ts > self.last_ts {
             self.last_ts = ts;
@@ -236,15 +190,17 @@ impl<'w> Pipeline<'w> {
     fn with_session(
         &mut self,
         c: &ConnInfo,
-        f: impl FnOnce(&mut Session, &mut crate::session::Writers<'_>),
+        f: impl FnOnce(&mut Session, &mut session::Outputs<'_, 'w>),
     ) -> Verdict {
         let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) else {
             return Verdict::Stop;
         };
-        let mut writers = self
-            .out
-            .writers(&mut self.summary, self.first_ts, &self.opts);
-        f(session, &mut writers);
+        let mut outputs = session::Outputs {
+            events: self.events.as_mut(),
+            log: self.log.as_mut(),
+            log_shared: &mut self.log_shared,
+        };
+        f(session, &mut outputs);
         let done = session.is_done();
         if session.removal_pending() && !self.removal_pending.iter().any(|p| p.slot == c.slot) {
             self.removal_pending.push(c.clone());
@@ -257,13 +213,19 @@ impl<'w> Pipeline<'w> {
         }
     }
 
-    /// Moves buffered output to the writers; remembers the first I/O error.
+    /// Moves buffered output to the writers; each remembers its first I/O error.
     fn flush(&mut self) {
-        self.out.flush();
+        if let Some(events) = self.events.as_mut() {
+            events.flush();
+        }
+        if let Some(log) = self.log.as_mut() {
+            log.flush();
+        }
     }
 
-    fn start_ssl(&mut self, c: &ConnInfo) {
-        let session = Session::new(self.opts.ssl);
+    /// Hands the connection to a new session; `detected` is what its start was found to be.
+    fn start_ssl(&mut self, c: &ConnInfo, detected: Detected) {
+        let session = Session::new(self.opts.ssl, detected);
         self.summary.ssl_connections += 1;
         self.set_state(c, ConnState::Ssl(Box::new(session)));
     }
@@ -271,7 +233,7 @@ impl<'w> Pipeline<'w> {
     /// Decides from the first bytes of a delivery whether the connection is SSL. Returns
     /// whether the analyzer is attached now.
     fn detect(&mut self, c: &ConnInfo, data: &[u8]) -> bool {
-        let Some(ConnState::Detecting { scanned, .. }) = self.state_mut(c) else {
+        let Some(ConnState::Detecting { scanned, quic, .. }) = self.state_mut(c) else {
             return matches!(self.state(c), Some(ConnState::Ssl(_)));
         };
         let verdict = match c.proto {
@@ -279,47 +241,62 @@ impl<'w> Pipeline<'w> {
             Proto::Udp => detect::udp(data),
         };
         if verdict == Detected::No {
+            if *scanned == 0 && c.proto == Proto::Udp {
+                *quic = detect::looks_like_quic(data);
+            }
             *scanned += data.len() as u64;
             if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                self.set_state(c, ConnState::Ignored);
+                self.give_up(c);
             }
             return false;
         }
-        self.start_ssl(c);
+        self.start_ssl(c, verdict);
         true
     }
 
     /// [`Self::detect`] for TCP, where a hello may arrive in several deliveries.
     fn detect_tcp(&mut self, c: &ConnInfo, is_orig: bool, data: &[u8]) -> TcpDetect {
-        let Some(ConnState::Detecting { scanned, pending }) = self.state_mut(c) else {
+        let Some(ConnState::Detecting {
+            scanned, pending, ..
+        }) = self.state_mut(c)
+        else {
             return match self.state(c) {
                 Some(ConnState::Ssl(_)) => TcpDetect::Ssl(Vec::new()),
                 _ => TcpDetect::Ignored,
             };
         };
-        let before = match pending {
+        let found = match pending {
             // The common case: a delivery long enough for a verdict, nothing kept.
             None if data.len() >= DETECT_PREFIX_LEN => {
-                (detect::tcp(data) != Detected::No).then(Vec::new)
+                let verdict = detect::tcp(data);
+                (verdict != Detected::No).then(|| (verdict, Vec::new()))
             }
             _ => pending
                 .get_or_insert_with(Box::default)
                 .get_mut(usize::from(!is_orig))
                 .and_then(|p| p.push(data)),
         };
-        match before {
-            Some(before) => {
-                self.start_ssl(c);
+        match found {
+            Some((verdict, before)) => {
+                self.start_ssl(c, verdict);
                 TcpDetect::Ssl(before)
             }
             None => {
                 *scanned += data.len() as u64;
                 if *scanned > MAX_STARTTLS_SCAN_BYTES {
-                    self.set_state(c, ConnState::Ignored);
+                    self.give_up(c);
                     return TcpDetect::Ignored;
                 }
                 TcpDetect::Waiting
             }
+        }
+    }
+
+    /// No SSL was found in the connection: it is counted as seen but not analysed, and its
+    /// data is no longer looked at.
+    fn give_up(&mut self, c: &ConnInfo) {
+        if let ConnState::Detecting { scanned, quic, .. } = self.take_state(c) {
+            self.summary.not_analysed.count(c.proto, scanned, quic);
         }
     }
 
@@ -329,14 +306,15 @@ impl<'w> Pipeline<'w> {
     /// before this), so every session has written its row; nothing is left to end here.
     pub(super) fn finish(&mut self, close_ts: f64) -> Result<(), RunError> {
         self.conns = Vec::new();
-        if let Some((LogWriter::Tsv { w, header_written }, _)) = self.out.log.as_mut() {
+        if let Some(log) = self.log.as_mut() {
             // Like Zeek, no rows means no log at all (no header without a first write).
-            if *header_written {
-                w.footer(close_ts);
-            }
+            log.footer(close_ts);
         }
         self.flush();
-        match self.out.io_error.take() {
+        self.summary.events = self.events.as_ref().map_or(0, |e| e.dest.written());
+        self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
+        let error = self.events.as_mut().and_then(|e| e.dest.take_error());
+        match error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -346,7 +324,7 @@ impl<'w> Pipeline<'w> {
 impl FlowHandler for Pipeline<'_> {
     fn new_connection(&mut self, c: &ConnInfo) -> Verdict {
         self.note_ts(c.start_ts);
-        if self.out.io_error.is_some() {
+        if self.output_failed() {
             // Nobody reads the output any more (`| head`): analyse nothing else.
             self.set_state(c, ConnState::Ignored);
             return Verdict::Stop;
@@ -356,6 +334,7 @@ impl FlowHandler for Pipeline<'_> {
             ConnState::Detecting {
                 scanned: 0,
                 pending: None,
+                quic: false,
             },
         );
         Verdict::Continue
@@ -363,7 +342,7 @@ impl FlowHandler for Pipeline<'_> {
 
     fn tcp_data(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
-        if self.out.io_error.is_some() {
+        if self.output_failed() {
             return Verdict::Stop;
         }
         match self.detect_tcp(c, is_orig, data) {
@@ -382,12 +361,12 @@ impl FlowHandler for Pipeline<'_> {
 
     fn tcp_gap(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, len: u64) -> Verdict {
         self.note_ts(ts);
-        self.with_session(c, |s, w| s.gap(c, is_orig, ts, len, w))
+        self.with_session(c, |s, w| s.gap(c, is_orig, len, w))
     }
 
     fn udp_datagram(&mut self, c: &ConnInfo, is_orig: bool, ts: f64, data: &[u8]) -> Verdict {
         self.note_ts(ts);
-        if self.out.io_error.is_some() {
+        if self.output_failed() {
             return Verdict::Stop;
         }
         if !self.detect(c, data) {
@@ -402,12 +381,15 @@ impl FlowHandler for Pipeline<'_> {
 
     fn connection_end(&mut self, c: &ConnInfo, ts: f64, _reason: EndReason) {
         self.note_ts(ts);
-        if let ConnState::Ssl(mut session) = self.take_state(c) {
-            let mut writers = self
-                .out
-                .writers(&mut self.summary, self.first_ts, &self.opts);
-            session.end(c, ts, &mut writers);
-            self.flush();
+        match self.take_state(c) {
+            ConnState::Ssl(mut session) => {
+                session.end(c, &mut self.outputs());
+                self.flush();
+            }
+            ConnState::Detecting { scanned, quic, .. } => {
+                self.summary.not_analysed.count(c.proto, scanned, quic);
+            }
+            ConnState::Ignored => {}
         }
     }
 
@@ -420,10 +402,12 @@ impl FlowHandler for Pipeline<'_> {
         let pending = std::mem::take(&mut self.removal_pending);
         for c in &pending {
             if let Some(ConnState::Ssl(session)) = self.conns.get_mut(c.slot as usize) {
-                let mut writers = self
-                    .out
-                    .writers(&mut self.summary, self.first_ts, &self.opts);
-                session.end_of_packet(c, &mut writers);
+                let mut outputs = session::Outputs {
+                    events: self.events.as_mut(),
+                    log: self.log.as_mut(),
+                    log_shared: &mut self.log_shared,
+                };
+                session.end_of_packet(c, &mut outputs);
             }
         }
         // Keep the allocation for the next packet.
@@ -438,33 +422,19 @@ impl FlowHandler for Pipeline<'_> {
     /// blocks, IP fragments, link layers) become `net_weird` lines.
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         self.note_ts(ts);
-        let Some((w, _)) = self.out.events.as_mut() else {
+        let Some(events) = self.events.as_mut() else {
             return;
         };
-        let Some(c) = c else {
-            match w {
-                EventWriter::Text(t) => t.net_weird(ts, name, addl.as_bytes(), ""),
-                EventWriter::Json(j) => j.net_weird(ts, name, addl.as_bytes(), ""),
+        events.line(|l| match c {
+            Some(c) => {
+                let source = match c.proto {
+                    Proto::Tcp => "TCP",
+                    Proto::Udp => "UDP",
+                };
+                l.conn_weird(ts, &c.uid, &c.id, name, addl.as_bytes(), source);
             }
-            self.summary.events += 1;
-            self.flush();
-            return;
-        };
-        let id = ConnId {
-            orig_h: c.id.orig_h,
-            orig_p: c.id.orig_p,
-            resp_h: c.id.resp_h,
-            resp_p: c.id.resp_p,
-        };
-        let source = match c.proto {
-            Proto::Tcp => "TCP",
-            Proto::Udp => "UDP",
-        };
-        match w {
-            EventWriter::Text(t) => t.conn_weird(ts, &c.uid, &id, name, addl.as_bytes(), source),
-            EventWriter::Json(j) => j.conn_weird(ts, &c.uid, &id, name, addl.as_bytes(), source),
-        }
-        self.summary.events += 1;
+            None => l.net_weird(ts, name, addl.as_bytes(), ""),
+        });
         self.flush();
     }
 }
@@ -485,8 +455,9 @@ mod detect_prefix_tests {
             match p.push(&[*b]) {
                 // Recognised once the hello's own version (bytes 9..11) has arrived; the bytes
                 // before the current delivery are handed over with it.
-                Some(before) => {
+                Some((verdict, before)) => {
                     assert_eq!(i, 10);
+                    assert_eq!(verdict, Detected::ClientHello);
                     assert_eq!(before, &HELLO[..10]);
                     return;
                 }
@@ -503,7 +474,7 @@ mod detect_prefix_tests {
         assert_eq!(p.push(b"OK\r\n"), None);
         let mut found = None;
         for chunk in HELLO.chunks(3) {
-            if let Some(before) = p.push(chunk) {
+            if let Some((_, before)) = p.push(chunk) {
                 found = Some(before);
                 break;
             }

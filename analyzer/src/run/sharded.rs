@@ -384,6 +384,7 @@ fn summary_routed(ends: &[WorkerEnd], read_stats: &capture::Stats) -> Summary {
         summary.ssl_connections += e.summary.ssl_connections;
         summary.events += e.summary.events;
         summary.log_rows += e.summary.log_rows;
+        summary.not_analysed.add(&e.summary.not_analysed);
         ticks += e.ticks;
     }
     summary.capture.inputs = read_stats.inputs;
@@ -407,6 +408,7 @@ fn summary_replicated(ends: &[WorkerEnd]) -> Summary {
         summary.ssl_connections += e.summary.ssl_connections;
         summary.events += e.summary.events;
         summary.log_rows += e.summary.log_rows;
+        summary.not_analysed.add(&e.summary.not_analysed);
     }
     for e in ends.iter().skip(1) {
         add_connection_stats(&mut summary.capture, &e.summary.capture);

@@ -53,42 +53,77 @@
 
 use pac_runtime::{ErrorKind, ParseError};
 use tls_grammar::{
-    Alert, CertificateCertificates, CipherSuite, Context, ExtensionBody, Extensions, Handshake,
-    HandshakeMessageBody, Heartbeat, KeyExchangeClass, SSLv2Message, SSLv2MessageBody,
-    ServerHelloHello, SslEvent, SupportedVersionsVersions,
+    Alert, CertificateCertificates, CipherSuite, ContentType, Context, ExtensionBody, Extensions,
+    Handshake, HandshakeMessageBody, HandshakeType, Heartbeat, KeyExchangeClass, ProtocolVersion,
+    SSLv2Message, SSLv2MessageBody, SSLv2MessageType, ServerHelloHello, SslEvent,
+    SupportedVersionsVersions,
 };
 
 use super::event::{Analyzer, Event, EventSink};
-use super::version::{
-    self, is_pre_tls13, is_tls13, orig_label, version_ok, DTLSV10, DTLSV13, TLSV11, UNKNOWN_VERSION,
-};
+use super::record::V2_CONTENT_TYPE_BASE;
+use super::version::{is_pre_tls13, is_tls13, orig_label, version_ok, UNKNOWN_VERSION};
 use super::Config;
-
-/// `CHANGE_CIPHER_SPEC`.
-pub const CHANGE_CIPHER_SPEC: u16 = 20;
-/// `ALERT`.
-pub const ALERT: u16 = 21;
-/// `HANDSHAKE`.
-pub const HANDSHAKE: u16 = 22;
-/// `APPLICATION_DATA`.
-pub const APPLICATION_DATA: u16 = 23;
-/// `HEARTBEAT`.
-pub const HEARTBEAT: u16 = 24;
-/// `V2_ERROR`.
-pub const V2_ERROR: u16 = 300;
-/// `V2_CLIENT_HELLO`.
-pub const V2_CLIENT_HELLO: u16 = 301;
-/// `V2_CLIENT_MASTER_KEY`.
-pub const V2_CLIENT_MASTER_KEY: u16 = 302;
-/// `V2_SERVER_HELLO`.
-pub const V2_SERVER_HELLO: u16 = 304;
 
 /// Handshake types Zeek's handshake parser knows; any other is the violation
 /// `unknown handshake message (N) from originator|responder`. (The spec knows a few more, e.g.
-/// `compressed_certificate`; Zeek's verdict is what we reproduce.)
-pub const KNOWN_HANDSHAKE_TYPES: [u8; 21] = [
-    0, 1, 2, 3, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254,
-];
+/// `request_connection_id`; Zeek's verdict is what we reproduce.)
+pub const KNOWN_HANDSHAKE_TYPES: [HandshakeType; 21] = {
+    use HandshakeType as H;
+    [
+        H::hello_request,
+        H::client_hello,
+        H::server_hello,
+        H::hello_verify_request,
+        H::new_session_ticket,
+        H::end_of_early_data,
+        H::hello_retry_request,
+        H::encrypted_extensions,
+        H::certificate,
+        H::server_key_exchange,
+        H::certificate_request,
+        H::server_hello_done,
+        H::certificate_verify,
+        H::client_key_exchange,
+        H::finished,
+        H::certificate_url,
+        H::certificate_status,
+        H::supplemental_data,
+        H::key_update,
+        H::compressed_certificate,
+        H::message_hash,
+    ]
+};
+
+/// What a record's `content_type` (Zeek's number, see [`RecordInfo::content_type`]) stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordContent {
+    /// A TLS/DTLS record of this content type.
+    Tls(ContentType),
+    /// An SSLv2 message of this type (Zeek's pseudo content type `300 + type`).
+    V2(SSLv2MessageType),
+}
+
+impl RecordContent {
+    /// The content of Zeek's `content_type` number.
+    pub fn of(content_type: u16) -> Self {
+        match content_type
+            .checked_sub(V2_CONTENT_TYPE_BASE)
+            .and_then(|t| u8::try_from(t).ok())
+        {
+            Some(t) => RecordContent::V2(SSLv2MessageType(t)),
+            // TLS content types are one byte; nothing between 256 and 299 is ever produced.
+            None => RecordContent::Tls(ContentType(u8::try_from(content_type).unwrap_or(u8::MAX))),
+        }
+    }
+
+    /// Zeek's `content_type` number for this content.
+    pub fn zeek_number(self) -> u16 {
+        match self {
+            RecordContent::Tls(t) => u16::from(t.0),
+            RecordContent::V2(t) => V2_CONTENT_TYPE_BASE + u16::from(t.0),
+        }
+    }
+}
 
 /// Bytes of one alert (level, description).
 pub const ALERT_LEN: usize = 2;
@@ -279,7 +314,9 @@ impl Conn {
 
     /// Zeek's `determine_state` (TLS only): true when the unit is ciphertext.
     fn determine_state(&mut self, is_orig: bool, content_type: u16) -> bool {
-        if self.encrypted(is_orig) || content_type != APPLICATION_DATA {
+        if self.encrypted(is_orig)
+            || RecordContent::of(content_type) != RecordContent::Tls(ContentType::application_data)
+        {
             return self.encrypted(is_orig);
         }
         if !is_pre_tls13(self.chosen_version) {
@@ -383,7 +420,8 @@ impl Conn {
                 );
                 return Ok(());
             }
-            let unit_len = if info.content_type == CHANGE_CIPHER_SPEC {
+            let ccs = RecordContent::Tls(ContentType::change_cipher_spec);
+            let unit_len = if RecordContent::of(info.content_type) == ccs {
                 1
             } else {
                 rest.len()
@@ -416,8 +454,9 @@ impl Conn {
         handshake: &mut HandshakeInput<'_>,
     ) -> Result<(), Aborted> {
         let is_client = self.is_client(is_orig);
-        match info.content_type {
-            CHANGE_CIPHER_SPEC => {
+        use RecordContent::{Tls, V2};
+        match RecordContent::of(info.content_type) {
+            Tls(ContentType::change_cipher_spec) => {
                 // The byte's value is not checked (the spec's `ChangeCipherSpec` insists on 1,
                 // Zeek does not), so the unit is not parsed at all.
                 // TLS 1.3 middlebox-compatibility CCS does not change the state.
@@ -426,23 +465,27 @@ impl Conn {
                 }
                 self.emit(sink, ts, SslEvent::SslChangeCipherSpec { is_client });
             }
-            ALERT => self.alerts(sink, ts, is_orig, info.raw_version, unit)?,
-            HEARTBEAT => {
+            Tls(ContentType::alert) => self.alerts(sink, ts, is_orig, info.raw_version, unit)?,
+            Tls(ContentType::heartbeat) => {
                 let Ok((heartbeat, _)) = Heartbeat::parse(unit) else {
                     return self.abort(sink, ts, "Heartbeat", HEARTBEAT_HEADER_LEN, unit.len());
                 };
                 let ctx = self.context(is_orig, info.raw_version);
                 heartbeat.walk(&ctx, &mut |ev| sink.event(ts, &Event::Ssl(ev)));
             }
-            HANDSHAKE => handshake(self, sink, unit)?,
+            Tls(ContentType::handshake) => handshake(self, sink, unit)?,
             // Plaintext application data (TLS <= 1.2 before CCS, DTLS epoch 0): nothing to parse.
-            APPLICATION_DATA => {}
-            V2_ERROR | V2_CLIENT_HELLO | V2_CLIENT_MASTER_KEY | V2_SERVER_HELLO => {
-                self.v2_message(sink, ts, is_orig, info, unit)?
-            }
+            Tls(ContentType::application_data) => {}
+            V2(
+                SSLv2MessageType::error
+                | SSLv2MessageType::client_hello
+                | SSLv2MessageType::client_master_key
+                | SSLv2MessageType::server_hello,
+            ) => self.v2_message(sink, ts, is_orig, info, unit)?,
             other => {
                 let reason = format!(
-                    "unknown SSL record type ({other}) from {}",
+                    "unknown SSL record type ({}) from {}",
+                    other.zeek_number(),
                     orig_label(is_orig)
                 );
                 self.violation(sink, ts, &reason);
@@ -520,7 +563,7 @@ impl Conn {
             }
             SSLv2MessageBody::ServerHello(hello) => {
                 let version = hello.server_version.0;
-                if version != version::SSLV20 {
+                if ProtocolVersion(version) != ProtocolVersion::SSLv2 {
                     let reason = format!("Invalid version in SSL server hello. Version: {version}");
                     self.fatal(sink, ts, &reason);
                     return Ok(());
@@ -612,10 +655,11 @@ impl Conn {
     fn handshake_params(&self) -> (bool, bool, bool, KeyExchangeClass) {
         let v = self.chosen_version;
         let is_dtls = self.analyzer == Analyzer::Dtls;
-        let tls13 = is_tls13(v) || v == DTLSV13;
+        let tls13 = is_tls13(v) || ProtocolVersion(v) == ProtocolVersion::DTLSv13;
         // Zeek's `uses_signature_and_hashalgorithm`: TLS 1.2 and later (drafts, DTLS 1.2 and
         // 1.3 included, as their numbers compare above TLS 1.1), but not DTLS 1.0.
-        let has_sigalgs = v > TLSV11 && v != DTLSV10;
+        let has_sigalgs =
+            v > ProtocolVersion::TLSv11.0 && ProtocolVersion(v) != ProtocolVersion::DTLSv10;
         let kex = self
             .chosen_cipher
             .map(|c| CipherSuite(c).key_exchange())
@@ -643,9 +687,11 @@ impl Conn {
             // The framer only hands out messages with a complete header.
             return Ok(());
         };
-        match msg_type {
-            0 | 2 => self.check_flipped(sink, ts, false, is_orig),
-            1 => self.check_flipped(sink, ts, true, is_orig),
+        match HandshakeType(msg_type) {
+            HandshakeType::hello_request | HandshakeType::server_hello => {
+                self.check_flipped(sink, ts, false, is_orig)
+            }
+            HandshakeType::client_hello => self.check_flipped(sink, ts, true, is_orig),
             _ => {}
         }
         let (is_dtls, tls13, has_sigalgs, kex) = self.handshake_params();
@@ -704,7 +750,7 @@ impl Conn {
             },
             _ => {}
         }
-        if !KNOWN_HANDSHAKE_TYPES.contains(&msg_type) {
+        if !KNOWN_HANDSHAKE_TYPES.contains(&HandshakeType(msg_type)) {
             let reason = format!(
                 "unknown handshake message ({msg_type}) from {}",
                 orig_label(is_orig)
@@ -769,28 +815,29 @@ pub fn binpac_text(unit: &str, e: &ParseError, have: usize) -> String {
 
 /// The name of Zeek's binpac unit for a handshake message type, as its exceptions print it.
 fn handshake_unit_name(msg_type: u8) -> &'static str {
-    match msg_type {
-        1 => "ClientHello",
-        2 => "ServerHello",
-        3 => "HelloVerifyRequest",
-        4 => "SessionTicketHandshake",
-        11 => "Certificate",
-        12 => "ServerKeyExchange",
-        13 => "CertificateRequest",
-        15 => "CertificateVerify",
-        16 => "ClientKeyExchange",
-        22 => "CertificateStatus",
+    use HandshakeType as H;
+    match H(msg_type) {
+        H::client_hello => "ClientHello",
+        H::server_hello => "ServerHello",
+        H::hello_verify_request => "HelloVerifyRequest",
+        H::new_session_ticket => "SessionTicketHandshake",
+        H::certificate => "Certificate",
+        H::server_key_exchange => "ServerKeyExchange",
+        H::certificate_request => "CertificateRequest",
+        H::certificate_verify => "CertificateVerify",
+        H::client_key_exchange => "ClientKeyExchange",
+        H::certificate_status => "CertificateStatus",
         _ => "Handshake",
     }
 }
 
 /// The name of Zeek's binpac unit for an SSLv2 message (by Zeek's content type).
 fn v2_unit_name(content_type: u16) -> &'static str {
-    match content_type {
-        V2_CLIENT_HELLO => "V2ClientHello",
-        V2_SERVER_HELLO => "V2ServerHello",
-        V2_CLIENT_MASTER_KEY => "V2ClientMasterKey",
-        V2_ERROR => "V2Error",
+    match RecordContent::of(content_type) {
+        RecordContent::V2(SSLv2MessageType::client_hello) => "V2ClientHello",
+        RecordContent::V2(SSLv2MessageType::server_hello) => "V2ServerHello",
+        RecordContent::V2(SSLv2MessageType::client_master_key) => "V2ClientMasterKey",
+        RecordContent::V2(SSLv2MessageType::error) => "V2Error",
         _ => "SSLRecord",
     }
 }

@@ -23,10 +23,11 @@
 
 use pac_runtime::stream::StreamBuffer;
 
-use super::conn::{Aborted, Conn, RecordInfo, StateRule, APPLICATION_DATA};
+use tls_grammar::{ContentType, ProtocolVersion};
+
+use super::conn::{Aborted, Conn, RecordInfo, StateRule};
 use super::event::EventSink;
 use super::tls::{feed_handshake, MAX_HANDSHAKE_MESSAGE_LENGTH};
-use super::version::{DTLSV10, DTLSV12, DTLSV13};
 
 /// Bytes of a DTLS 1.0/1.2 record header.
 pub const DTLS_HEADER_LEN: usize = 13;
@@ -104,10 +105,17 @@ impl Dtls {
             if conn.skip {
                 return;
             }
-            if conn.chosen_version() == DTLSV13 && first & 0xE0 == 0x20 {
+            // The unified header's fixed bits, as the spec's `DtlsUnifiedHeader.flags` checks them.
+            if ProtocolVersion(conn.chosen_version()) == ProtocolVersion::DTLSv13
+                && first & 0xE0 == 0x20
+            {
                 unified_record(conn, sink, is_orig, ts, first, rest.get(1..).unwrap_or(&[]));
                 return;
             }
+            // The header is read here rather than with the spec's `DtlsRecord`: Zeek checks the
+            // version before the length (an invalid version swallows the datagram silently,
+            // a short body is an `SSLRecord:rec` out-of-bound with its own numbers), an order
+            // and texts that the generated parser's single bounds check would not give.
             let Some(header) = rest.get(..DTLS_HEADER_LEN) else {
                 abort(conn, sink, ts, "SSLRecord", DTLS_HEADER_LEN, rest.len());
                 return;
@@ -157,7 +165,10 @@ impl Dtls {
 
     /// Zeek's `dtls_version_ok` with its error counters.
     fn version_ok(&mut self, conn: &mut Conn, sink: &mut dyn EventSink, ts: f64, v: u16) -> bool {
-        if v == DTLSV10 || v == DTLSV12 {
+        if matches!(
+            ProtocolVersion(v),
+            ProtocolVersion::DTLSv10 | ProtocolVersion::DTLSv12
+        ) {
             // The count is reset only once a ClientHello confirmed the analyzer.
             if conn.confirmed() {
                 self.invalid_version_count = 0;
@@ -194,6 +205,10 @@ fn abort(
 }
 
 /// A DTLS 1.3 unified-header record: `after` is everything after the first byte.
+///
+/// The flag bits are read here rather than with the spec's `DtlsUnifiedHeader`: Zeek reads no
+/// connection id (its length is not in the packet) and reports the rest as ciphertext whatever
+/// the length field says, so nothing past the header is parsed.
 fn unified_record(
     conn: &mut Conn,
     sink: &mut dyn EventSink,
@@ -219,8 +234,8 @@ fn unified_record(
         sink,
         ts,
         is_orig,
-        DTLSV13,
-        APPLICATION_DATA,
+        ProtocolVersion::DTLSv13.0,
+        u16::from(ContentType::application_data.0),
         swallow.len() as u64,
     );
 }

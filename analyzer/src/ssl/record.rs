@@ -20,8 +20,23 @@
 //! * SSLv2 records: `length = ((head0 & 0x7f) << 8 | head1) - 3` (the message after its type byte
 //!   and two more header bytes), content type `head2 + 300`, record version 0. The 3-byte SSLv2
 //!   header (padding) is not recognised, as in Zeek.
+//!
+//! The header is read here, not with the spec's `TlsRecord`: the framer has to decide from the
+//! first five bytes, before the record is complete (it may span many segments), whether the
+//! record is SSLv2 (a 2-byte header with the length in 15 bits) or TLS, and how long it is;
+//! `TlsRecord` parses a complete TLS record. Zeek's violation texts also need the raw bytes
+//! (`Head1: …`). The record's contents are then parsed with the spec's types.
 
-use super::version::{is_tls_record_version, SSLV20, UNKNOWN_VERSION};
+use tls_grammar::{ContentType, ProtocolVersion, SSLv2MessageType};
+
+use super::version::{is_tls_record_version, UNKNOWN_VERSION};
+
+/// SSL 2.0, latched once an SSLv2 server hello was seen (Zeek's `SSLv20`).
+const SSLV2: u16 = ProtocolVersion::SSLv2.0;
+
+/// The highest first byte Zeek takes for a TLS record's content type (`head0 <= 30` in
+/// `determine_ssl_record_layer`): a plausibility bound of Zeek's, not a content type.
+const ZEEK_MAX_RECORD_CONTENT_TYPE: u8 = 30;
 
 /// Bytes Zeek reads before it can say anything about a record (`head0` … `head4`).
 pub const HEADER_LEN: usize = 5;
@@ -65,13 +80,13 @@ pub fn classify(head: [u8; HEADER_LEN], latched: u16, is_orig: bool) -> Verdict 
     let [head0, head1, head2, head3, head4] = head;
     let tls_version = u16::from_be_bytes([head1, head2]);
 
-    if latched != UNKNOWN_VERSION && latched != SSLV20 && !is_tls_record_version(tls_version) {
+    if latched != UNKNOWN_VERSION && latched != SSLV2 && !is_tls_record_version(tls_version) {
         return Verdict::Violation(format!(
             "Invalid version late in TLS connection. Packet reported version: {tls_version}"
         ));
     }
 
-    if latched == SSLV20 {
+    if latched == SSLV2 {
         return v2_record(head, latched);
     }
     if latched != UNKNOWN_VERSION {
@@ -79,9 +94,9 @@ pub fn classify(head: [u8; HEADER_LEN], latched: u16, is_orig: bool) -> Verdict 
     }
 
     if head0 & 0x80 != 0 {
-        if head2 == 0x01 && is_orig {
+        if head2 == SSLv2MessageType::client_hello.0 && is_orig {
             let version = u16::from_be_bytes([head3, head4]);
-            if version != SSLV20 && !is_tls_record_version(version) {
+            if version != SSLV2 && !is_tls_record_version(version) {
                 return Verdict::Violation(format!(
                     "Invalid version in SSL client hello. Version: {version}"
                 ));
@@ -89,8 +104,8 @@ pub fn classify(head: [u8; HEADER_LEN], latched: u16, is_orig: bool) -> Verdict 
             // A v2 client hello does not latch: the server may answer in TLS.
             return v2_record(head, UNKNOWN_VERSION);
         }
-        if head2 == 0x04 && head4 < 2 && !is_orig {
-            return v2_record(head, SSLV20);
+        if head2 == SSLv2MessageType::server_hello.0 && head4 < 2 && !is_orig {
+            return v2_record(head, SSLV2);
         }
         return Verdict::Violation(format!(
             "Invalid headers in SSL connection. Head1: {head1}, head2: {head2}, head3: {head3}"
@@ -102,7 +117,7 @@ pub fn classify(head: [u8; HEADER_LEN], latched: u16, is_orig: bool) -> Verdict 
             "Invalid version in TLS connection. Version: {tls_version}"
         ));
     }
-    if (20..=30).contains(&head0) {
+    if (ContentType::change_cipher_spec.0..=ZEEK_MAX_RECORD_CONTENT_TYPE).contains(&head0) {
         return Verdict::Record(tls_record(head), tls_version);
     }
     Verdict::Violation(format!(
@@ -146,7 +161,8 @@ fn v2_record(head: [u8; HEADER_LEN], latch: u16) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ssl::version::{TLSV10, TLSV12};
+    const TLSV10: u16 = ProtocolVersion::TLSv10.0;
+    const TLSV12: u16 = ProtocolVersion::TLSv12.0;
 
     #[test]
     fn first_tls_record_latches_its_version() {
@@ -214,11 +230,11 @@ mod tests {
         let Verdict::Record(h, latched) = v else {
             panic!("expected a record, got {v:?}")
         };
-        assert_eq!(latched, SSLV20);
+        assert_eq!(latched, SSLV2);
         assert_eq!((h.content_type, h.length), (304, 945));
 
         // Once SSLv2 is latched every record is read as SSLv2, without further checks.
-        let v = classify([0x81, 0x12, 2, 0, 0], SSLV20, true);
+        let v = classify([0x81, 0x12, 2, 0, 0], SSLV2, true);
         assert!(matches!(
             v,
             Verdict::Record(
@@ -226,7 +242,7 @@ mod tests {
                     content_type: 302,
                     ..
                 },
-                SSLV20
+                SSLV2
             )
         ));
     }
