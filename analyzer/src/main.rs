@@ -115,10 +115,9 @@ struct Common {
     #[arg(long)]
     compat_ssl_server_curve: bool,
     /// Say on stderr how many connections carried data in which no SSL/TLS/DTLS was found
-    /// (e.g. QUIC, which is not analysed): done anyway when stderr is a terminal, never
-    /// otherwise unless asked, so that pipelines and scripts see only the output. Hidden from
-    /// `--help` for now: the help text is a reviewed snapshot that this change may not touch.
-    #[arg(long, hide = true)]
+    /// (e.g. QUIC, which is not analysed yet); done anyway when stderr is a terminal
+    // Never otherwise unless asked, so that pipelines and scripts see only the output.
+    #[arg(long)]
     report_unanalysed: bool,
     /// Capture files (pcap, pcapng, optionally .gz); `-` reads standard input. Without FILE, the
     /// bundled sample capture is analysed.
