@@ -5,11 +5,13 @@
 
 pub mod error;
 pub mod list;
+#[cfg(feature = "nom")]
+pub mod nom;
 pub mod reader;
 pub mod stream;
 pub mod value;
 
-pub use error::{checked, to_usize, to_usize_validated, ErrorKind, ParseError};
+pub use error::{checked, to_usize, to_usize_validated, Context, ErrorKind, ParseError};
 pub use list::{Element, List, ListIter, U24, U48};
 pub use reader::{be_uint, Reader};
 pub use value::{Time, ValueSink, VecView, ZeekString, ZeekValue, MAX_PADDED_STRING};

@@ -1,0 +1,484 @@
+//! nom entry points for generated parsers, and [`ParseError`] as a nom error.
+//!
+//! In: a generated type (anything implementing [`Element`]: every record, enum and integer of a
+//! spec) and its parameters. Out: a nom parser, `fn(&[u8]) -> nom::IResult<&[u8], T, E>`, that
+//! runs the same `read` as `T::parse` (validate with `skip`, then build), so Rust users can put
+//! generated parsers inside their own nom pipelines (`many0(TlsRecord::nom)`, `map_parser`,
+//! `context`, ...), next to rusticata's parsers.
+//!
+//! The runtime itself does not parse with nom (its readers are faster, docs/PERFORMANCE.md §1);
+//! this module only adapts at the edge: no generated code changes, every generated type gets the
+//! entry points through the blanket [`Nom`] impl.
+//!
+//! Errors. `E` is chosen by the pipeline: [`ParseError`] keeps the field path and offset (relative
+//! to the input the entry point was given, exactly as `parse` reports them), and implements nom's
+//! `ParseError`, `ContextError` (each `context()` label is pushed onto its [`Context`]) and
+//! `FromExternalError`; nom's own `nom::error::Error<&[u8]>` and `(&[u8], ErrorKind)` get the
+//! input at the failing byte and the closest nom `ErrorKind`, so generated parsers compose with
+//! parsers written against nom's default error type (tls-parser's). Failures are `Err::Error`, so
+//! `alt` and `many0` may backtrack; wrap with `cut` for `Failure`.
+//!
+//! Streaming. Like rusticata's parsers, the default entry points are streaming: an input that
+//! ends inside the value gives `Err::Incomplete(Needed::new(n))` with the runtime's count of
+//! missing bytes for the read that ran out. A read that overruns a length bound *inside* the
+//! value (a field longer than its extension, say) is malformed, not truncated, and gives
+//! `Err::Error`: more input cannot fix it. The runtime's `Incomplete` kind does not say which of
+//! the two happened, so the adaptor finds out on that (cold) error path by parsing the input cut
+//! at the failing read: a truncation fails there again with the same path and offset, missing
+//! exactly the cut bytes more, while a read inside a bound fails earlier, where the bound no
+//! longer fits. One case stays undecidable, a read that fails exactly at the end of the input
+//! with a bound ending there too; it is reported as `Incomplete`, and one more input byte turns
+//! it into the `Error` it is. The `*_complete` entry points treat the input as everything there
+//! is and report every failure as `Err::Error` with the runtime's error (unlike nom's
+//! `complete()`, which replaces it with its own).
+
+use crate::error::{ErrorKind, ParseError};
+use crate::list::Element;
+use crate::reader::Reader;
+use ::nom::error::{
+    ContextError, Error as NomError, ErrorKind as NomKind, FromExternalError,
+    ParseError as NomParseError,
+};
+use ::nom::{Err, IResult, InputLength, Needed};
+
+/// Whether the input may grow (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Truncation is `Err::Incomplete`: more input may come (rusticata's convention).
+    Streaming,
+    /// The input is all there is: every failure is `Err::Error`.
+    Complete,
+}
+
+/// An error type a generated parser's failure converts into.
+pub trait FromParseError<'a>: Sized {
+    /// Converts `e`, whose offset is relative to `input` (the entry point's input).
+    fn from_parse_error(input: &'a [u8], e: ParseError) -> Self;
+}
+
+impl<'a> FromParseError<'a> for ParseError {
+    #[inline]
+    fn from_parse_error(_: &'a [u8], e: ParseError) -> Self {
+        e
+    }
+}
+
+impl<'a> FromParseError<'a> for NomError<&'a [u8]> {
+    /// nom's default error: the input from the failing byte on, and the closest nom kind.
+    fn from_parse_error(input: &'a [u8], e: ParseError) -> Self {
+        NomError::new(input.get(e.offset..).unwrap_or_default(), nom_kind(e.kind))
+    }
+}
+
+impl<'a> FromParseError<'a> for (&'a [u8], NomKind) {
+    fn from_parse_error(input: &'a [u8], e: ParseError) -> Self {
+        (input.get(e.offset..).unwrap_or_default(), nom_kind(e.kind))
+    }
+}
+
+/// The nom kind closest to a runtime error kind (for nom's own error types, which hold no more).
+fn nom_kind(kind: ErrorKind) -> NomKind {
+    match kind {
+        ErrorKind::Incomplete { .. } => NomKind::Eof,
+        ErrorKind::TrailingBytes { .. } | ErrorKind::NotDivisible { .. } => NomKind::LengthValue,
+        ErrorKind::EmptyElement => NomKind::Many0,
+        ErrorKind::Check(_) => NomKind::Verify,
+        ErrorKind::Arithmetic => NomKind::TooLarge,
+        ErrorKind::Combinator { .. } => NomKind::Fail,
+    }
+}
+
+/// A nom parser for `T` with `params`: `T::read` on the input, the rest of the input after it.
+///
+/// `read` is what `parse` runs (validate, then build), so values and errors equal `parse`'s.
+#[inline]
+pub fn parser<'a, T, E>(
+    params: T::Params,
+    mode: Mode,
+) -> impl FnMut(&'a [u8]) -> IResult<&'a [u8], T::Item, E>
+where
+    T: Element<'a>,
+    E: FromParseError<'a>,
+{
+    move |input| run::<T, E>(input, params, mode)
+}
+
+/// The body of every entry point.
+#[inline]
+fn run<'a, T, E>(input: &'a [u8], params: T::Params, mode: Mode) -> IResult<&'a [u8], T::Item, E>
+where
+    T: Element<'a>,
+    E: FromParseError<'a>,
+{
+    let mut r = Reader::new(input);
+    match T::read(&mut r, params) {
+        Ok(value) => Ok((r.rest(), value)),
+        Err(e) => Err(fail::<T, E>(input, params, e, mode)),
+    }
+}
+
+/// Classifies a failure as `Incomplete` or `Error` (see the module documentation).
+#[cold]
+#[inline(never)]
+fn fail<'a, T, E>(input: &'a [u8], params: T::Params, e: ParseError, mode: Mode) -> Err<E>
+where
+    T: Element<'a>,
+    E: FromParseError<'a>,
+{
+    if let (Mode::Streaming, ErrorKind::Incomplete { needed }) = (mode, e.kind) {
+        if truncated::<T>(input, params, &e, needed) {
+            return Err::Incomplete(Needed::new(needed));
+        }
+    }
+    Err::Error(E::from_parse_error(input, e))
+}
+
+/// True when the `Incomplete` error `e` of `T` on `input` ran out of the input itself (more input
+/// would get past it), false when it ran out of a length bound inside the value.
+///
+/// Parsing `input` cut at the failing read repeats every read before it (they only touched
+/// bytes before the cut). If the read was in the input's own window, it fails again, at the same
+/// offset with the same path, now missing the cut-off bytes as well. If it was inside a bound,
+/// that bound (or one around it) extends past the cut unless it ends exactly there, so the
+/// cut parse fails earlier where the bound no longer fits, or at the same read still missing
+/// only `needed`; either way not the predicted error. The one undecidable case: the failing read
+/// starts at the very end of the input, where the cut changes nothing.
+fn truncated<'a, T: Element<'a>>(
+    input: &'a [u8],
+    params: T::Params,
+    e: &ParseError,
+    needed: usize,
+) -> bool {
+    let Some(cut) = input.get(..e.offset) else {
+        return false;
+    };
+    let cut_off = input.len() - cut.len();
+    if cut_off == 0 {
+        return true;
+    }
+    let Some(expected) = needed.checked_add(cut_off) else {
+        return false;
+    };
+    match T::skip(&mut Reader::new(cut), params) {
+        Err(again) => {
+            again.path == e.path
+                && again.offset == e.offset
+                && again.kind == (ErrorKind::Incomplete { needed: expected })
+        }
+        Ok(()) => false,
+    }
+}
+
+/// The nom entry points of every generated type (a blanket impl over [`Element`]).
+///
+/// `TlsRecord::nom` is a `fn(&[u8]) -> IResult<&[u8], TlsRecord, E>` to hand to nom combinators;
+/// types with spec parameters take them first: `Handshake::nom_with((false, false, false, kex))`
+/// returns the parser. `E` is [`ParseError`], `nom::error::Error<&[u8]>` or
+/// `(&[u8], nom::error::ErrorKind)`, usually inferred from the pipeline.
+pub trait Nom<'a>: Element<'a> + Sized {
+    /// Streaming entry point of a type without parameters.
+    #[inline]
+    fn nom<E: FromParseError<'a>>(input: &'a [u8]) -> IResult<&'a [u8], Self::Item, E>
+    where
+        Self: Element<'a, Params = ()>,
+    {
+        run::<Self, E>(input, (), Mode::Streaming)
+    }
+
+    /// Complete-input entry point of a type without parameters: never `Incomplete`.
+    #[inline]
+    fn nom_complete<E: FromParseError<'a>>(input: &'a [u8]) -> IResult<&'a [u8], Self::Item, E>
+    where
+        Self: Element<'a, Params = ()>,
+    {
+        run::<Self, E>(input, (), Mode::Complete)
+    }
+
+    /// Streaming parser for the given spec parameters.
+    #[inline]
+    fn nom_with<E: FromParseError<'a>>(
+        params: Self::Params,
+    ) -> impl FnMut(&'a [u8]) -> IResult<&'a [u8], Self::Item, E> {
+        parser::<Self, E>(params, Mode::Streaming)
+    }
+
+    /// Complete-input parser for the given spec parameters: never `Incomplete`.
+    #[inline]
+    fn nom_complete_with<E: FromParseError<'a>>(
+        params: Self::Params,
+    ) -> impl FnMut(&'a [u8]) -> IResult<&'a [u8], Self::Item, E> {
+        parser::<Self, E>(params, Mode::Complete)
+    }
+}
+
+impl<'a, T: Element<'a>> Nom<'a> for T {}
+
+/// The name of a nom error kind, as `'static` text (nom's `description` borrows its argument).
+macro_rules! nom_kind_name {
+    ($kind:expr, $($variant:ident),* $(,)?) => {
+        #[allow(deprecated)]
+        match $kind {
+            $(NomKind::$variant => stringify!($variant),)*
+        }
+    };
+}
+
+/// nom's 7.1 error kinds, all of them (the match is exhaustive, so a new one fails the build).
+fn kind_name(kind: NomKind) -> &'static str {
+    nom_kind_name!(
+        kind,
+        Tag,
+        MapRes,
+        MapOpt,
+        Alt,
+        IsNot,
+        IsA,
+        SeparatedList,
+        SeparatedNonEmptyList,
+        Many0,
+        Many1,
+        ManyTill,
+        Count,
+        TakeUntil,
+        LengthValue,
+        TagClosure,
+        Alpha,
+        Digit,
+        HexDigit,
+        OctDigit,
+        AlphaNumeric,
+        Space,
+        MultiSpace,
+        LengthValueFn,
+        Eof,
+        Switch,
+        TagBits,
+        OneOf,
+        NoneOf,
+        Char,
+        CrLf,
+        RegexpMatch,
+        RegexpMatches,
+        RegexpFind,
+        RegexpCapture,
+        RegexpCaptures,
+        TakeWhile1,
+        Complete,
+        Fix,
+        Escaped,
+        EscapedTransform,
+        NonEmpty,
+        ManyMN,
+        Not,
+        Permutation,
+        Verify,
+        TakeTill1,
+        TakeWhileMN,
+        TooLarge,
+        Many0Count,
+        Many1Count,
+        Float,
+        Satisfy,
+        Fail,
+    )
+}
+
+/// The path of errors that nom combinators raised (they know no field).
+pub const COMBINATOR_PATH: &str = "nom";
+
+impl<I: InputLength> NomParseError<I> for ParseError {
+    /// A combinator of the caller's pipeline failed: its name and how much input was left (the
+    /// offset is unknown: nom passes only the unconsumed input).
+    fn from_error_kind(input: I, kind: NomKind) -> Self {
+        ParseError::new(
+            COMBINATOR_PATH,
+            0,
+            ErrorKind::Combinator {
+                name: kind_name(kind),
+                remaining: input.input_len(),
+            },
+        )
+    }
+
+    /// Keeps the innermost failure (the field that failed), as nom's own `Error` does.
+    fn append(_: I, _: NomKind, other: Self) -> Self {
+        other
+    }
+}
+
+impl<I> ContextError<I> for ParseError {
+    /// `context(label, p)` pushes `label` as an outer path segment.
+    fn add_context(_: I, label: &'static str, other: Self) -> Self {
+        other.with_context(label)
+    }
+}
+
+impl<I: InputLength, X> FromExternalError<I, X> for ParseError {
+    /// As [`NomParseError::from_error_kind`]; the external error value is dropped, since a
+    /// `ParseError` is `Copy` and holds no heap data.
+    fn from_external_error(input: I, kind: NomKind, _: X) -> Self {
+        <Self as NomParseError<I>>::from_error_kind(input, kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::list::List;
+
+    /// A hand-written element: a one-byte length, then that many bytes holding a `u16` list.
+    struct Framed;
+
+    impl<'a> Element<'a> for Framed {
+        type Item = List<'a, u16>;
+        type Params = ();
+        const FIXED_SIZE: Option<usize> = None;
+        fn read(r: &mut Reader<'a>, (): ()) -> Result<Self::Item, ParseError> {
+            let n = usize::from(r.u8("Framed.len")?);
+            let mut sub = r.sub(n, "Framed.items")?;
+            List::read_all(&mut sub, (), "Framed.items")
+        }
+        fn skip(r: &mut Reader<'a>, (): ()) -> Result<(), ParseError> {
+            Self::read(r, ()).map(drop)
+        }
+        fn read_validated(r: &mut Reader<'a>, (): ()) -> Self::Item {
+            let n = usize::from(r.u8_validated());
+            List::read_all_validated(&mut r.sub_validated(n), ())
+        }
+    }
+
+    type Res<'a> = IResult<&'a [u8], List<'a, u16>, ParseError>;
+
+    #[test]
+    fn values_and_rest_match_read() {
+        let input = [4u8, 0, 1, 0, 2, 9];
+        let (rest, list): (&[u8], _) = Framed::nom::<ParseError>(&input).expect("parses");
+        assert_eq!(rest, &[9]);
+        assert_eq!(list.iter().collect::<Vec<_>>(), [1, 2]);
+        let (rest, v) = u16::nom::<ParseError>(&input).expect("parses");
+        assert_eq!((rest.len(), v), (4, 0x0400));
+    }
+
+    #[test]
+    fn truncation_is_incomplete_with_the_missing_count() {
+        // The bound needs 4 bytes, 2 are there: the input itself is short.
+        let r: Res<'_> = Framed::nom(&[4, 0, 1]);
+        assert_eq!(r, Err(Err::Incomplete(Needed::new(2))));
+        // Empty input: the length byte is missing.
+        let r: Res<'_> = Framed::nom(&[]);
+        assert_eq!(r, Err(Err::Incomplete(Needed::new(1))));
+        // Complete mode keeps the runtime's error.
+        let r: Res<'_> = Framed::nom_complete(&[4, 0, 1]);
+        assert_eq!(
+            r,
+            Err(Err::Error(ParseError::new(
+                "Framed.items",
+                1,
+                ErrorKind::Incomplete { needed: 2 }
+            )))
+        );
+    }
+
+    /// An element whose second read lies inside a bound: `len`, then a bound of `len` bytes
+    /// holding a `u16`, then one more byte outside it.
+    struct Bounded;
+
+    impl<'a> Element<'a> for Bounded {
+        type Item = (u16, u8);
+        type Params = ();
+        const FIXED_SIZE: Option<usize> = None;
+        fn read(r: &mut Reader<'a>, (): ()) -> Result<Self::Item, ParseError> {
+            let n = usize::from(r.u8("B.len")?);
+            let v = r.sub(n, "B.body")?.u16("B.value")?;
+            Ok((v, r.u8("B.tail")?))
+        }
+        fn skip(r: &mut Reader<'a>, (): ()) -> Result<(), ParseError> {
+            Self::read(r, ()).map(drop)
+        }
+        fn read_validated(r: &mut Reader<'a>, (): ()) -> Self::Item {
+            let n = usize::from(r.u8_validated());
+            let v = r.sub_validated(n).u16_validated();
+            (v, r.u8_validated())
+        }
+    }
+
+    #[test]
+    fn overrunning_a_bound_is_an_error_not_incomplete() {
+        type R<'a> = IResult<&'a [u8], (u16, u8), ParseError>;
+        // A 1-byte bound cannot hold the u16, however much input follows.
+        let r: R<'_> = Bounded::nom(&[1, 7, 8, 9]);
+        assert_eq!(
+            r,
+            Err(Err::Error(ParseError::new(
+                "B.value",
+                1,
+                ErrorKind::Incomplete { needed: 1 }
+            )))
+        );
+        // The same with the bound ending at the input's end: still an error (the cut parse
+        // fails where the bound no longer fits).
+        let r: R<'_> = Bounded::nom(&[1, 7]);
+        assert!(
+            matches!(r, Err(Err::Error(e)) if e.path == "B.value"),
+            "{r:?}"
+        );
+        // A tail byte missing after a whole bound is truncation.
+        let r: R<'_> = Bounded::nom(&[2, 7, 8]);
+        assert_eq!(r, Err(Err::Incomplete(Needed::new(1))));
+        // A truncated bound is truncation too.
+        let r: R<'_> = Bounded::nom(&[2, 7]);
+        assert_eq!(r, Err(Err::Incomplete(Needed::new(1))));
+        // The undecidable case: a read at the very end of the input inside a bound ending there
+        // (a 0-byte bound that must hold a u16) is reported Incomplete; one more byte settles it.
+        let r: R<'_> = Bounded::nom(&[0]);
+        assert_eq!(r, Err(Err::Incomplete(Needed::new(2))));
+        let r: R<'_> = Bounded::nom(&[0, 5]);
+        assert!(
+            matches!(r, Err(Err::Error(e)) if e.path == "B.value"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn nom_default_errors_get_the_failing_input() {
+        let input = [1u8, 7, 8, 9];
+        let r: IResult<&[u8], (u16, u8), NomError<&[u8]>> = Bounded::nom(&input);
+        assert_eq!(r, Err(Err::Error(NomError::new(&input[1..], NomKind::Eof))));
+        type Tuple<'a> = (&'a [u8], NomKind);
+        let r: IResult<&[u8], (u16, u8), Tuple<'_>> = Bounded::nom(&input);
+        assert_eq!(r, Err(Err::Error((&input[1..], NomKind::Eof))));
+    }
+
+    #[test]
+    fn nom_errors_convert_with_their_name_and_remaining_input() {
+        let e =
+            <ParseError as NomParseError<&[u8]>>::from_error_kind(&[1u8, 2, 3][..], NomKind::Tag);
+        assert_eq!(
+            e.kind,
+            ErrorKind::Combinator {
+                name: "Tag",
+                remaining: 3
+            }
+        );
+        let e = <ParseError as ContextError<&[u8]>>::add_context(&[][..], "magic", e);
+        assert_eq!(
+            e.to_string(),
+            "magic/nom: combinator Tag failed with 3 byte(s) left"
+        );
+        let x = <ParseError as FromExternalError<&[u8], &str>>::from_external_error(
+            &[0u8][..],
+            NomKind::MapRes,
+            "bad",
+        );
+        assert_eq!(
+            x.to_string(),
+            "nom: combinator MapRes failed with 1 byte(s) left"
+        );
+        // append keeps the inner failure.
+        let inner = ParseError::new("A.b", 2, ErrorKind::Arithmetic);
+        assert_eq!(
+            <ParseError as NomParseError<&[u8]>>::append(&[][..], NomKind::Many1, inner),
+            inner
+        );
+    }
+}
