@@ -129,7 +129,11 @@ impl fmt::Display for Context {
 }
 
 /// A parse failure: which field, where, and why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Equality and `Debug` cover the path, offset, kind and context: what failed. The window of
+/// the reader that ran out (see [`ParseError::input_ended`]) is where the parser was, not part of
+/// the error's identity, so an error built with [`ParseError::new`] equals the reader's.
+#[derive(Clone, Copy)]
 pub struct ParseError {
     /// `"Record.field"`, as written in the spec.
     pub path: &'static str,
@@ -139,6 +143,11 @@ pub struct ParseError {
     pub kind: ErrorKind,
     /// Labels the caller wrapped around the failure (empty for errors of generated code).
     pub context: Context,
+    /// For [`ErrorKind::Incomplete`] from a reader whose window started at offset 0: the window's
+    /// end (the input's length if it was the input's own window); `usize::MAX` otherwise (a
+    /// bound inside the input, or another error). One word: this type is on every parser's
+    /// return path.
+    top_window_end: usize,
 }
 
 impl ParseError {
@@ -149,7 +158,28 @@ impl ParseError {
             offset,
             kind,
             context: Context::EMPTY,
+            top_window_end: usize::MAX,
         }
+    }
+
+    /// The same error, noting that the failing reader's window was `start..end` (absolute
+    /// offsets); what [`ParseError::input_ended`] decides on.
+    #[must_use]
+    pub(crate) const fn in_window(mut self, start: usize, end: usize) -> Self {
+        self.top_window_end = if start == 0 { end } else { usize::MAX };
+        self
+    }
+
+    /// True when this is an [`ErrorKind::Incomplete`] of a read in the input's own window, for an
+    /// input of `input_len` bytes: the input ended, so more input would let the read proceed
+    /// (streaming: "incomplete"). False when the read ran out of a length bound inside the input
+    /// (malformed whatever follows), and for every other error.
+    ///
+    /// The reader's window tells the two apart: the whole input starts at 0 and ends at
+    /// `input_len`, a bound starts after the length field that made it. (A bound given as a spec
+    /// parameter at offset 0 that spans the whole input looks like the input itself.)
+    pub fn input_ended(&self, input_len: usize) -> bool {
+        matches!(self.kind, ErrorKind::Incomplete { .. }) && self.top_window_end == input_len
     }
 
     /// The same error with `label` added outside the labels it has (see [`Context`]).
@@ -180,6 +210,28 @@ impl fmt::Display for ErrorKind {
                 write!(f, "combinator {name} failed with {remaining} byte(s) left")
             }
         }
+    }
+}
+
+impl PartialEq for ParseError {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+            && self.offset == other.offset
+            && self.kind == other.kind
+            && self.context == other.context
+    }
+}
+
+impl Eq for ParseError {}
+
+impl fmt::Debug for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseError")
+            .field("path", &self.path)
+            .field("offset", &self.offset)
+            .field("kind", &self.kind)
+            .field("context", &self.context)
+            .finish()
     }
 }
 

@@ -2,9 +2,16 @@
 //! hand-written zero-allocation walker, on the same bytes, doing the same work; plus the same
 //! walker on `pac_runtime::Reader` (checked reads with field paths, as generated code does it),
 //! and the generated one-pass visitor (`Handshake::visit` with a `Visitor` that folds the
-//! values as they are read: `generated-visit`); plus `generated-nom`, the building API through
-//! its nom entry points (`TlsRecord::nom`, `Handshake::nom_with`, see `pac_runtime::nom`), to
-//! show what the adaptor costs next to `parse` (the summary prints the ratio).
+//! values as they are read: `generated-visit`).
+//!
+//! With `--features nom-entry`, `generated` goes through the nom entry points instead of `parse`
+//! (`TlsRecord::nom`, the parser of `Handshake::nom_with`; see `pac_runtime::nom`), under the
+//! same benchmark ids, so criterion compares it with a saved `parse` run:
+//! `cargo bench -p pac-tests --bench parser -- --save-baseline parse 'generated$'`, then
+//! `cargo bench -p pac-tests --bench parser --features nom-entry -- --baseline parse 'generated$'`.
+//! Not both in one binary: a second caller of `Handshake::skip`/`read_validated` makes LLVM stop
+//! inlining them into either (measured: `parse` itself then ran 30 % more instructions), which
+//! would measure the inliner, not the adaptor.
 //!
 //! Run with `cargo bench -p pac-tests --bench parser`. Each corpus is a list of TLS byte streams
 //! (one per direction). Every implementation frames records, splits handshake records into
@@ -321,10 +328,46 @@ mod generated {
         d
     }
 
+    /// The next record and the rest: `TlsRecord::parse`, or its nom entry point.
+    #[cfg(not(feature = "nom-entry"))]
+    #[inline]
+    fn record(rest: &[u8]) -> Option<(TlsRecord<'_>, &[u8])> {
+        TlsRecord::parse(rest).ok()
+    }
+
+    #[cfg(feature = "nom-entry")]
+    #[inline]
+    fn record(rest: &[u8]) -> Option<(TlsRecord<'_>, &[u8])> {
+        use pac_runtime::nom::Nom;
+        TlsRecord::nom::<pac_runtime::ParseError>(rest)
+            .ok()
+            .map(|(r, rec)| (rec, r))
+    }
+
+    /// The next handshake message and the rest: `Handshake::parse`, or its nom entry point.
+    #[cfg(not(feature = "nom-entry"))]
+    #[inline]
+    fn handshake(frag: &[u8]) -> Option<(Handshake<'_>, &[u8])> {
+        Handshake::parse(frag, false, false, true, KeyExchangeClass::ECDHE).ok()
+    }
+
+    #[cfg(feature = "nom-entry")]
+    #[inline]
+    fn handshake(frag: &[u8]) -> Option<(Handshake<'_>, &[u8])> {
+        use pac_runtime::nom::Nom;
+        let mut parser = Handshake::nom_with::<pac_runtime::ParseError>((
+            false,
+            false,
+            true,
+            KeyExchangeClass::ECDHE,
+        ));
+        parser(frag).ok().map(|(r, hs)| (hs, r))
+    }
+
     fn stream(mut rest: &[u8], d: &mut Digest) {
         let mut encrypted = false;
         while !rest.is_empty() {
-            let Ok((rec, r)) = TlsRecord::parse(rest) else {
+            let Some((rec, r)) = record(rest) else {
                 return;
             };
             rest = r;
@@ -338,54 +381,7 @@ mod generated {
                 CT_HANDSHAKE => {
                     let mut frag = rec.fragment;
                     while !frag.is_empty() {
-                        let Ok((hs, r)) =
-                            Handshake::parse(frag, false, false, true, KeyExchangeClass::ECDHE)
-                        else {
-                            break;
-                        };
-                        frag = r;
-                        d.messages += 1;
-                        d.add(u64::from(hs.msg_type.0));
-                        message(&hs.message.body, d);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// `run` through the nom entry points: the same loop, `TlsRecord::nom` and the parser of
-    /// `Handshake::nom_with` instead of the two `parse` calls.
-    pub fn run_nom(streams: &[Vec<u8>]) -> Digest {
-        let mut d = Digest::default();
-        for s in streams {
-            stream_nom(s, &mut d);
-        }
-        d
-    }
-
-    fn stream_nom(mut rest: &[u8], d: &mut Digest) {
-        use pac_runtime::nom::Nom;
-        use pac_runtime::ParseError;
-        let mut handshake =
-            Handshake::nom_with::<ParseError>((false, false, true, KeyExchangeClass::ECDHE));
-        let mut encrypted = false;
-        while !rest.is_empty() {
-            let Ok((r, rec)) = TlsRecord::nom::<ParseError>(rest) else {
-                return;
-            };
-            rest = r;
-            d.add(u64::from(rec.content_type.0));
-            d.add(u64::from(rec.length));
-            if encrypted {
-                continue;
-            }
-            match rec.content_type.0 {
-                CT_CHANGE_CIPHER_SPEC => encrypted = true,
-                CT_HANDSHAKE => {
-                    let mut frag = rec.fragment;
-                    while !frag.is_empty() {
-                        let Ok((r, hs)) = handshake(frag) else {
+                        let Some((hs, r)) = handshake(frag) else {
                             break;
                         };
                         frag = r;
@@ -1324,13 +1320,12 @@ mod runtime_walker {
 
 type Impl = (&'static str, fn(&[Vec<u8>]) -> Digest);
 
-const IMPLS: [Impl; 6] = [
+const IMPLS: [Impl; 5] = [
     ("generated", generated::run),
     ("tls-parser", tlsparser::run),
     ("hand-walker", hand::run),
     ("runtime-walker", runtime_walker::run),
     ("generated-visit", generated_visit::run),
-    ("generated-nom", generated::run_nom),
 ];
 
 /// Fails loudly unless all implementations touched the same values.
@@ -1432,18 +1427,13 @@ fn paired_summary(corpora: &[Corpus]) {
                 medians[2] / t,
             );
         }
-        // What the nom entry points cost next to `parse` (IMPLS[5] against IMPLS[0]).
-        println!(
-            "{:<20} {:<16} {:>+9.1}% time vs {}",
-            c.name,
-            IMPLS[5].0,
-            (medians[5] / medians[0] - 1.0) * 100.0,
-            IMPLS[0].0,
-        );
     }
 }
 
 fn main() {
+    if cfg!(feature = "nom-entry") {
+        eprintln!("nom-entry: `generated` runs through the nom entry points, not `parse`");
+    }
     let corpora = corpora();
     check(&corpora);
     let mut c = Criterion::default().configure_from_args();
