@@ -1,7 +1,8 @@
 //! `pac-runtime`: what code generated from a `.pac` spec calls.
 //!
 //! In: byte slices. Out: primitive values, list views, parse errors that name the field, Zeek value
-//! types for events. It knows nothing about TLS.
+//! types for events. It knows nothing about TLS. With the default `nom` feature, module `nom`
+//! gives every generated type nom entry points and makes [`ParseError`] a nom error.
 
 pub mod error;
 pub mod list;

@@ -2,8 +2,8 @@
 //!
 //! In: a generated type (anything implementing [`Element`]: every record, enum and integer of a
 //! spec) and its parameters. Out: a nom parser, `fn(&[u8]) -> nom::IResult<&[u8], T, E>`, that
-//! runs the same `read` as `T::parse` (validate with `skip`, then build), so Rust users can put
-//! generated parsers inside their own nom pipelines (`many0(TlsRecord::nom)`, `map_parser`,
+//! runs what `T::parse` runs (validate with `skip`, then build with `read_validated`), so Rust
+//! users can put generated parsers inside their own nom pipelines (`many0`, `map_parser`,
 //! `context`, ...), next to rusticata's parsers.
 //!
 //! The runtime itself does not parse with nom (its readers are faster, docs/PERFORMANCE.md §1);
@@ -12,11 +12,14 @@
 //!
 //! Errors. `E` is chosen by the pipeline: [`ParseError`] keeps the field path and offset (relative
 //! to the input the entry point was given, exactly as `parse` reports them), and implements nom's
-//! `ParseError`, `ContextError` (each `context()` label is pushed onto its [`Context`]) and
-//! `FromExternalError`; nom's own `nom::error::Error<&[u8]>` and `(&[u8], ErrorKind)` get the
-//! input at the failing byte and the closest nom `ErrorKind`, so generated parsers compose with
-//! parsers written against nom's default error type (tls-parser's). Failures are `Err::Error`, so
-//! `alt` and `many0` may backtrack; wrap with `cut` for `Failure`.
+//! `ParseError`, `ContextError` (each `context()` label is pushed onto its [`Context`], the
+//! innermost two kept) and `FromExternalError`. Errors of the caller's nom combinators become
+//! [`ErrorKind::Combinator`]: nom hands over only the unconsumed input, so they carry how many
+//! bytes were left instead of an offset. nom's own `nom::error::Error<&[u8]>` and
+//! `(&[u8], ErrorKind)` get the input from the failing byte on (a slice of the caller's buffer, so
+//! `nom::Offset` gives its absolute position) and the closest nom `ErrorKind`: generated parsers
+//! compose with parsers written against nom's default error type (tls-parser's). Failures are
+//! `Err::Error`, so `alt` and `many0` may backtrack; wrap with `cut` for `Failure`.
 //!
 //! Streaming. Like rusticata's parsers, the default entry points are streaming: an input that
 //! ends inside the value gives `Err::Incomplete(Needed::new(n))` with the runtime's count of
@@ -26,8 +29,11 @@
 //! error, which tells the two apart ([`ParseError::input_ended`]; one blind spot: a bound given
 //! as a spec parameter at offset 0 that spans the whole input looks like the input). The
 //! `*_complete` entry points treat the input as everything there is and report every failure as
-//! `Err::Error` with the runtime's error (unlike nom's
-//! `complete()`, which replaces it with its own).
+//! `Err::Error` with the runtime's error (nom's `complete()` would replace it with its own): use
+//! them over a buffer that holds whole records, where `many0` of a streaming parser would end in
+//! `Incomplete`.
+//!
+//! [`Context`]: crate::error::Context
 
 use crate::error::{ErrorKind, ParseError};
 use crate::list::Element;
