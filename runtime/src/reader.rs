@@ -125,7 +125,8 @@ impl<'a> Reader<'a> {
         ParseError::new(path, self.offset(), kind)
     }
 
-    /// The error for "needed `n` bytes here".
+    /// The error for "needed `n` bytes here", noting this reader's window so that a caller can
+    /// tell the input's end from a length bound's ([`ParseError::input_ended`]).
     #[cold]
     fn incomplete(&self, path: &'static str, n: usize) -> ParseError {
         self.error(
@@ -134,6 +135,7 @@ impl<'a> Reader<'a> {
                 needed: n.saturating_sub(self.remaining()),
             },
         )
+        .in_window(self.base, self.base.saturating_add(self.data.len()))
     }
 
     /// The error for "`left` bytes remain inside the bound".
@@ -321,6 +323,34 @@ mod tests {
         assert_eq!(r.u32_validated(), 0);
         assert_eq!(r.u48_validated(), 0);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn incomplete_errors_tell_the_inputs_end_from_a_bounds() {
+        let input = [2u8, 0xaa, 0xbb];
+        let mut r = Reader::new(&input);
+        let mut bound = r.sub(1, "bound").unwrap_or(Reader::new(&[]));
+        // Past the bound: malformed, however long the input.
+        let e =
+            bound
+                .u16("in_bound")
+                .err()
+                .unwrap_or(ParseError::new("", 0, ErrorKind::Arithmetic));
+        assert_eq!(e.kind, ErrorKind::Incomplete { needed: 1 });
+        assert!(!e.input_ended(input.len()));
+        // Past the input: more input would help.
+        let e = r
+            .u24("top")
+            .err()
+            .unwrap_or(ParseError::new("", 0, ErrorKind::Arithmetic));
+        assert_eq!(
+            e,
+            ParseError::new("top", 1, ErrorKind::Incomplete { needed: 1 })
+        );
+        assert!(e.input_ended(input.len()));
+        assert!(!e.input_ended(input.len() + 1));
+        // Other errors never say so.
+        assert!(!ParseError::new("x", 0, ErrorKind::Arithmetic).input_ended(0));
     }
 
     #[test]

@@ -4,6 +4,15 @@
 //! and the generated one-pass visitor (`Handshake::visit` with a `Visitor` that folds the
 //! values as they are read: `generated-visit`).
 //!
+//! With `--features nom-entry`, `generated` goes through the nom entry points instead of `parse`
+//! (`TlsRecord::nom`, the parser of `Handshake::nom_with`; see `pac_runtime::nom`), under the
+//! same benchmark ids, so criterion compares it with a saved `parse` run:
+//! `cargo bench -p pac-tests --bench parser -- --save-baseline parse 'generated$'`, then
+//! `cargo bench -p pac-tests --bench parser --features nom-entry -- --baseline parse 'generated$'`.
+//! Not both in one binary: a second caller of `Handshake::skip`/`read_validated` makes LLVM stop
+//! inlining them into either (measured: `parse` itself then ran 30 % more instructions), which
+//! would measure the inliner, not the adaptor.
+//!
 //! Run with `cargo bench -p pac-tests --bench parser`. Each corpus is a list of TLS byte streams
 //! (one per direction). Every implementation frames records, splits handshake records into
 //! messages and touches every element the analyzer cares about: record headers, message types,
@@ -319,10 +328,46 @@ mod generated {
         d
     }
 
+    /// The next record and the rest: `TlsRecord::parse`, or its nom entry point.
+    #[cfg(not(feature = "nom-entry"))]
+    #[inline]
+    fn record(rest: &[u8]) -> Option<(TlsRecord<'_>, &[u8])> {
+        TlsRecord::parse(rest).ok()
+    }
+
+    #[cfg(feature = "nom-entry")]
+    #[inline]
+    fn record(rest: &[u8]) -> Option<(TlsRecord<'_>, &[u8])> {
+        use pac_runtime::nom::Nom;
+        TlsRecord::nom::<pac_runtime::ParseError>(rest)
+            .ok()
+            .map(|(r, rec)| (rec, r))
+    }
+
+    /// The next handshake message and the rest: `Handshake::parse`, or its nom entry point.
+    #[cfg(not(feature = "nom-entry"))]
+    #[inline]
+    fn handshake(frag: &[u8]) -> Option<(Handshake<'_>, &[u8])> {
+        Handshake::parse(frag, false, false, true, KeyExchangeClass::ECDHE).ok()
+    }
+
+    #[cfg(feature = "nom-entry")]
+    #[inline]
+    fn handshake(frag: &[u8]) -> Option<(Handshake<'_>, &[u8])> {
+        use pac_runtime::nom::Nom;
+        let mut parser = Handshake::nom_with::<pac_runtime::ParseError>((
+            false,
+            false,
+            true,
+            KeyExchangeClass::ECDHE,
+        ));
+        parser(frag).ok().map(|(r, hs)| (hs, r))
+    }
+
     fn stream(mut rest: &[u8], d: &mut Digest) {
         let mut encrypted = false;
         while !rest.is_empty() {
-            let Ok((rec, r)) = TlsRecord::parse(rest) else {
+            let Some((rec, r)) = record(rest) else {
                 return;
             };
             rest = r;
@@ -336,9 +381,7 @@ mod generated {
                 CT_HANDSHAKE => {
                     let mut frag = rec.fragment;
                     while !frag.is_empty() {
-                        let Ok((hs, r)) =
-                            Handshake::parse(frag, false, false, true, KeyExchangeClass::ECDHE)
-                        else {
+                        let Some((hs, r)) = handshake(frag) else {
                             break;
                         };
                         frag = r;
@@ -1388,6 +1431,9 @@ fn paired_summary(corpora: &[Corpus]) {
 }
 
 fn main() {
+    if cfg!(feature = "nom-entry") {
+        eprintln!("nom-entry: `generated` runs through the nom entry points, not `parse`");
+    }
     let corpora = corpora();
     check(&corpora);
     let mut c = Criterion::default().configure_from_args();
