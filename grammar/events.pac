@@ -273,19 +273,6 @@ event ssl_extension_record_size_limit(
     limit: count
 );
 
-## The ticket_request extension (RFC 9149). Our own event: Zeek has no counterpart and
-## reports this extension only through ssl_extension.
-event ssl_extension_ticket_request(
-    c: connection,
-    ## True when the client's side sent it.
-    is_client: bool,
-    ## Tickets the client wants for a new connection; for a server's hint, the number of
-    ## tickets it expects to send.
-    new_session_count: count,
-    ## Tickets the client wants when resuming; 0 in a server's hint, which has no such field.
-    resumption_count: count
-);
-
 # ---------------------------------------------------------------------------------------
 # Key exchange
 # ---------------------------------------------------------------------------------------
@@ -529,9 +516,6 @@ on ConnectionId -> event ssl_extension_connection_id($conn, $is_client, self.cid
 on ECHClientHelloOuter -> event ssl_extension_encrypted_client_hello($conn, $is_client,
         self.kdf_id, self.aead_id, self.config_id, self.enc, self.payload_length);
 on RecordSizeLimit -> event ssl_extension_record_size_limit($conn, $is_client, self.limit);
-on ClientTicketRequest -> event ssl_extension_ticket_request($conn, $is_client,
-        self.new_session_count, self.resumption_count);
-on ServerTicketRequestHint -> event ssl_extension_ticket_request($conn, $is_client, self.expected_count, 0);
 
 # Hellos: after their extensions.
 on ClientHello -> event ssl_client_hello($conn, self.client_version, $record_version,

@@ -34,7 +34,6 @@ type Extension(msg: HandshakeType) = record {
         ExtensionType::connection_id          -> connection_id : ConnectionId;
         ExtensionType::encrypted_client_hello -> encrypted_client_hello : EncryptedClientHello(msg);
         ExtensionType::record_size_limit      -> record_size_limit : RecordSizeLimit;
-        ExtensionType::ticket_request         -> ticket_request : TicketRequest(msg);
         default                               -> unknown : bytestring &restofdata;
     } &length = len_data &exportsourcedata;
 };
@@ -222,26 +221,6 @@ type ConnectionId = record {
 ## receive (a TLS 1.3 limit includes the content type byte and padding).
 type RecordSizeLimit = record {
     limit : uint16;
-};
-
-## RFC 9149 §3 — ticket_request: the tickets a client asks for, or the server's hint of how
-## many it will send (in EncryptedExtensions).
-type TicketRequest(msg: HandshakeType) = record {
-    request : case msg of {
-        HandshakeType::client_hello -> client : ClientTicketRequest;
-        default                     -> server : ServerTicketRequestHint;
-    };
-};
-
-## RFC 9149 §3 — the client's request: tickets wanted for a new connection and for a resumption.
-type ClientTicketRequest = record {
-    new_session_count : uint8;
-    resumption_count  : uint8;
-};
-
-## RFC 9149 §3 — the server's hint: the number of tickets it expects to send.
-type ServerTicketRequestHint = record {
-    expected_count : uint8;
 };
 
 ## RFC 9849 §5 — encrypted_client_hello. In a ClientHello it is the outer form (the encrypted

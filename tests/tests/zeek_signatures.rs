@@ -69,10 +69,7 @@ const NOT_IN_ZEEK_LIVE: [ZeekSignature; 3] = [
 ];
 
 /// Events of our spec that no Zeek version has; nothing to compare them with.
-const OURS_ONLY: [&str; 2] = [
-    "ssl_extension_record_size_limit",
-    "ssl_extension_ticket_request",
-];
+const OURS_ONLY: [&str; 1] = ["ssl_extension_record_size_limit"];
 
 /// The spec's IR, read the way `pacc` reads `grammar/`.
 fn spec() -> Spec {
