@@ -222,57 +222,13 @@ fn chrome_client_hello() -> Vec<u8> {
     record
 }
 
-/// Collects each direction's TCP payload of the first connection of a capture, using the
-/// analyzer's own capture front end (reassembly included).
-#[derive(Default)]
-struct StreamCollector {
-    orig: Vec<u8>,
-    resp: Vec<u8>,
-}
-
-impl tls_analyzer::capture::FlowHandler for StreamCollector {
-    fn tcp_data(
-        &mut self,
-        c: &tls_analyzer::capture::ConnInfo,
-        is_orig: bool,
-        _ts: f64,
-        data: &[u8],
-    ) -> tls_analyzer::capture::Verdict {
-        if c.handle == 0 {
-            if is_orig {
-                self.orig.extend_from_slice(data);
-            } else {
-                self.resp.extend_from_slice(data);
-            }
-        }
-        tls_analyzer::capture::Verdict::Continue
-    }
-    fn udp_datagram(
-        &mut self,
-        _c: &tls_analyzer::capture::ConnInfo,
-        _is_orig: bool,
-        _ts: f64,
-        _data: &[u8],
-    ) -> tls_analyzer::capture::Verdict {
-        tls_analyzer::capture::Verdict::Stop
-    }
-}
-
 /// (client stream, server stream) of a capture under `tests/captures/`.
 fn capture_streams(name: &str) -> (Vec<u8>, Vec<u8>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name);
-    let mut c = StreamCollector::default();
-    let inputs = [tls_analyzer::capture::Input::Path(path)];
-    let opts = tls_analyzer::capture::Options {
-        seed: Some(1),
-        ..Default::default()
-    };
-    if let Err(e) = tls_analyzer::capture::run(&inputs, &opts, &mut c) {
-        panic!("cannot read {name}: {e}");
-    }
-    (c.orig, c.resp)
+    pac_tests::support::capture_streams(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name),
+    )
 }
 
 /// The first `n` whole records of a stream (framing by the 5-byte header).

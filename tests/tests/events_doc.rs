@@ -4,22 +4,10 @@
 //! In: `grammar/*.pac` and `docs/events.md`. Out: a failure, with the command that regenerates
 //! the file, whenever the committed reference differs from what `pac_codegen` renders now.
 
-use std::path::Path;
-
 #[test]
 fn events_md_is_what_pacc_docs_renders() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace");
-    // The same inputs as `pacc docs grammar/` run from the workspace root: the spec files in
-    // load order, their paths shown relative to the root.
-    let opts = pac_codegen::Options {
-        root: root.to_path_buf(),
-        ..pac_codegen::Options::default()
-    };
-    let files = pac_codegen::spec_files(&root.join("grammar")).expect("grammar/ is readable");
-    let sources = pac_codegen::load(&files, &opts).unwrap_or_else(|f| panic!("{f}"));
-    let out = pac_codegen::front(sources, &opts).unwrap_or_else(|f| panic!("{f}"));
+    let root = pac_tests::support::workspace_root();
+    let out = pac_tests::support::workspace_spec();
     let rendered = pac_codegen::docs::render(&out.ir);
     let committed = std::fs::read_to_string(root.join("docs/events.md")).unwrap_or_default();
     assert!(

@@ -23,53 +23,12 @@ use tls_grammar::*;
 /// The handshake parameters of that connection (TLS 1.2, ECDHE, TLS 1.2 signature algorithms).
 const PARAMS: (bool, bool, bool, KeyExchangeClass) = (false, false, true, KeyExchangeClass::ECDHE);
 
-/// Collects each direction's TCP payload of the capture's first connection.
-#[derive(Default)]
-struct StreamCollector {
-    orig: Vec<u8>,
-    resp: Vec<u8>,
-}
-
-impl tls_analyzer::capture::FlowHandler for StreamCollector {
-    fn tcp_data(
-        &mut self,
-        c: &tls_analyzer::capture::ConnInfo,
-        is_orig: bool,
-        _ts: f64,
-        data: &[u8],
-    ) -> tls_analyzer::capture::Verdict {
-        if c.handle == 0 {
-            if is_orig {
-                self.orig.extend_from_slice(data);
-            } else {
-                self.resp.extend_from_slice(data);
-            }
-        }
-        tls_analyzer::capture::Verdict::Continue
-    }
-    fn udp_datagram(
-        &mut self,
-        _c: &tls_analyzer::capture::ConnInfo,
-        _is_orig: bool,
-        _ts: f64,
-        _data: &[u8],
-    ) -> tls_analyzer::capture::Verdict {
-        tls_analyzer::capture::Verdict::Stop
-    }
-}
-
 /// (client stream, server stream) of `tests/captures/tls12-ecdhe.pcap`.
 fn streams() -> (Vec<u8>, Vec<u8>) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("captures/tls12-ecdhe.pcap");
-    let mut c = StreamCollector::default();
-    let opts = tls_analyzer::capture::Options {
-        seed: Some(1),
-        ..Default::default()
-    };
-    tls_analyzer::capture::run(&[tls_analyzer::capture::Input::Path(path)], &opts, &mut c)
-        .expect("the capture reads");
-    assert!(!c.orig.is_empty() && !c.resp.is_empty(), "no TCP payload");
-    (c.orig, c.resp)
+    let (orig, resp) = pac_tests::support::capture_streams(&path);
+    assert!(!orig.is_empty() && !resp.is_empty(), "no TCP payload");
+    (orig, resp)
 }
 
 /// One plaintext handshake record's messages: the record must be a handshake record, its

@@ -127,17 +127,7 @@ fn live_dir() -> PathBuf {
 }
 
 fn event_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            event_files(&p, out);
-        } else if p.to_string_lossy().ends_with(".events.json") {
-            out.push(p);
-        }
-    }
+    pac_tests::conformance::corpus::list_files_ending(dir, ".events.json", out);
 }
 
 /// One event of Zeek's stream: connection, name, arguments.

@@ -73,36 +73,15 @@ const OURS_ONLY: [&str; 1] = ["ssl_extension_record_size_limit"];
 
 /// The spec's IR, read the way `pacc` reads `grammar/`.
 fn spec() -> Spec {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace");
-    let opts = pac_codegen::Options {
-        root: root.to_path_buf(),
-        ..pac_codegen::Options::default()
-    };
-    let files = pac_codegen::spec_files(&root.join("grammar")).expect("grammar/ is readable");
-    let sources = pac_codegen::load(&files, &opts).unwrap_or_else(|f| panic!("{f}"));
-    pac_codegen::front(sources, &opts)
-        .unwrap_or_else(|f| panic!("{f}"))
-        .ir
+    pac_tests::support::workspace_spec().ir
 }
 
 /// A declared type as Zeek spells it in `events.bif` (its named vector aliases included).
 fn zeek_type(ty: &ZTy) -> String {
     match ty {
-        ZTy::Connection => "connection".into(),
-        ZTy::Count => "count".into(),
-        ZTy::Int => "int".into(),
-        ZTy::Double => "double".into(),
-        ZTy::Bool => "bool".into(),
-        ZTy::String => "string".into(),
-        ZTy::Time => "time".into(),
-        ZTy::IndexVec => "index_vec".into(),
-        ZTy::StringVec => "string_vec".into(),
         ZTy::Record(r) if r == "SignatureAndHashAlgorithm" => {
             "SSL::SignatureAndHashAlgorithm".into()
         }
-        ZTy::Record(r) => r.clone(),
         ZTy::Vector(inner) => match inner.as_ref() {
             ZTy::Record(r) if r == "SignatureAndHashAlgorithm" => {
                 "signature_and_hashalgorithm_vec".into()
@@ -110,6 +89,8 @@ fn zeek_type(ty: &ZTy) -> String {
             ZTy::Record(r) if r == "psk_identity" => "psk_identity_vec".into(),
             other => format!("vector of {}", zeek_type(other)),
         },
+        // Every other type is spelt as the spec spells it.
+        other => pac_codegen::types::show_z(other),
     }
 }
 
@@ -258,19 +239,9 @@ fn check_shape(spec: &Spec, ty: &ZTy, v: &Json, path: &str) -> Result<(), String
     }
 }
 
-/// Every `*.events.json` under `dir`, sorted.
+/// Every `*.events.json` under `dir`.
 fn event_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            event_files(&p, out);
-        } else if p.to_string_lossy().ends_with(".events.json") {
-            out.push(p);
-        }
-    }
+    pac_tests::conformance::corpus::list_files_ending(dir, ".events.json", out);
 }
 
 /// Writes to the process's stderr directly: libtest captures `eprintln!`, and a skipped

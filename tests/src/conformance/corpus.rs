@@ -155,14 +155,20 @@ impl Corpus {
 }
 
 fn list_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    list_files_ending(dir, "", out);
+}
+
+/// Every file below `dir` (recursively) whose name ends with `suffix`, in directory order;
+/// an unreadable directory adds nothing. Callers sort when they need an order.
+pub fn list_files_ending(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
-            list_files(&p, out);
-        } else {
+            list_files_ending(&p, suffix, out);
+        } else if p.to_string_lossy().ends_with(suffix) {
             out.push(p);
         }
     }
