@@ -24,6 +24,11 @@ pub use json::JsonEventWriter;
 pub use stream::{EventFormat, EventOutput, EVENT_FLUSH_BYTES};
 pub use text::TextEventWriter;
 
+/// Where a writer put a connection's uid in its buffer: (byte offset, length). The writers note
+/// every uid they write so that a sharded run can put the run's uid there while merging,
+/// without looking for uids in the text (`run::sharded`).
+pub type UidMark = (usize, usize);
+
 /// What the JSON and the text writer have in common: a line is a header (time, connection,
 /// event name), the arguments through [`ValueSink`], and an end. The lines the analyzer writes
 /// besides Zeek's `ssl_*` events are built here once, for both formats.
@@ -36,6 +41,10 @@ pub trait EventLines: ValueSink {
 
     /// Ends the line started by `begin_event` or `begin_net_event`.
     fn end_event(&mut self);
+
+    /// Notes a uid of `len` bytes that the next value written starts with (behind its opening
+    /// quote): a weird's `addl` that names the connection (see [`UidMark`]).
+    fn mark_uid_in_next_string(&mut self, len: usize);
 
     /// Writes one whole event line whose arguments `visit` reports.
     fn event(
@@ -64,7 +73,18 @@ pub trait EventLines: ValueSink {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
+        self.field("name");
+        self.string(name.as_bytes());
+        self.field("addl");
+        // The capture layer's text of a few weirds starts with the connection's uid.
+        let uid_len = crate::capture::weird::addl_uid_prefix(name, uid, addl);
+        if uid_len > 0 {
+            self.mark_uid_in_next_string(uid_len);
+        }
+        self.string(addl);
+        self.field("source");
+        self.string(source.as_bytes());
+        self.end_event();
     }
 
     /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP

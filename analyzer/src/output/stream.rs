@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use pac_runtime::ValueSink;
 
-use super::{ConnId, EventLines, JsonEventWriter, TextEventWriter};
+use super::{ConnId, EventLines, JsonEventWriter, TextEventWriter, UidMark};
 
 /// How events are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,12 @@ pub struct Destination<'w> {
     out: &'w mut dyn Write,
     written: u64,
     error: Option<io::Error>,
+    /// Told, before each write, where the uids are in the bytes written (sharded runs).
+    uids: Option<UidSink<'w>>,
 }
+
+/// Takes the [`UidMark`]s of the bytes about to be written, relative to their start.
+pub type UidSink<'w> = Box<dyn FnMut(&[UidMark]) + 'w>;
 
 impl<'w> Destination<'w> {
     /// Output to `out`.
@@ -49,6 +54,19 @@ impl<'w> Destination<'w> {
             out,
             written: 0,
             error: None,
+            uids: None,
+        }
+    }
+
+    /// From now on, tells `sink` where the uids are in what is written.
+    pub fn set_uid_sink(&mut self, sink: UidSink<'w>) {
+        self.uids = Some(sink);
+    }
+
+    /// Tells the uid sink, if any, where the uids are in the bytes written next.
+    pub fn mark_uids(&mut self, marks: &[UidMark]) {
+        if let Some(sink) = self.uids.as_mut() {
+            sink(marks);
         }
     }
 
@@ -127,6 +145,10 @@ impl<'w> EventOutput<'w> {
 
     /// Moves the formatted lines to the output; remembers the first error.
     pub fn flush(&mut self) {
+        self.dest.mark_uids(match &self.lines {
+            Lines::Text(t) => t.uid_marks(),
+            Lines::Json(j) => j.uid_marks(),
+        });
         let lines = &mut self.lines;
         self.dest.write(|out| match lines {
             Lines::Text(t) => t.flush_to(out),
