@@ -170,3 +170,89 @@ impl<'w> EventOutput<'w> {
         }
     }
 }
+
+#[cfg(test)]
+mod uid_mark_tests {
+    use super::*;
+    use crate::capture::weird::{connection_table_full_addl, CONNECTION_TABLE_FULL};
+    use crate::log::{JsonLogWriter, LogShared, TsvLogWriter};
+
+    const UID: &str = "CAbcdefgh1234567";
+
+    fn conn() -> ConnId {
+        ConnId {
+            orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+            orig_p: 40001,
+            resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+            resp_p: 443,
+        }
+    }
+
+    /// Every mark covers exactly the uid; `expected` marks in all.
+    fn assert_marks(buf: &[u8], marks: &[UidMark], expected: usize) {
+        assert_eq!(marks.len(), expected, "{}", String::from_utf8_lossy(buf));
+        for &(at, len) in marks {
+            assert_eq!(buf.get(at..at + len), Some(UID.as_bytes()));
+        }
+    }
+
+    /// An event, a connection_table_full weird (the uid also in its text), a weird whose text
+    /// only looks like a uid, and a net_weird: four uids noted, none in payload or `-`.
+    fn write_lines(l: &mut dyn EventLines) {
+        l.begin_event(1.5, UID, &conn(), "ssl_client_hello");
+        l.field("server_name");
+        l.string(UID.as_bytes());
+        l.end_event();
+        let addl = connection_table_full_addl(UID);
+        l.conn_weird(
+            2.0,
+            UID,
+            &conn(),
+            CONNECTION_TABLE_FULL,
+            addl.as_bytes(),
+            "TCP",
+        );
+        l.conn_weird(
+            2.5,
+            UID,
+            &conn(),
+            "rexmit_inconsistency",
+            addl.as_bytes(),
+            "TCP",
+        );
+        l.net_weird(3.0, "truncated_IP", UID.as_bytes(), "");
+    }
+
+    #[test]
+    fn event_writers_note_where_uids_go() {
+        let mut text = TextEventWriter::new();
+        write_lines(&mut text);
+        assert_marks(text.buffer(), text.uid_marks(), 4);
+        let mut json = JsonEventWriter::new();
+        write_lines(&mut json);
+        assert_marks(json.buffer(), json.uid_marks(), 4);
+        let mut sink: Vec<u8> = Vec::new();
+        assert!(json.flush_to(&mut sink).is_ok());
+        assert!(json.uid_marks().is_empty());
+    }
+
+    #[test]
+    fn log_writers_note_where_uids_go() {
+        let row = LogShared::default().builder(1.0).row(UID, conn());
+        let mut tsv = TsvLogWriter::new();
+        tsv.header(1.0);
+        tsv.row(&row);
+        tsv.row(&row);
+        let marks = tsv.uid_marks().to_vec();
+        let mut out: Vec<u8> = Vec::new();
+        assert!(tsv.flush_to(&mut out).is_ok());
+        assert_marks(&out, &marks, 2);
+        assert!(tsv.uid_marks().is_empty());
+        let mut json = JsonLogWriter::new();
+        json.row(&row);
+        let marks = json.uid_marks().to_vec();
+        let mut out: Vec<u8> = Vec::new();
+        assert!(json.flush_to(&mut out).is_ok());
+        assert_marks(&out, &marks, 1);
+    }
+}
