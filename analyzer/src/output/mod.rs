@@ -8,6 +8,7 @@
 //! [`json::JsonEventWriter`] reproduces the lines of Zeek's JSON rendering as found in
 //! `conformance/zeek-live/*.events.json`; [`text::TextEventWriter`] is for humans;
 //! [`stream::EventOutput`] is a run's event stream in either format.
+//! Every writer notes where it put each connection uid ([`UidMark`]), for sharded runs.
 //! [`escape`] holds the value renderings (Zeek's string escaping, Zeek's doubles) shared with the
 //! ssl.log writers.
 
@@ -73,18 +74,9 @@ pub trait EventLines: ValueSink {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.field("name");
-        self.string(name.as_bytes());
-        self.field("addl");
         // The capture layer's text of a few weirds starts with the connection's uid.
-        let uid_len = crate::capture::weird::addl_uid_prefix(name, uid, addl);
-        if uid_len > 0 {
-            self.mark_uid_in_next_string(uid_len);
-        }
-        self.string(addl);
-        self.field("source");
-        self.string(source.as_bytes());
-        self.end_event();
+        let addl_uid = crate::capture::weird::addl_uid_prefix(name, uid, addl);
+        self.weird_args(name, addl, addl_uid, source);
     }
 
     /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
@@ -92,14 +84,18 @@ pub trait EventLines: ValueSink {
     /// has no connection.
     fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
         self.begin_net_event(ts, NET_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
+        self.weird_args(name, addl, 0, source);
     }
 
-    /// A weird's arguments, then the end of the line.
-    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
+    /// A weird's arguments, then the end of the line; `addl` starts with a uid of `addl_uid`
+    /// bytes (0: none).
+    fn weird_args(&mut self, name: &str, addl: &[u8], addl_uid: usize, source: &str) {
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");
+        if addl_uid > 0 {
+            self.mark_uid_in_next_string(addl_uid);
+        }
         self.string(addl);
         self.field("source");
         self.string(source.as_bytes());

@@ -175,7 +175,6 @@ impl<'w> EventOutput<'w> {
 mod uid_mark_tests {
     use super::*;
     use crate::capture::weird::{connection_table_full_addl, CONNECTION_TABLE_FULL};
-    use crate::log::{JsonLogWriter, LogShared, TsvLogWriter};
 
     const UID: &str = "CAbcdefgh1234567";
 
@@ -234,25 +233,5 @@ mod uid_mark_tests {
         let mut sink: Vec<u8> = Vec::new();
         assert!(json.flush_to(&mut sink).is_ok());
         assert!(json.uid_marks().is_empty());
-    }
-
-    #[test]
-    fn log_writers_note_where_uids_go() {
-        let row = LogShared::default().builder(1.0).row(UID, conn());
-        let mut tsv = TsvLogWriter::new();
-        tsv.header(1.0);
-        tsv.row(&row);
-        tsv.row(&row);
-        let marks = tsv.uid_marks().to_vec();
-        let mut out: Vec<u8> = Vec::new();
-        assert!(tsv.flush_to(&mut out).is_ok());
-        assert_marks(&out, &marks, 2);
-        assert!(tsv.uid_marks().is_empty());
-        let mut json = JsonLogWriter::new();
-        json.row(&row);
-        let marks = json.uid_marks().to_vec();
-        let mut out: Vec<u8> = Vec::new();
-        assert!(json.flush_to(&mut out).is_ok());
-        assert_marks(&out, &marks, 1);
     }
 }

@@ -4,8 +4,8 @@
 //! ([`reader`]).
 //!
 //! In: [`ShardItem`]s (frames, ticks, weirds, input boundaries) or, for a reading worker, the
-//! records of the inputs. Out: [`Output`]s, the recorded pieces with the uids created and ended
-//! meanwhile; a worker sends them to the merge as [`Msg`]s, each with a watermark (no later
+//! records of the inputs. Out: [`Output`]s, the recorded pieces with where the writers put
+//! each uid in them (under `--seed`) and the uids created and ended meanwhile; a worker sends them to the merge as [`Msg`]s, each with a watermark (no later
 //! piece of this engine sorts below it), and waits while the merge holds more than its share of
 //! this engine's output and a slower engine holds the merge back ([`Shared`]). A worker's
 //! messages stay small: a write that would take them past the message size is cut at a line

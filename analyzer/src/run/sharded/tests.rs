@@ -619,3 +619,39 @@ fn sharded_evicted_uid_in_weird_text_is_the_run_uid() {
         assert!(weirds >= 3, "threads={threads}: {events}");
     }
 }
+
+#[test]
+fn log_writers_note_where_uids_go() {
+    // The ssl.log writers note their uids like the event writers (`output::stream` tests
+    // those); tested here, as `output` may not import `log` (tests/architecture.rs).
+    use crate::log::{JsonLogWriter, LogShared, TsvLogWriter};
+    const UID: &str = "CAbcdefgh1234567";
+    let conn = || crate::capture::ConnId {
+        orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+        orig_p: 40001,
+        resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+        resp_p: 443,
+    };
+    let assert_marks = |buf: &[u8], marks: &[crate::output::UidMark], expected: usize| {
+        assert_eq!(marks.len(), expected, "{}", String::from_utf8_lossy(buf));
+        for &(at, len) in marks {
+            assert_eq!(buf.get(at..at + len), Some(UID.as_bytes()));
+        }
+    };
+    let row = LogShared::default().builder(1.0).row(UID, conn());
+    let mut tsv = TsvLogWriter::new();
+    tsv.header(1.0);
+    tsv.row(&row);
+    tsv.row(&row);
+    let marks = tsv.uid_marks().to_vec();
+    let mut out: Vec<u8> = Vec::new();
+    assert!(tsv.flush_to(&mut out).is_ok());
+    assert_marks(&out, &marks, 2);
+    assert!(tsv.uid_marks().is_empty());
+    let mut json = JsonLogWriter::new();
+    json.row(&row);
+    let marks = json.uid_marks().to_vec();
+    let mut out: Vec<u8> = Vec::new();
+    assert!(json.flush_to(&mut out).is_ok());
+    assert_marks(&out, &marks, 1);
+}
