@@ -557,7 +557,7 @@ impl Engine {
             if let Some(c) = self.conns.remove(top.slot) {
                 self.stats.evicted += 1;
                 let now = self.now;
-                let addl = format!("{} ended to make room", c.info.uid);
+                let addl = weird::connection_table_full_addl(&c.info.uid);
                 self.weird(
                     handler,
                     Some(&c.info),

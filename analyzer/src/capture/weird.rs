@@ -46,3 +46,31 @@ pub const PCAPNG_BAD_TS_RESOLUTION: &str = "pcapng_bad_ts_resolution";
 /// A pcapng block of a type not needed for analysis could not be parsed; it was skipped by its
 /// length fields and reading went on.
 pub const PCAPNG_MALFORMED_BLOCK: &str = "pcapng_malformed_block";
+
+/// What follows the evicted connection's uid in the `addl` of [`CONNECTION_TABLE_FULL`].
+const CONNECTION_TABLE_FULL_ADDL: &str = " ended to make room";
+
+/// The `addl` of [`CONNECTION_TABLE_FULL`] for the evicted connection `uid`: the uid first, so
+/// that the writers can note where it goes ([`addl_uid_prefix`]).
+pub fn connection_table_full_addl(uid: &str) -> String {
+    let mut s = String::with_capacity(uid.len() + CONNECTION_TABLE_FULL_ADDL.len());
+    s.push_str(uid);
+    s.push_str(CONNECTION_TABLE_FULL_ADDL);
+    s
+}
+
+/// How many bytes at the start of the `addl` of weird `name`, raised for connection `uid`, are
+/// that uid (0 for weirds whose text names no connection). The layout is fixed by
+/// [`connection_table_full_addl`], so this only compares the prefix; payload-derived text is
+/// never taken for a uid.
+pub fn addl_uid_prefix(name: &str, uid: &str, addl: &[u8]) -> usize {
+    let named = name == CONNECTION_TABLE_FULL
+        && !uid.is_empty()
+        && addl.starts_with(uid.as_bytes())
+        && addl.get(uid.len()..) == Some(CONNECTION_TABLE_FULL_ADDL.as_bytes());
+    if named {
+        uid.len()
+    } else {
+        0
+    }
+}

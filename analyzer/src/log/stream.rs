@@ -91,6 +91,10 @@ impl<'w> LogOutput<'w> {
 
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
+        self.dest.mark_uids(match &self.rows {
+            Rows::Tsv { w, .. } => w.uid_marks(),
+            Rows::Json(j) => j.uid_marks(),
+        });
         let rows = &mut self.rows;
         self.dest.write(|out| match rows {
             Rows::Tsv { w, .. } => w.flush_to(out),

@@ -13,6 +13,7 @@ use std::io::{self, Write};
 
 use super::builder::SslLogRow;
 use crate::output::escape::{ascii_string, fixed6, json_double, json_string, push_addr, push_u64};
+use crate::output::UidMark;
 
 /// Column names of ssl.log with Zeek's default settings, in Zeek's order (see
 /// [`OptionalColumns::fields`] for the optional ones).
@@ -146,6 +147,8 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 pub struct TsvLogWriter {
     buf: Vec<u8>,
     columns: OptionalColumns,
+    /// Where the rows' uids went into `buf` (see [`UidMark`]).
+    uids: Vec<UidMark>,
 }
 
 impl TsvLogWriter {
@@ -159,6 +162,7 @@ impl TsvLogWriter {
         TsvLogWriter {
             buf: Vec::new(),
             columns,
+            uids: Vec::new(),
         }
     }
 
@@ -188,6 +192,8 @@ impl TsvLogWriter {
         let b = &mut self.buf;
         fixed6(b, r.ts);
         sep(b);
+        // A uid is base62, which TSV does not escape.
+        self.uids.push((b.len(), r.uid.len()));
         tsv_str(b, r.uid.as_bytes());
         sep(b);
         push_addr(b, r.id.orig_h);
@@ -245,7 +251,13 @@ impl TsvLogWriter {
     pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.buf)?;
         self.buf.clear();
+        self.uids.clear();
         Ok(())
+    }
+
+    /// Where the rows' uids are in the bytes [`Self::flush_to`] writes next.
+    pub fn uid_marks(&self) -> &[UidMark] {
+        &self.uids
     }
 }
 
@@ -300,6 +312,8 @@ fn tsv_vec(b: &mut Vec<u8>, v: Option<&[String]>) {
 pub struct JsonLogWriter {
     buf: Vec<u8>,
     columns: OptionalColumns,
+    /// Where the rows' uids went into `buf` (see [`UidMark`]).
+    uids: Vec<UidMark>,
 }
 
 impl JsonLogWriter {
@@ -313,6 +327,7 @@ impl JsonLogWriter {
         JsonLogWriter {
             buf: Vec::new(),
             columns,
+            uids: Vec::new(),
         }
     }
 
@@ -322,6 +337,8 @@ impl JsonLogWriter {
         b.extend_from_slice(b"{\"ts\":");
         json_double(b, r.ts);
         b.extend_from_slice(b",\"uid\":");
+        // Behind the opening quote: a uid is base62, which JSON does not escape.
+        self.uids.push((b.len() + 1, r.uid.len()));
         json_string(b, r.uid.as_bytes());
         b.extend_from_slice(b",\"id.orig_h\":\"");
         push_addr(b, r.id.orig_h);
@@ -375,7 +392,13 @@ impl JsonLogWriter {
     pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.buf)?;
         self.buf.clear();
+        self.uids.clear();
         Ok(())
+    }
+
+    /// Where the rows' uids are in the bytes [`Self::flush_to`] writes next.
+    pub fn uid_marks(&self) -> &[UidMark] {
+        &self.uids
     }
 }
 

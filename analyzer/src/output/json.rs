@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{json_double, json_string, push_addr, push_u64};
-use super::{ConnId, EventLines};
+use super::{ConnId, EventLines, UidMark};
 
 /// Writes events as JSON Lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -22,6 +22,8 @@ pub struct JsonEventWriter {
     open: Vec<(bool, u8)>,
     /// A `field` call wrote a key; the next value belongs to it and needs no comma.
     after_key: bool,
+    /// Where uids of connections went into `buf`.
+    uids: Vec<UidMark>,
 }
 
 impl JsonEventWriter {
@@ -39,6 +41,8 @@ impl JsonEventWriter {
         json_double(b, ts);
         if let Some((uid, id)) = conn {
             b.extend_from_slice(b",\"uid\":");
+            // Behind the opening quote: a uid is base62, which JSON does not escape.
+            let at = b.len() + 1;
             json_string(b, uid.as_bytes());
             b.extend_from_slice(b",\"id\":{\"orig_h\":\"");
             push_addr(b, id.orig_h);
@@ -49,7 +53,9 @@ impl JsonEventWriter {
             b.extend_from_slice(b"\",\"resp_p\":");
             push_u64(b, u64::from(id.resp_p));
             b.push(b'}');
+            self.uids.push((at, uid.len()));
         }
+        let b = &mut self.buf;
         b.extend_from_slice(b",\"event\":");
         json_string(b, event.as_bytes());
         b.extend_from_slice(b",\"args\":{");
@@ -61,15 +67,21 @@ impl JsonEventWriter {
         &self.buf
     }
 
+    /// Where the uids of connections are in [`Self::buffer`] (see [`UidMark`]).
+    pub fn uid_marks(&self) -> &[UidMark] {
+        &self.uids
+    }
+
     /// Forgets the bytes written so far, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.uids.clear();
     }
 
     /// Writes the buffered lines to `w` and empties the buffer.
     pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.buf)?;
-        self.buf.clear();
+        self.clear();
         Ok(())
     }
 
@@ -98,6 +110,12 @@ impl EventLines for JsonEventWriter {
     /// through the [`ValueSink`] methods; [`JsonEventWriter::end_event`] closes the line.
     fn begin_event(&mut self, ts: f64, uid: &str, id: &ConnId, event: &str) {
         self.begin_line(ts, Some((uid, id)), event);
+    }
+
+    fn mark_uid_in_next_string(&mut self, len: usize) {
+        // `string` writes the opening quote first (a value that follows its key needs no
+        // comma).
+        self.uids.push((self.buf.len() + 1, len));
     }
 
     fn begin_net_event(&mut self, ts: f64, event: &str) {

@@ -8,6 +8,7 @@
 //! [`json::JsonEventWriter`] reproduces the lines of Zeek's JSON rendering as found in
 //! `conformance/zeek-live/*.events.json`; [`text::TextEventWriter`] is for humans;
 //! [`stream::EventOutput`] is a run's event stream in either format.
+//! Every writer notes where it put each connection uid ([`UidMark`]), for sharded runs.
 //! [`escape`] holds the value renderings (Zeek's string escaping, Zeek's doubles) shared with the
 //! ssl.log writers.
 
@@ -24,6 +25,11 @@ pub use json::JsonEventWriter;
 pub use stream::{EventFormat, EventOutput, EVENT_FLUSH_BYTES};
 pub use text::TextEventWriter;
 
+/// Where a writer put a connection's uid in its buffer: (byte offset, length). The writers note
+/// every uid they write so that a sharded run can put the run's uid there while merging,
+/// without looking for uids in the text (`run::sharded`).
+pub type UidMark = (usize, usize);
+
 /// What the JSON and the text writer have in common: a line is a header (time, connection,
 /// event name), the arguments through [`ValueSink`], and an end. The lines the analyzer writes
 /// besides Zeek's `ssl_*` events are built here once, for both formats.
@@ -36,6 +42,10 @@ pub trait EventLines: ValueSink {
 
     /// Ends the line started by `begin_event` or `begin_net_event`.
     fn end_event(&mut self);
+
+    /// Notes a uid of `len` bytes that the next value written starts with (behind its opening
+    /// quote): a weird's `addl` that names the connection (see [`UidMark`]).
+    fn mark_uid_in_next_string(&mut self, len: usize);
 
     /// Writes one whole event line whose arguments `visit` reports.
     fn event(
@@ -64,7 +74,9 @@ pub trait EventLines: ValueSink {
         source: &str,
     ) {
         self.begin_event(ts, uid, id, CONN_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
+        // The capture layer's text of a few weirds starts with the connection's uid.
+        let addl_uid = crate::capture::weird::addl_uid_prefix(name, uid, addl);
+        self.weird_args(name, addl, addl_uid, source);
     }
 
     /// Writes a `net_weird` line, a weird that belongs to no connection (pcapng blocks, IP
@@ -72,14 +84,18 @@ pub trait EventLines: ValueSink {
     /// has no connection.
     fn net_weird(&mut self, ts: f64, name: &str, addl: &[u8], source: &str) {
         self.begin_net_event(ts, NET_WEIRD_EVENT);
-        self.weird_args(name, addl, source);
+        self.weird_args(name, addl, 0, source);
     }
 
-    /// A weird's arguments, then the end of the line.
-    fn weird_args(&mut self, name: &str, addl: &[u8], source: &str) {
+    /// A weird's arguments, then the end of the line; `addl` starts with a uid of `addl_uid`
+    /// bytes (0: none).
+    fn weird_args(&mut self, name: &str, addl: &[u8], addl_uid: usize, source: &str) {
         self.field("name");
         self.string(name.as_bytes());
         self.field("addl");
+        if addl_uid > 0 {
+            self.mark_uid_in_next_string(addl_uid);
+        }
         self.string(addl);
         self.field("source");
         self.string(source.as_bytes());

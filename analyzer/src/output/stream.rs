@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use pac_runtime::ValueSink;
 
-use super::{ConnId, EventLines, JsonEventWriter, TextEventWriter};
+use super::{ConnId, EventLines, JsonEventWriter, TextEventWriter, UidMark};
 
 /// How events are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,12 @@ pub struct Destination<'w> {
     out: &'w mut dyn Write,
     written: u64,
     error: Option<io::Error>,
+    /// Told, before each write, where the uids are in the bytes written (sharded runs).
+    uids: Option<UidSink<'w>>,
 }
+
+/// Takes the [`UidMark`]s of the bytes about to be written, relative to their start.
+pub type UidSink<'w> = Box<dyn FnMut(&[UidMark]) + 'w>;
 
 impl<'w> Destination<'w> {
     /// Output to `out`.
@@ -49,6 +54,19 @@ impl<'w> Destination<'w> {
             out,
             written: 0,
             error: None,
+            uids: None,
+        }
+    }
+
+    /// From now on, tells `sink` where the uids are in what is written.
+    pub fn set_uid_sink(&mut self, sink: UidSink<'w>) {
+        self.uids = Some(sink);
+    }
+
+    /// Tells the uid sink, if any, where the uids are in the bytes written next.
+    pub fn mark_uids(&mut self, marks: &[UidMark]) {
+        if let Some(sink) = self.uids.as_mut() {
+            sink(marks);
         }
     }
 
@@ -127,6 +145,10 @@ impl<'w> EventOutput<'w> {
 
     /// Moves the formatted lines to the output; remembers the first error.
     pub fn flush(&mut self) {
+        self.dest.mark_uids(match &self.lines {
+            Lines::Text(t) => t.uid_marks(),
+            Lines::Json(j) => j.uid_marks(),
+        });
         let lines = &mut self.lines;
         self.dest.write(|out| match lines {
             Lines::Text(t) => t.flush_to(out),
@@ -146,5 +168,70 @@ impl<'w> EventOutput<'w> {
         if buffered >= EVENT_FLUSH_BYTES {
             self.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod uid_mark_tests {
+    use super::*;
+    use crate::capture::weird::{connection_table_full_addl, CONNECTION_TABLE_FULL};
+
+    const UID: &str = "CAbcdefgh1234567";
+
+    fn conn() -> ConnId {
+        ConnId {
+            orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+            orig_p: 40001,
+            resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+            resp_p: 443,
+        }
+    }
+
+    /// Every mark covers exactly the uid; `expected` marks in all.
+    fn assert_marks(buf: &[u8], marks: &[UidMark], expected: usize) {
+        assert_eq!(marks.len(), expected, "{}", String::from_utf8_lossy(buf));
+        for &(at, len) in marks {
+            assert_eq!(buf.get(at..at + len), Some(UID.as_bytes()));
+        }
+    }
+
+    /// An event, a connection_table_full weird (the uid also in its text), a weird whose text
+    /// only looks like a uid, and a net_weird: four uids noted, none in payload or `-`.
+    fn write_lines(l: &mut dyn EventLines) {
+        l.begin_event(1.5, UID, &conn(), "ssl_client_hello");
+        l.field("server_name");
+        l.string(UID.as_bytes());
+        l.end_event();
+        let addl = connection_table_full_addl(UID);
+        l.conn_weird(
+            2.0,
+            UID,
+            &conn(),
+            CONNECTION_TABLE_FULL,
+            addl.as_bytes(),
+            "TCP",
+        );
+        l.conn_weird(
+            2.5,
+            UID,
+            &conn(),
+            "rexmit_inconsistency",
+            addl.as_bytes(),
+            "TCP",
+        );
+        l.net_weird(3.0, "truncated_IP", UID.as_bytes(), "");
+    }
+
+    #[test]
+    fn event_writers_note_where_uids_go() {
+        let mut text = TextEventWriter::new();
+        write_lines(&mut text);
+        assert_marks(text.buffer(), text.uid_marks(), 4);
+        let mut json = JsonEventWriter::new();
+        write_lines(&mut json);
+        assert_marks(json.buffer(), json.uid_marks(), 4);
+        let mut sink: Vec<u8> = Vec::new();
+        assert!(json.flush_to(&mut sink).is_ok());
+        assert!(json.uid_marks().is_empty());
     }
 }

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use pac_runtime::ValueSink;
 
 use super::escape::{fixed6, push_u64};
-use super::{ConnId, EventLines};
+use super::{ConnId, EventLines, UidMark};
 
 /// Writes events as text lines into a reusable buffer; see the module docs.
 #[derive(Debug, Default)]
@@ -20,6 +20,8 @@ pub struct TextEventWriter {
     /// One entry per open vector/record: `true` while nothing has been written into it yet.
     first: Vec<bool>,
     after_key: bool,
+    /// Where uids of connections went into `buf`.
+    uids: Vec<UidMark>,
 }
 
 impl TextEventWriter {
@@ -33,16 +35,39 @@ impl TextEventWriter {
         &self.buf
     }
 
+    /// Where the uids of connections are in [`Self::buffer`] (see [`UidMark`]).
+    pub fn uid_marks(&self) -> &[UidMark] {
+        &self.uids
+    }
+
     /// Forgets the bytes written so far, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.uids.clear();
     }
 
     /// Writes the buffered lines to `w` and empties the buffer.
     pub fn flush_to<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(&self.buf)?;
-        self.buf.clear();
+        self.clear();
         Ok(())
+    }
+
+    /// Starts a line: `ts uid event`, `-` for the uid of a line without a connection.
+    fn begin_line(&mut self, ts: f64, uid: Option<&str>, event: &str) {
+        self.first.clear();
+        self.after_key = false;
+        fixed6(&mut self.buf, ts);
+        self.buf.push(b' ');
+        match uid {
+            Some(uid) => {
+                self.uids.push((self.buf.len(), uid.len()));
+                self.buf.extend_from_slice(uid.as_bytes());
+            }
+            None => self.buf.push(b'-'),
+        }
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(event.as_bytes());
     }
 
     fn before_value(&mut self) {
@@ -66,24 +91,18 @@ impl TextEventWriter {
 impl EventLines for TextEventWriter {
     /// Starts a line with `ts uid event`; arguments follow as ` name=value`.
     fn begin_event(&mut self, ts: f64, uid: &str, _id: &ConnId, event: &str) {
-        self.first.clear();
-        self.after_key = false;
-        fixed6(&mut self.buf, ts);
-        self.buf.push(b' ');
-        self.buf.extend_from_slice(uid.as_bytes());
-        self.buf.push(b' ');
-        self.buf.extend_from_slice(event.as_bytes());
+        self.begin_line(ts, Some(uid), event);
+    }
+
+    fn mark_uid_in_next_string(&mut self, len: usize) {
+        // `string` writes the opening quote first (a value that follows its key needs no
+        // separator).
+        self.uids.push((self.buf.len() + 1, len));
     }
 
     /// `-` where the uid goes.
     fn begin_net_event(&mut self, ts: f64, event: &str) {
-        let no_conn = ConnId {
-            orig_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            orig_p: 0,
-            resp_h: std::net::Ipv4Addr::UNSPECIFIED.into(),
-            resp_p: 0,
-        };
-        self.begin_event(ts, "-", &no_conn, event);
+        self.begin_line(ts, None, event);
     }
 
     /// Ends the line.

@@ -133,6 +133,21 @@ impl<'w> Pipeline<'w> {
         }
     }
 
+    /// Tells `events` and `log` where the uids are in what each output writes (a sharded run
+    /// puts the run's uids there while merging).
+    pub(super) fn set_uid_sinks(
+        &mut self,
+        events: crate::output::stream::UidSink<'w>,
+        log: crate::output::stream::UidSink<'w>,
+    ) {
+        if let Some(e) = self.events.as_mut() {
+            e.dest.set_uid_sink(events);
+        }
+        if let Some(l) = self.log.as_mut() {
+            l.dest.set_uid_sink(log);
+        }
+    }
+
     /// What a session writes into for one call.
     fn outputs(&mut self) -> session::Outputs<'_, 'w> {
         session::Outputs {

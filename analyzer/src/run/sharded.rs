@@ -37,7 +37,8 @@
 //! What it holds is bounded by [`MERGE_BUFFER_BYTES`]: a worker whose output waits for a slower
 //! one stops until the merge catches up, and so does the calling thread's engine itself. Uids
 //! are renumbered in global creation order as they are written, so `--seed` gives the same uids
-//! as a single-threaded run.
+//! as a single-threaded run: each engine records, beside its output, where its writers put
+//! each uid, and the merge writes the global uid there.
 //!
 //! Modules: `route` (the calling thread: reading, routing and the items sent to workers, or
 //! only engine 0 when every engine reads; and serving the merge), `shard` (one engine with its
@@ -244,7 +245,7 @@ pub(super) fn run_sharded_with(
         let mut o = opts.clone();
         o.threads = 1;
         // Local uids only need to be distinct; they are renumbered by the merge.
-        o.capture.seed = Some(seed ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        o.capture.seed = Some(engine_seed(seed, i));
         o.capture.max_connections = (opts.capture.max_connections / engines).max(1);
         o.capture.max_buffered_bytes_total =
             (opts.capture.max_buffered_bytes_total / engines).max(1);
@@ -351,6 +352,11 @@ pub(super) fn run_sharded_with(
         };
         (result, stats)
     })
+}
+
+/// The uid seed of engine `i` of a run seeded (or drawn) `seed`: distinct per engine.
+fn engine_seed(seed: u64, i: usize) -> u64 {
+    seed ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Whether every input can be read by several threads at once, each from the start: regular

@@ -8,7 +8,9 @@
 //! `(k, e)` is below every other engine's `(watermark, engine)`. Under `--seed` the engines'
 //! uids are replaced by those one engine seeded alike would have handed out: connections are
 //! numbered in global creation order as soon as every earlier creation is known, and forgotten
-//! once every engine is past the item that ended them. For the TSV log, the engines' header and
+//! once every engine is past the item that ended them. The writers noted where each uid went
+//! (`output::UidMark`), so the merge writes the global uid at those bytes while copying a
+//! piece and never looks for uids in the text: payload that looks like a uid stays as it is. For the TSV log, the engines' header and
 //! footer lines are dropped and one header (before the first row) and one footer are written.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -18,6 +20,7 @@ use super::shard::Output;
 use super::OrderKey;
 use crate::capture::uid::UidGenerator;
 use crate::log::{OptionalColumns, TsvLogWriter};
+use crate::output::UidMark;
 use crate::run::{EventFormat, LogFormat, Outputs};
 
 /// Bytes of rewritten lines collected before they are handed to the writer.
@@ -58,12 +61,16 @@ struct Piece {
     msg: u64,
     start: usize,
     end: usize,
+    /// Its uids: a range of the message's marks of its stream.
+    uids: (usize, usize),
 }
 
 /// A message's bytes, kept until all its pieces are written.
 struct Held {
     events: Vec<u8>,
     log: Vec<u8>,
+    /// Where the uids are in `events` and in `log`.
+    uids: [Vec<UidMark>; 2],
     remaining: usize,
     bytes: usize,
 }
@@ -201,12 +208,17 @@ impl<'w> Merger<'w> {
                 continue;
             };
             for &(key, start, end) in &rec.chunks {
+                let uids = (
+                    rec.uids.partition_point(|&(at, _)| at < start),
+                    rec.uids.partition_point(|&(at, _)| at < end),
+                );
                 pieces.push_back(Piece {
                     key,
                     idx: q.next_idx,
                     msg: serial,
                     start,
                     end,
+                    uids,
                 });
                 q.next_idx += 1;
             }
@@ -216,6 +228,7 @@ impl<'w> Merger<'w> {
         q.msgs.push_back(Held {
             events: events.bytes,
             log: log.bytes,
+            uids: [events.uids, log.uids],
             remaining: count,
             bytes,
         });
@@ -337,11 +350,17 @@ impl<'w> Merger<'w> {
             }
             let buf = if s == 0 { &held.events } else { &held.log };
             let bytes = buf.get(p.start..p.end).unwrap_or_default();
+            let marks = held
+                .uids
+                .get(s)
+                .and_then(|m| m.get(p.uids.0..p.uids.1))
+                .unwrap_or_default();
             let uids = self
                 .uids
                 .as_ref()
                 .and_then(|u| u.map.get(e))
-                .filter(|m| !m.is_empty());
+                .filter(|m| !m.is_empty() && !marks.is_empty())
+                .map(|m| (m, marks, p.start));
             let r = write_piece(stream, bytes, uids, open_ts, self.log_columns);
             if let Err(err) = r {
                 self.error = Some(err);
@@ -403,12 +422,17 @@ impl<'w> Merger<'w> {
     }
 }
 
-/// Writes one piece: as it is, or line by line when uids are rewritten or the TSV log's
-/// header and footer lines are replaced.
+/// The engine-local uids of a piece and their global ones: (local -> global, where the uids
+/// are, offset of the piece's first byte in the positions).
+type PieceUids<'a> = (&'a HashMap<String, String>, &'a [UidMark], usize);
+
+/// Writes one piece: as it is, or line by line when uids are replaced or the TSV log's header
+/// and footer lines are. Uids are replaced where the writers noted them: the text between
+/// them is copied as it is, whatever it looks like.
 fn write_piece(
     stream: &mut Stream<'_>,
     bytes: &[u8],
-    uids: Option<&HashMap<String, String>>,
+    uids: Option<PieceUids<'_>>,
     open_ts: f64,
     columns: OptionalColumns,
 ) -> io::Result<()> {
@@ -420,9 +444,24 @@ fn write_piece(
         }
         return stream.w.write_all(bytes);
     }
+    let (map, marks, base) = match uids {
+        Some((map, marks, base)) => (Some(map), marks, base),
+        None => (None, &[][..], 0),
+    };
+    let mut marks = marks
+        .iter()
+        .map(|&(at, len)| (at.saturating_sub(base), len));
+    let mut next = marks.next();
+    let mut line_start = 0;
     for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let line_end = line_start + line.len();
+        let start = line_start;
+        line_start = line_end;
         if stream.tsv {
             if line.first() == Some(&b'#') {
+                while next.is_some_and(|(at, _)| at < line_end) {
+                    next = marks.next();
+                }
                 continue;
             }
             if stream.rows == 0 {
@@ -432,49 +471,28 @@ fn write_piece(
             }
             stream.rows += 1;
         }
-        match uids {
-            Some(m) => remap_uids(line, m, &mut stream.out),
-            None => stream.out.extend_from_slice(line),
+        let mut copied = start;
+        while let Some((at, len)) = next.filter(|&(at, _)| at < line_end) {
+            next = marks.next();
+            let global = bytes
+                .get(at..at + len)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| map.and_then(|m| m.get(t)));
+            if let (Some(g), true) = (global, at >= copied) {
+                stream
+                    .out
+                    .extend_from_slice(bytes.get(copied..at).unwrap_or_default());
+                stream.out.extend_from_slice(g.as_bytes());
+                copied = at + len;
+            }
         }
+        stream
+            .out
+            .extend_from_slice(bytes.get(copied..line_end).unwrap_or_default());
     }
     if stream.out.len() >= MERGE_WRITE_CHUNK {
         stream.w.write_all(&stream.out)?;
         stream.out.clear();
     }
     Ok(())
-}
-
-/// Copies `line` to `out`, replacing every engine-local uid by its global one. A uid is a token
-/// of 3 to 18 base62 characters starting with `C` (see `capture::uid`); only such tokens are
-/// looked up, and the bytes between them are copied in bulk.
-fn remap_uids(line: &[u8], uids: &HashMap<String, String>, out: &mut Vec<u8>) {
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(p) = line
-        .get(i..)
-        .and_then(|r| r.iter().position(|&b| b == b'C'))
-    {
-        let start = i + p;
-        let end = line
-            .get(start..)
-            .and_then(|r| r.iter().position(|b| !b.is_ascii_alphanumeric()))
-            .map_or(line.len(), |q| start + q);
-        let token_start = start == 0
-            || line
-                .get(start - 1)
-                .is_some_and(|b| !b.is_ascii_alphanumeric());
-        if token_start && (3..=18).contains(&(end - start)) {
-            let global = line
-                .get(start..end)
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .and_then(|t| uids.get(t));
-            if let Some(g) = global {
-                out.extend_from_slice(line.get(copied..start).unwrap_or_default());
-                out.extend_from_slice(g.as_bytes());
-                copied = end;
-            }
-        }
-        i = end.max(start + 1);
-    }
-    out.extend_from_slice(line.get(copied..).unwrap_or_default());
 }

@@ -4,8 +4,8 @@
 //! ([`reader`]).
 //!
 //! In: [`ShardItem`]s (frames, ticks, weirds, input boundaries) or, for a reading worker, the
-//! records of the inputs. Out: [`Output`]s, the recorded pieces with the uids created and ended
-//! meanwhile; a worker sends them to the merge as [`Msg`]s, each with a watermark (no later
+//! records of the inputs. Out: [`Output`]s, the recorded pieces with where the writers put
+//! each uid in them (under `--seed`) and the uids created and ended meanwhile; a worker sends them to the merge as [`Msg`]s, each with a watermark (no later
 //! piece of this engine sorts below it), and waits while the merge holds more than its share of
 //! this engine's output and a slower engine holds the merge back ([`Shared`]). A worker's
 //! messages stay small: a write that would take them past the message size is cut at a line
@@ -23,6 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use super::route::{ShardBatch, ShardItem, SHARD_LINKTYPE_ETHERNET, SHARD_TICK_FRAME};
 use super::{OrderKey, SHARD_WATERMARK_FRAMES};
 use crate::capture::{self, CaptureError, ConnInfo, EndReason, FlowHandler, Input, Verdict};
+use crate::output::UidMark;
 use crate::run::{EventFormat, LogFormat, Outputs, Pipeline, RunOptions, Summary};
 
 /// Spare output buffers kept per engine for reuse.
@@ -36,11 +37,16 @@ pub(super) struct Recorded {
     pub(super) bytes: Vec<u8>,
     /// (key, start, end) into `bytes`, in the order written.
     pub(super) chunks: Vec<(OrderKey, usize, usize)>,
+    /// Where the engine-local uids are in `bytes`, in order (only when renumbering): the
+    /// writers noted them, so the merge replaces them without looking for them.
+    pub(super) uids: Vec<UidMark>,
 }
 
 impl Recorded {
-    fn push(&mut self, key: OrderKey, buf: &[u8]) {
+    /// Appends `buf`, whose uids are `marks` (relative to `buf`).
+    fn push(&mut self, key: OrderKey, buf: &[u8], marks: impl Iterator<Item = UidMark>) {
         let start = self.bytes.len();
+        self.uids.extend(marks.map(|(at, len)| (start + at, len)));
         self.bytes.extend_from_slice(buf);
         let end = self.bytes.len();
         match self.chunks.last_mut() {
@@ -214,6 +220,9 @@ pub(super) struct Outbox {
     /// None inline: the reading thread takes the output itself.
     sink: Option<Sink>,
     message_bytes: usize,
+    /// Per stream (events, log): where the uids are in the bytes being written, relative to
+    /// the start of the writer's flush, and how many bytes of that flush were recorded.
+    marks: [(Vec<UidMark>, usize); 2],
 }
 
 impl Outbox {
@@ -224,6 +233,25 @@ impl Outbox {
             out: Output::default(),
             sink: None,
             message_bytes: usize::MAX,
+            marks: Default::default(),
+        }
+    }
+
+    /// A worker's outbox, sending to `sink`.
+    fn worker(sink: Sink, message_bytes: usize) -> Self {
+        Outbox {
+            sink: Some(sink),
+            message_bytes,
+            ..Outbox::inline()
+        }
+    }
+
+    /// A writer is about to write bytes whose uids are at `marks` (see [`UidMark`]).
+    fn set_marks(&mut self, log: bool, marks: &[UidMark]) {
+        if let Some((m, done)) = self.marks.get_mut(usize::from(log)) {
+            m.clear();
+            m.extend_from_slice(marks);
+            *done = 0;
         }
     }
 
@@ -278,10 +306,22 @@ impl Outbox {
             };
             let (now, rest) = buf.split_at(cut.min(buf.len()));
             let key = self.key;
-            if log {
-                self.out.log.push(key, now);
+            let (marks, done) = if log {
+                &mut self.marks[1]
             } else {
-                self.out.events.push(key, now);
+                &mut self.marks[0]
+            };
+            let from = *done;
+            let to = from + now.len();
+            *done = to;
+            let marks = marks
+                .iter()
+                .filter(|&&(at, _)| at >= from && at < to)
+                .map(|&(at, len)| (at - from, len));
+            if log {
+                self.out.log.push(key, now, marks);
+            } else {
+                self.out.events.push(key, now, marks);
             }
             buf = rest;
             if self.sink.is_some() && self.out.bytes() >= self.message_bytes {
@@ -420,10 +460,18 @@ impl<'w> Shard<'w> {
         outbox: &Rc<RefCell<Outbox>>,
         renumber: bool,
     ) -> Self {
+        let mut pipeline = Pipeline::new(opts, outputs);
+        if renumber {
+            let sink = |log: bool| {
+                let outbox = Rc::clone(outbox);
+                Box::new(move |marks: &[UidMark]| outbox.borrow_mut().set_marks(log, marks))
+            };
+            pipeline.set_uid_sinks(sink(false), sink(true));
+        }
         Shard {
             engine: capture::Engine::new(opts.capture.clone()),
             handler: ShardHandler {
-                pipeline: Pipeline::new(opts, outputs),
+                pipeline,
                 outbox: Rc::clone(outbox),
                 created: Vec::new(),
                 renumber,
@@ -582,18 +630,13 @@ pub(super) fn worker(setup: WorkerSetup) -> WorkerEnd {
         engine: setup.engine,
         tx: setup.tx.clone(),
     };
-    let outbox = Rc::new(RefCell::new(Outbox {
-        key: OrderKey::default(),
-        mid: OrderKey::default(),
-        out: Output::default(),
-        sink: Some(Sink {
-            engine: setup.engine,
-            tx: setup.tx,
-            shared: setup.shared,
-            share: setup.share,
-        }),
-        message_bytes: setup.message_bytes,
-    }));
+    let sink = Sink {
+        engine: setup.engine,
+        tx: setup.tx,
+        shared: setup.shared,
+        share: setup.share,
+    };
+    let outbox = Rc::new(RefCell::new(Outbox::worker(sink, setup.message_bytes)));
     let mut events = Recorder::new(&outbox, false);
     let mut log = Recorder::new(&outbox, true);
     let outputs = Outputs {
@@ -642,18 +685,13 @@ pub(super) fn reader(setup: ReaderSetup<'_>) -> (WorkerEnd, Result<(), CaptureEr
         tx: w.tx.clone(),
     };
     let across = w.opts.capture.continue_across_inputs;
-    let outbox = Rc::new(RefCell::new(Outbox {
-        key: OrderKey::default(),
-        mid: OrderKey::default(),
-        out: Output::default(),
-        sink: Some(Sink {
-            engine: w.engine,
-            tx: w.tx,
-            shared: w.shared,
-            share: w.share,
-        }),
-        message_bytes: w.message_bytes,
-    }));
+    let sink = Sink {
+        engine: w.engine,
+        tx: w.tx,
+        shared: w.shared,
+        share: w.share,
+    };
+    let outbox = Rc::new(RefCell::new(Outbox::worker(sink, w.message_bytes)));
     let mut events = Recorder::new(&outbox, false);
     let mut log = Recorder::new(&outbox, true);
     let outputs = Outputs {

@@ -151,6 +151,16 @@ fn sharded_without_seed_keeps_distinct_random_uids() {
 /// segment (a 4-byte hello_request cut into single bytes, as `make-adversarial.py`'s
 /// `tiny-records`): about 280 bytes of JSON events per record.
 fn tiny_records_capture(conns: u16, records: usize, per_packet: usize) -> Vec<u8> {
+    tiny_records_capture_sni(conns, records, per_packet, None)
+}
+
+/// [`tiny_records_capture`] whose client hellos carry `sni` as server name, if any.
+fn tiny_records_capture_sni(
+    conns: u16,
+    records: usize,
+    per_packet: usize,
+    sni: Option<&str>,
+) -> Vec<u8> {
     fn record(ct: u8, body: &[u8]) -> Vec<u8> {
         let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
         let mut r = vec![ct, 3, 3];
@@ -199,7 +209,21 @@ fn tiny_records_capture(conns: u16, records: usize, per_packet: usize) -> Vec<u8
     const ACK: u8 = 0x10;
     let mut hello = vec![3, 3];
     hello.extend_from_slice(&[0x42; 32]);
-    hello.extend_from_slice(&[0, 0, 2, 0xc0, 0x2f, 1, 0, 0, 0]);
+    hello.extend_from_slice(&[0, 0, 2, 0xc0, 0x2f, 1, 0]);
+    let mut extensions = Vec::new();
+    if let Some(name) = sni {
+        let n = u16::try_from(name.len()).unwrap_or(0);
+        // server_name: list length, host_name (0), name length, name.
+        extensions.extend_from_slice(&[0, 0]);
+        extensions.extend_from_slice(&(n + 5).to_be_bytes());
+        extensions.extend_from_slice(&(n + 3).to_be_bytes());
+        extensions.push(0);
+        extensions.extend_from_slice(&n.to_be_bytes());
+        extensions.extend_from_slice(name.as_bytes());
+    }
+    let ext_len = u16::try_from(extensions.len()).unwrap_or(0);
+    hello.extend_from_slice(&ext_len.to_be_bytes());
+    hello.extend_from_slice(&extensions);
     let client_hello = record(22, &handshake(1, &hello));
     let mut sh = vec![3, 3];
     sh.extend_from_slice(&[0x11; 32]);
@@ -526,4 +550,108 @@ fn sharded_truncated_input_stops_like_one_thread() {
             assert_eq!(err1, err);
         }
     }
+}
+
+/// ssl.log (TSV) and JSON events of `inputs`, seeded 1, with `threads` engines and at most
+/// `max_connections` connections.
+fn log_and_events(inputs: &[Input], threads: usize, max_connections: usize) -> (String, String) {
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    opts.capture.seed = Some(1);
+    opts.capture.max_connections = max_connections;
+    let (mut log, mut events): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+    let outputs = Outputs {
+        events: Some((EventFormat::Json, &mut events as &mut dyn Write)),
+        log: Some((LogFormat::Tsv, &mut log as &mut dyn Write)),
+    };
+    if let Err(e) = run(inputs, &opts, outputs) {
+        panic!("run failed: {e}");
+    }
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (text(log), text(events))
+}
+
+#[test]
+fn sharded_merge_leaves_uid_shaped_payload_alone() {
+    // A server name that is exactly an engine-local uid: a merge that looked for local uids in
+    // the text would take it for one and rewrite it. Whichever engine gets the connection,
+    // one of the two captures names that engine's first local uid.
+    for engine in 0..2 {
+        let local =
+            crate::capture::uid::UidGenerator::from_seed(engine_seed(1, engine)).next_uid('C');
+        let pcap = tiny_records_capture_sni(1, 2, 1, Some(&local));
+        let inputs = [Input::Memory("sni".into(), pcap)];
+        let (log1, events1) = log_and_events(&inputs, 1, 100_000);
+        assert!(log1.contains(&format!("\t{local}\t")), "{log1}");
+        assert!(events1.contains(&format!("\"{local}\"")), "{events1}");
+        let (log2, events2) = log_and_events(&inputs, 2, 100_000);
+        assert_eq!(log1, log2, "engine {engine}");
+        assert_eq!(events1, events2, "engine {engine}");
+    }
+}
+
+#[test]
+fn sharded_evicted_uid_in_weird_text_is_the_run_uid() {
+    // connection_table_full names the evicted connection in its text: the merge puts the
+    // run's uid there as in the line's own uid field.
+    let inputs = [Input::Memory("tiny".into(), tiny_records_capture(6, 2, 1))];
+    for threads in [1, 2, 3] {
+        let (_, events) = log_and_events(&inputs, threads, threads);
+        let mut weirds = 0;
+        for line in events
+            .lines()
+            .filter(|l| l.contains("connection_table_full"))
+        {
+            let field = |key: &str| -> String {
+                let at = line.find(key).map_or(0, |p| p + key.len());
+                line.get(at..)
+                    .and_then(|r| r.split('"').next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let uid = field("\"uid\":\"");
+            assert!(uid.starts_with('C') && uid.len() > 10, "{line}");
+            assert_eq!(field("\"addl\":\""), format!("{uid} ended to make room"));
+            weirds += 1;
+        }
+        assert!(weirds >= 3, "threads={threads}: {events}");
+    }
+}
+
+#[test]
+fn log_writers_note_where_uids_go() {
+    // The ssl.log writers note their uids like the event writers (`output::stream` tests
+    // those); tested here, as `output` may not import `log` (tests/architecture.rs).
+    use crate::log::{JsonLogWriter, LogShared, TsvLogWriter};
+    const UID: &str = "CAbcdefgh1234567";
+    let conn = || crate::capture::ConnId {
+        orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+        orig_p: 40001,
+        resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+        resp_p: 443,
+    };
+    let assert_marks = |buf: &[u8], marks: &[crate::output::UidMark], expected: usize| {
+        assert_eq!(marks.len(), expected, "{}", String::from_utf8_lossy(buf));
+        for &(at, len) in marks {
+            assert_eq!(buf.get(at..at + len), Some(UID.as_bytes()));
+        }
+    };
+    let row = LogShared::default().builder(1.0).row(UID, conn());
+    let mut tsv = TsvLogWriter::new();
+    tsv.header(1.0);
+    tsv.row(&row);
+    tsv.row(&row);
+    let marks = tsv.uid_marks().to_vec();
+    let mut out: Vec<u8> = Vec::new();
+    assert!(tsv.flush_to(&mut out).is_ok());
+    assert_marks(&out, &marks, 2);
+    assert!(tsv.uid_marks().is_empty());
+    let mut json = JsonLogWriter::new();
+    json.row(&row);
+    let marks = json.uid_marks().to_vec();
+    let mut out: Vec<u8> = Vec::new();
+    assert!(json.flush_to(&mut out).is_ok());
+    assert_marks(&out, &marks, 1);
 }
