@@ -149,10 +149,15 @@ impl Fingerprints {
         self.0[m.index()].as_deref()
     }
 
-    /// Computes the client-side methods of `set` from `hello`, replacing earlier values (the
-    /// log keeps the last hello's, as it does for `server_name`).
+    /// Computes the client-side methods of `set` from `hello` unless an earlier ClientHello of
+    /// the connection set them: the first hello counts, as in FoxIO's reference implementation
+    /// (the ClientHello a client sends again after a HelloRetryRequest differs, e.g. it drops
+    /// the padding extension, and would give the same client two fingerprints).
     pub fn client_hello(&mut self, set: FingerprintSet, hello: &ClientHello<'_>) {
         for m in set.iter().filter(|m| !m.is_server()) {
+            if self.0[m.index()].is_some() {
+                continue;
+            }
             let v = match m {
                 Method::Ja3 => hello.ja3(),
                 Method::Ja4 => hello.ja4(),
@@ -165,10 +170,14 @@ impl Fingerprints {
         }
     }
 
-    /// Computes the server-side methods of `set` from `hello`; `dtls` selects JA4S's `d`.
+    /// Computes the server-side methods of `set` from `hello` unless an earlier ServerHello
+    /// (a HelloRetryRequest) set them; `dtls` selects JA4S's `d`.
     pub fn server_hello(&mut self, set: FingerprintSet, hello: &ServerHello<'_>, dtls: bool) {
         let _ = dtls;
         for m in set.iter().filter(|m| m.is_server()) {
+            if self.0[m.index()].is_some() {
+                continue;
+            }
             let v = match m {
                 Method::Ja3s => hello.ja3s(),
                 #[cfg(feature = "ja4plus")]

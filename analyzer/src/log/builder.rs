@@ -182,7 +182,7 @@ pub struct SslLogState {
     /// Server and client chains; both exist once any certificate was seen (Zeek's
     /// `file_sniff`). Boxed: most tracked connections never get that far.
     chains: Option<Box<(Chain, Chain)>>,
-    /// Fingerprint texts of the last hellos; boxed, only present when any is on.
+    /// Fingerprint texts of the first hellos; boxed, only present when any is on.
     fingerprints: Option<Box<Fingerprints>>,
     weirds: Vec<LogWeird>,
 }
@@ -269,7 +269,7 @@ impl SslLogState {
     }
 
     /// A parsed ClientHello ([`crate::ssl::Event::Hello`]): its fingerprint columns, when on.
-    /// A later hello (after a retry request or a DTLS cookie exchange) replaces them.
+    /// The connection's first ClientHello sets them (see [`Fingerprints::client_hello`]).
     pub fn client_hello_view(&mut self, hello: &ClientHello<'_>) {
         let set = self.columns.fingerprints;
         if !set.is_empty() {
