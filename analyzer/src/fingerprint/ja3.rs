@@ -7,71 +7,74 @@
 //! `version,cipher,extensions` of the ServerHello. DTLS hellos use the same definition (their
 //! version numbers are DTLS's). SSLv2 CLIENT-HELLOs get no fingerprint, as in tshark.
 
-use std::fmt::{self, Write};
-
 use md5::{Digest, Md5};
-use tls_grammar::{ClientHello, ExtensionBody, ServerHello};
 
-use super::{client_extensions, extensions_of, is_grease, push_hex, server_parts, HashWriter};
+use super::facts::{ascii, hex, ClientFacts, Feed, Out, ServerFacts};
+use super::is_grease;
 
 /// Writes `values` without GREASE, decimal, joined by `-`.
-fn join(out: &mut impl Write, values: impl Iterator<Item = u16>) -> fmt::Result {
+fn join(out: &mut impl Out, values: impl Iterator<Item = u16>) {
     for (i, v) in values.filter(|v| !is_grease(*v)).enumerate() {
         if i > 0 {
-            out.write_char('-')?;
+            out.byte(b'-');
         }
-        write!(out, "{v}")?;
+        out.decimal(v);
     }
-    Ok(())
 }
 
-/// Writes the JA3 string of `hello` to `out`.
-pub fn write_ja3(hello: &ClientHello<'_>, out: &mut impl Write) -> fmt::Result {
-    write!(out, "{},", hello.client_version.0)?;
-    join(out, hello.cipher_suites.iter().map(|c| c.0))?;
-    out.write_char(',')?;
-    join(out, client_extensions(hello).map(|e| e.ext_type.0))?;
-    out.write_char(',')?;
-    // The first extension of each kind counts (tshark reads the lists as it dissects them; a
-    // hello with two is malformed anyway).
-    if let Some(groups) = client_extensions(hello).find_map(|e| match e.body {
-        ExtensionBody::SupportedGroups(g) => Some(g.named_group_list),
-        _ => None,
-    }) {
-        join(out, groups.iter().map(|g| g.0))?;
+/// Writes the JA3 string of `f` to `out`.
+pub fn write_ja3(f: &ClientFacts<'_>, out: &mut impl Out) {
+    out.decimal(f.version);
+    out.byte(b',');
+    join(out, f.ciphers.as_slice().iter().copied());
+    out.byte(b',');
+    join(out, f.extensions.as_slice().iter().copied());
+    out.byte(b',');
+    // The first extension of each kind counts (a hello with two is malformed anyway).
+    if let Some(groups) = &f.groups {
+        join(out, groups.iter().map(|g| g.0));
     }
-    out.write_char(',')?;
-    if let Some(formats) = client_extensions(hello).find_map(|e| match e.body {
-        ExtensionBody::EcPointFormats(f) => Some(f.ec_point_format_list),
-        _ => None,
-    }) {
-        join(out, formats.iter().map(|f| u16::from(f.0)))?;
+    out.byte(b',');
+    if let Some(formats) = &f.point_formats {
+        join(out, formats.iter().map(|p| u16::from(p.0)));
     }
-    Ok(())
 }
 
-/// Writes the JA3S string of `hello` to `out`.
-pub fn write_ja3s(hello: &ServerHello<'_>, out: &mut impl Write) -> fmt::Result {
-    let (cipher, block) = server_parts(hello);
-    write!(out, "{},{cipher},", hello.server_version.0)?;
-    join(out, extensions_of(block).map(|e| e.ext_type.0))
+/// Writes the JA3S string of `f` to `out`.
+pub fn write_ja3s(f: &ServerFacts<'_>, out: &mut impl Out) {
+    out.decimal(f.version);
+    out.byte(b',');
+    out.decimal(f.cipher);
+    out.byte(b',');
+    join(out, f.extensions.as_slice().iter().copied());
 }
 
-fn md5_hex(write: impl FnOnce(&mut HashWriter<Md5>) -> fmt::Result) -> String {
-    let mut h = HashWriter(Md5::new());
-    // Writing into a hash cannot fail.
-    let _ = write(&mut h);
-    let mut out = String::with_capacity(32);
-    push_hex(&mut out, &h.0.finalize());
-    out
+fn md5_hex(write: impl FnOnce(&mut Feed<Md5>)) -> String {
+    let mut feed = Feed::new(Md5::new());
+    write(&mut feed);
+    hex(&feed.finish().finalize())
 }
 
-/// JA3 of `hello`: 32 lower-case hex digits.
-pub fn ja3(hello: &ClientHello<'_>) -> String {
-    md5_hex(|h| write_ja3(hello, h))
+/// The JA3 string of `f`.
+pub fn ja3_string(f: &ClientFacts<'_>) -> String {
+    let mut out = Vec::new();
+    write_ja3(f, &mut out);
+    ascii(out)
 }
 
-/// JA3S of `hello`: 32 lower-case hex digits.
-pub fn ja3s(hello: &ServerHello<'_>) -> String {
-    md5_hex(|h| write_ja3s(hello, h))
+/// The JA3S string of `f`.
+pub fn ja3s_string(f: &ServerFacts<'_>) -> String {
+    let mut out = Vec::new();
+    write_ja3s(f, &mut out);
+    ascii(out)
+}
+
+/// JA3 of `f`: 32 lower-case hex digits.
+pub fn ja3(f: &ClientFacts<'_>) -> String {
+    md5_hex(|h| write_ja3(f, h))
+}
+
+/// JA3S of `f`: 32 lower-case hex digits.
+pub fn ja3s(f: &ServerFacts<'_>) -> String {
+    md5_hex(|h| write_ja3s(f, h))
 }

@@ -15,12 +15,11 @@
 //!
 //! QUIC hellos are not analysed yet; when TLS-in-QUIC arrives it passes [`Transport::Quic`].
 
-use std::fmt::{self, Write};
-
 use sha2::{Digest, Sha256};
-use tls_grammar::{ClientHello, ExtensionBody, ExtensionType, SupportedVersionsVersions};
+use tls_grammar::{ClientHello, ExtensionType};
 
-use super::{client_extensions, first_alpn, is_grease, push_hex, with_sorted, HashWriter};
+use super::facts::{ascii, ClientFacts, Feed, Out, HEX};
+use super::is_grease;
 
 /// JA4 section `b`/`c` when the list is empty.
 pub const EMPTY_HASH: &str = "000000000000";
@@ -41,18 +40,23 @@ pub enum Transport {
 impl Transport {
     /// `Dtls` for a DTLS hello (it has a cookie field), else `Tcp`.
     pub fn of(hello: &ClientHello<'_>) -> Self {
-        if hello.is_dtls {
+        Self::dtls(hello.is_dtls)
+    }
+
+    fn dtls(dtls: bool) -> Self {
+        if dtls {
             Transport::Dtls
         } else {
             Transport::Tcp
         }
     }
 
-    fn letter(self) -> char {
+    /// The letter.
+    pub fn letter(self) -> u8 {
         match self {
-            Transport::Tcp => 't',
-            Transport::Quic => 'q',
-            Transport::Dtls => 'd',
+            Transport::Tcp => b't',
+            Transport::Quic => b'q',
+            Transport::Dtls => b'd',
         }
     }
 }
@@ -90,169 +94,145 @@ impl Form {
 }
 
 /// JA4's 2-character version name.
-pub fn version_name(v: u16) -> &'static str {
+pub fn version_name(v: u16) -> &'static [u8; 2] {
     match v {
-        0x0304 => "13",
-        0x0303 => "12",
-        0x0302 => "11",
-        0x0301 => "10",
-        0x0300 => "s3",
-        0x0002 => "s2",
-        0xfeff => "d1",
-        0xfefd => "d2",
-        0xfefc => "d3",
-        _ => "00",
+        0x0304 => b"13",
+        0x0303 => b"12",
+        0x0302 => b"11",
+        0x0301 => b"10",
+        0x0300 => b"s3",
+        0x0002 => b"s2",
+        0xfeff => b"d1",
+        0xfefd => b"d2",
+        0xfefc => b"d3",
+        _ => b"00",
     }
 }
 
-/// The highest version the hello offers: `supported_versions` without GREASE, else its version.
-/// DTLS numbers count down (0xfefc is DTLS 1.3), so for them the lowest number is the highest.
-pub fn offered_version(hello: &ClientHello<'_>) -> u16 {
-    let listed = client_extensions(hello).find_map(|e| match e.body {
-        ExtensionBody::SupportedVersions(sv) => match sv.versions {
-            SupportedVersionsVersions::Client(c) => Some(c.versions),
-            SupportedVersionsVersions::Server(_) => None,
-        },
-        _ => None,
-    });
-    let rank = |v: u16| if v >= 0xfe00 { 0xffff - v } else { v };
-    listed
-        .and_then(|l| {
-            l.iter()
-                .map(|v| v.0)
-                .filter(|v| !is_grease(*v))
-                .max_by_key(|v| rank(*v))
-        })
-        .unwrap_or(hello.client_version.0)
-}
-
 /// Two digits, capped at 99.
-fn count2(out: &mut String, n: usize) {
-    let _ = write!(out, "{:02}", n.min(99));
+pub(crate) fn count2(out: &mut impl Out, n: usize) {
+    let n = u8::try_from(n.min(99)).unwrap_or(99);
+    out.put(&[b'0' + n / 10, b'0' + n % 10]);
 }
 
 /// JA4's ALPN characters for the first ALPN value `alpn`.
 pub fn alpn_chars(alpn: Option<&[u8]>) -> [char; 2] {
+    let [a, b] = alpn_bytes(alpn);
+    [char::from(a), char::from(b)]
+}
+
+/// [`alpn_chars`] as bytes.
+pub(crate) fn alpn_bytes(alpn: Option<&[u8]>) -> [u8; 2] {
     let (Some(&first), Some(&last)) = (alpn.and_then(|a| a.first()), alpn.and_then(|a| a.last()))
     else {
-        return ['0', '0'];
+        return *b"00";
     };
     if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-        [char::from(first), char::from(last)]
+        [first, last]
     } else {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        [
-            char::from(HEX[usize::from(first >> 4)]),
-            char::from(HEX[usize::from(last & 0x0f)]),
-        ]
+        [HEX[usize::from(first >> 4)], HEX[usize::from(last & 0x0f)]]
     }
 }
 
 /// Writes `values` as 4-digit lower-case hex, comma-separated.
-pub(crate) fn hex_list(out: &mut dyn Write, values: impl Iterator<Item = u16>) -> fmt::Result {
+pub(crate) fn hex_list(out: &mut impl Out, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
-            out.write_char(',')?;
+            out.byte(b',');
         }
-        write!(out, "{v:04x}")?;
+        out.hex4(v);
     }
-    Ok(())
 }
 
 /// Appends a section: the list itself (`raw`) or its truncated hash, `000000000000` when the
 /// list is empty.
 pub(crate) fn section(
-    out: &mut String,
+    out: &mut Vec<u8>,
     raw: bool,
     empty: bool,
-    write: impl Fn(&mut dyn Write) -> fmt::Result,
+    write: impl Fn(&mut dyn FnMut(&[u8])),
 ) {
     if raw {
-        let _ = write(out);
+        write(&mut |b| out.put(b));
     } else if empty {
-        out.push_str(EMPTY_HASH);
+        out.put(EMPTY_HASH.as_bytes());
     } else {
-        let mut h = HashWriter(Sha256::new());
-        let _ = write(&mut h);
-        let digest = h.0.finalize();
-        push_hex(out, &digest[..HASH_HEX_LEN / 2]);
+        let mut feed = Feed::new(Sha256::new());
+        write(&mut |b| feed.put(b));
+        let digest = feed.finish().finalize();
+        for b in &digest[..HASH_HEX_LEN / 2] {
+            out.put(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        }
+    }
+}
+
+/// An [`Out`] over a byte callback, so one writer serves both raw text and hashing.
+struct Put<'f>(&'f mut dyn FnMut(&[u8]));
+
+impl Out for Put<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        (self.0)(bytes)
     }
 }
 
 /// JA4 of `hello` in the form `form`, with `transport`'s prefix letter.
 pub fn ja4(hello: &ClientHello<'_>, transport: Transport, form: Form) -> String {
-    let ciphers = || {
-        hello
-            .cipher_suites
-            .iter()
-            .map(|c| c.0)
-            .filter(|c| !is_grease(*c))
-    };
-    let exts = || {
-        client_extensions(hello)
-            .map(|e| e.ext_type.0)
-            .filter(|e| !is_grease(*e))
-    };
+    ja4_of(&ClientFacts::of(hello), transport, form)
+}
+
+/// JA4 of the hello `f` describes.
+pub fn ja4_of(f: &ClientFacts<'_>, transport: Transport, form: Form) -> String {
     let sni = ExtensionType::server_name.0;
     let alpn = ExtensionType::application_layer_protocol_negotiation.0;
-    let sigalgs = client_extensions(hello).find_map(|e| match e.body {
-        ExtensionBody::SignatureAlgorithms(s) => Some(s.supported_signature_algorithms),
-        _ => None,
-    });
+    let exts = f.extensions.as_slice();
     let sigalgs = || {
-        sigalgs
+        f.signature_algorithms
             .iter()
             .flat_map(|l| l.iter())
             .map(|s| s.0)
             .filter(|s| !is_grease(*s))
     };
 
-    let mut out = String::with_capacity(if form.raw { 256 } else { 36 });
-    out.push(transport.letter());
-    out.push_str(version_name(offered_version(hello)));
-    out.push(if exts().any(|e| e == sni) { 'd' } else { 'i' });
-    count2(&mut out, ciphers().count());
-    count2(&mut out, exts().count());
-    out.extend(alpn_chars(first_alpn(client_extensions(hello))));
-    out.push('_');
+    let mut out: Vec<u8> = Vec::with_capacity(if form.raw { 256 } else { 36 });
+    out.byte(transport.letter());
+    out.put(version_name(f.offered_version()));
+    out.byte(if exts.contains(&sni) { b'd' } else { b'i' });
+    count2(&mut out, f.ciphers.as_slice().len());
+    count2(&mut out, exts.len());
+    out.put(&alpn_bytes(f.alpn));
+    out.byte(b'_');
 
-    let ciphers_empty = ciphers().next().is_none();
-    if form.sorted {
-        with_sorted(ciphers, |sorted| {
-            section(&mut out, form.raw, ciphers_empty, |w| {
-                hex_list(w, sorted.iter().copied())
-            })
-        });
+    let sorted_ciphers;
+    let ciphers = if form.sorted {
+        sorted_ciphers = f.ciphers.sorted();
+        sorted_ciphers.as_slice()
     } else {
-        section(&mut out, form.raw, ciphers_empty, |w| {
-            hex_list(w, ciphers())
-        });
-    }
-    out.push('_');
+        f.ciphers.as_slice()
+    };
+    section(&mut out, form.raw, ciphers.is_empty(), |w| {
+        hex_list(&mut Put(w), ciphers.iter().copied())
+    });
+    out.byte(b'_');
 
     let has_sigalgs = sigalgs().next().is_some();
-    let write_tail = |w: &mut dyn Write| -> fmt::Result {
-        if has_sigalgs {
-            w.write_char('_')?;
-            hex_list(w, sigalgs())?;
+    let kept;
+    let listed: &[u16] = if form.sorted {
+        let mut k = super::facts::U16List::default();
+        for e in exts.iter().filter(|e| **e != sni && **e != alpn) {
+            k.push(*e);
         }
-        Ok(())
-    };
-    if form.sorted {
-        let kept = || exts().filter(|e| *e != sni && *e != alpn);
-        let empty = kept().next().is_none();
-        with_sorted(kept, |sorted| {
-            section(&mut out, form.raw, empty, |w| {
-                hex_list(w, sorted.iter().copied())?;
-                write_tail(w)
-            })
-        });
+        kept = k.sorted();
+        kept.as_slice()
     } else {
-        let empty = exts().next().is_none();
-        section(&mut out, form.raw, empty, |w| {
-            hex_list(w, exts())?;
-            write_tail(w)
-        });
-    }
-    out
+        exts
+    };
+    section(&mut out, form.raw, listed.is_empty(), |w| {
+        let mut w = Put(w);
+        hex_list(&mut w, listed.iter().copied());
+        if has_sigalgs {
+            w.byte(b'_');
+            hex_list(&mut w, sigalgs());
+        }
+    });
+    ascii(out)
 }

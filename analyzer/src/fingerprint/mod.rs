@@ -7,14 +7,17 @@
 //! [`ClientHelloFingerprints`] / [`ServerHelloFingerprints`] traits for library users and as
 //! [`Fingerprints`] (one text per requested ssl.log column) for the log.
 //!
-//! The hashes are fed directly while the fingerprint text is formatted ([`HashWriter`]), and
-//! JA4's sorted lists are sorted in a stack buffer, so a fingerprint allocates only its own
-//! column text (lists longer than [`STACK_SORT`] values, which no real hello has, use a `Vec`).
+//! A hello's extensions are walked once ([`facts`]), the hashes are fed straight from the
+//! formatting through a stack buffer, and JA4's sorted lists are sorted on the stack, so a
+//! fingerprint allocates only its own column text (lists longer than
+//! [`facts::STACK_LIST`] values, which no real hello has, use a `Vec`).
 
-use std::fmt::{self, Write as _};
+use tls_grammar::{ClientHello, ServerHello};
 
-use tls_grammar::{ClientHello, ExtensionBody, ServerHello, ServerHelloHello};
+use facts::{ClientFacts, ServerFacts};
+use ja4::{ja4_of, Form, Transport};
 
+pub mod facts;
 pub mod ja3;
 pub mod ja4;
 #[cfg(feature = "ja4plus")]
@@ -154,16 +157,24 @@ impl Fingerprints {
     /// (the ClientHello a client sends again after a HelloRetryRequest differs, e.g. it drops
     /// the padding extension, and would give the same client two fingerprints).
     pub fn client_hello(&mut self, set: FingerprintSet, hello: &ClientHello<'_>) {
+        if set
+            .iter()
+            .all(|m| m.is_server() || self.0[m.index()].is_some())
+        {
+            return;
+        }
+        let f = ClientFacts::of(hello);
+        let t = Transport::of(hello);
         for m in set.iter().filter(|m| !m.is_server()) {
             if self.0[m.index()].is_some() {
                 continue;
             }
             let v = match m {
-                Method::Ja3 => hello.ja3(),
-                Method::Ja4 => hello.ja4(),
-                Method::Ja4R => hello.ja4_r(),
-                Method::Ja4O => hello.ja4_o(),
-                Method::Ja4Ro => hello.ja4_ro(),
+                Method::Ja3 => ja3::ja3(&f),
+                Method::Ja4 => ja4_of(&f, t, Form::HASHED),
+                Method::Ja4R => ja4_of(&f, t, Form::RAW),
+                Method::Ja4O => ja4_of(&f, t, Form::ORIGINAL),
+                Method::Ja4Ro => ja4_of(&f, t, Form::RAW_ORIGINAL),
                 _ => continue,
             };
             self.0[m.index()] = Some(v);
@@ -174,16 +185,23 @@ impl Fingerprints {
     /// (a HelloRetryRequest) set them; `dtls` selects JA4S's `d`.
     pub fn server_hello(&mut self, set: FingerprintSet, hello: &ServerHello<'_>, dtls: bool) {
         let _ = dtls;
+        if set
+            .iter()
+            .all(|m| !m.is_server() || self.0[m.index()].is_some())
+        {
+            return;
+        }
+        let f = ServerFacts::of(hello);
         for m in set.iter().filter(|m| m.is_server()) {
             if self.0[m.index()].is_some() {
                 continue;
             }
             let v = match m {
-                Method::Ja3s => hello.ja3s(),
+                Method::Ja3s => ja3::ja3s(&f),
                 #[cfg(feature = "ja4plus")]
-                Method::Ja4s => ja4plus::ja4s(hello, dtls, false),
+                Method::Ja4s => ja4plus::ja4s_of(&f, dtls, false),
                 #[cfg(feature = "ja4plus")]
-                Method::Ja4sR => ja4plus::ja4s(hello, dtls, true),
+                Method::Ja4sR => ja4plus::ja4s_of(&f, dtls, true),
                 _ => continue,
             };
             self.0[m.index()] = Some(v);
@@ -226,24 +244,22 @@ pub trait ClientHelloFingerprints {
 
 impl ClientHelloFingerprints for ClientHello<'_> {
     fn ja3_string(&self) -> String {
-        let mut s = String::new();
-        let _ = ja3::write_ja3(self, &mut s);
-        s
+        ja3::ja3_string(&ClientFacts::of(self))
     }
     fn ja3(&self) -> String {
-        ja3::ja3(self)
+        ja3::ja3(&ClientFacts::of(self))
     }
     fn ja4(&self) -> String {
-        ja4::ja4(self, ja4::Transport::of(self), ja4::Form::HASHED)
+        ja4::ja4(self, Transport::of(self), Form::HASHED)
     }
     fn ja4_r(&self) -> String {
-        ja4::ja4(self, ja4::Transport::of(self), ja4::Form::RAW)
+        ja4::ja4(self, Transport::of(self), Form::RAW)
     }
     fn ja4_o(&self) -> String {
-        ja4::ja4(self, ja4::Transport::of(self), ja4::Form::ORIGINAL)
+        ja4::ja4(self, Transport::of(self), Form::ORIGINAL)
     }
     fn ja4_ro(&self) -> String {
-        ja4::ja4(self, ja4::Transport::of(self), ja4::Form::RAW_ORIGINAL)
+        ja4::ja4(self, Transport::of(self), Form::RAW_ORIGINAL)
     }
 }
 
@@ -257,91 +273,14 @@ pub trait ServerHelloFingerprints {
 
 impl ServerHelloFingerprints for ServerHello<'_> {
     fn ja3s_string(&self) -> String {
-        let mut s = String::new();
-        let _ = ja3::write_ja3s(self, &mut s);
-        s
+        ja3::ja3s_string(&ServerFacts::of(self))
     }
     fn ja3s(&self) -> String {
-        ja3::ja3s(self)
+        ja3::ja3s(&ServerFacts::of(self))
     }
 }
 
 /// Whether `v` is a GREASE value (RFC 8701: 0x?a?a with both bytes equal).
 pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
-}
-
-/// Lists longer than this are sorted in a `Vec` rather than on the stack.
-pub const STACK_SORT: usize = 256;
-
-/// Calls `f` with the values of `it` sorted ascending (on the stack up to [`STACK_SORT`]).
-pub(crate) fn with_sorted<I: Iterator<Item = u16>, R>(
-    it: impl Fn() -> I,
-    f: impl FnOnce(&[u16]) -> R,
-) -> R {
-    let mut buf = [0u16; STACK_SORT];
-    let mut n = 0;
-    for v in it() {
-        if n == STACK_SORT {
-            let mut all: Vec<u16> = it().collect();
-            all.sort_unstable();
-            return f(&all);
-        }
-        buf[n] = v;
-        n += 1;
-    }
-    let sorted = &mut buf[..n];
-    sorted.sort_unstable();
-    f(sorted)
-}
-
-/// A [`fmt::Write`] that feeds what is written into a hash.
-pub(crate) struct HashWriter<D>(pub D);
-
-impl<D: sha2::digest::Update> fmt::Write for HashWriter<D> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.update(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// Appends `bytes` as lower-case hex.
-pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-}
-
-/// The hello's extensions (none when it has no extension block).
-pub(crate) fn client_extensions<'h, 'a>(
-    hello: &'h ClientHello<'a>,
-) -> impl Iterator<Item = tls_grammar::Extension<'a>> + 'h {
-    extensions_of(hello.extensions.as_ref())
-}
-
-/// The extensions of an optional extension block.
-pub(crate) fn extensions_of<'h, 'a>(
-    block: Option<&'h tls_grammar::Extensions<'a>>,
-) -> impl Iterator<Item = tls_grammar::Extension<'a>> + 'h {
-    block.into_iter().flat_map(|e| e.extensions.iter())
-}
-
-/// The ServerHello's cipher suite and extension block, for both of its layouts.
-pub(crate) fn server_parts<'h, 'a>(
-    hello: &'h ServerHello<'a>,
-) -> (u16, Option<&'h tls_grammar::Extensions<'a>>) {
-    match &hello.hello {
-        ServerHelloHello::Classic(c) => (c.cipher_suite.0, c.extensions.as_ref()),
-        ServerHelloHello::Draft(d) => (d.cipher_suite.0, d.extensions.as_ref()),
-    }
-}
-
-/// The first ALPN protocol name among `extensions`.
-pub(crate) fn first_alpn<'a>(
-    mut extensions: impl Iterator<Item = tls_grammar::Extension<'a>>,
-) -> Option<&'a [u8]> {
-    extensions.find_map(|e| match e.body {
-        ExtensionBody::Alpn(list) => Some(list.protocol_name_list.iter().next().map(|p| p.name)),
-        _ => None,
-    })?
 }

@@ -569,7 +569,13 @@ impl SslLogState {
             self.established = true;
         }
         self.logged = true;
-        Some(self.row(uid, id))
+        // The texts move into the row: nothing reads them afterwards.
+        let fingerprints = self.fingerprints.take();
+        let mut row = self.row(uid, id);
+        if let Some(f) = fingerprints {
+            row.fingerprints = *f;
+        }
+        Some(row)
     }
 }
 

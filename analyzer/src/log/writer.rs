@@ -71,7 +71,8 @@ pub struct OptionalColumns {
     /// `client_issuer` of the client's first certificate.
     pub client_subject_issuer: bool,
     /// `--fingerprints`: fingerprint columns (`ja3`, `ja4`, ...), after Zeek's columns, as the
-    /// Zeek packages that log them append theirs.
+    /// Zeek packages that log them append theirs. They are filled only when the analyzer hands
+    /// out the parsed hellos: set [`crate::ssl::Config::hello_views`] too (the CLI does).
     pub fingerprints: FingerprintSet,
 }
 

@@ -707,7 +707,7 @@ impl Conn {
         let is_client = self.is_client(is_orig);
         // The parsed hello goes out right after its hello event, which created the log
         // record, so fingerprints need no second parse.
-        let mut hello_view = match hs.message.body {
+        let mut hello_view = match &hs.message.body {
             HandshakeMessageBody::ClientHello(h) if self.config.hello_views => {
                 Some(HelloView::Client(h))
             }

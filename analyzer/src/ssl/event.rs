@@ -12,13 +12,14 @@
 pub use tls_grammar::SslEvent;
 use tls_grammar::{ClientHello, ServerHello};
 
-/// A parsed hello, as the generated parser returned it (see [`Event::Hello`]).
+/// A parsed hello, as the generated parser returned it (see [`Event::Hello`]); borrowed, so
+/// handing it out copies nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum HelloView<'a> {
     /// A TLS/DTLS ClientHello.
-    Client(ClientHello<'a>),
+    Client(&'a ClientHello<'a>),
     /// A TLS/DTLS ServerHello.
-    Server(ServerHello<'a>),
+    Server(&'a ServerHello<'a>),
 }
 
 /// Which of Zeek's two analyzers a violation or confirmation belongs to.

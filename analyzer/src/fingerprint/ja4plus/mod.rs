@@ -13,33 +13,38 @@
 //! the extension list in the hello's order (`000000000000` when it has none). `ja4s_r` writes
 //! the list out.
 
-use std::fmt::Write as _;
+use tls_grammar::ServerHello;
 
-use tls_grammar::{ExtensionBody, ServerHello, SupportedVersionsVersions};
-
-use super::ja4::{alpn_chars, hex_list, section, version_name};
-use super::{extensions_of, first_alpn, server_parts};
+use super::facts::{ascii, Out, ServerFacts};
+use super::ja4::{alpn_bytes, count2, hex_list, section, version_name};
 
 /// JA4S of `hello` (`raw`: `ja4s_r`); `dtls` selects the `d` prefix.
 pub fn ja4s(hello: &ServerHello<'_>, dtls: bool, raw: bool) -> String {
-    let (cipher, block) = server_parts(hello);
-    let exts = || extensions_of(block).map(|e| e.ext_type.0);
-    let version = extensions_of(block)
-        .find_map(|e| match e.body {
-            ExtensionBody::SupportedVersions(sv) => match sv.versions {
-                SupportedVersionsVersions::Server(s) => s.selected_version.iter().next(),
-                SupportedVersionsVersions::Client(_) => None,
-            },
-            _ => None,
-        })
-        .map_or(hello.server_version.0, |v| v.0);
-    let mut out = String::with_capacity(if raw { 96 } else { 25 });
-    out.push(if dtls { 'd' } else { 't' });
-    out.push_str(version_name(version));
-    let _ = write!(out, "{:02}", exts().count().min(99));
-    out.extend(alpn_chars(first_alpn(extensions_of(block))));
-    let _ = write!(out, "_{cipher:04x}_");
-    let empty = exts().next().is_none();
-    section(&mut out, raw, empty, |w| hex_list(w, exts()));
-    out
+    ja4s_of(&ServerFacts::of(hello), dtls, raw)
+}
+
+/// JA4S of the hello `f` describes.
+pub fn ja4s_of(f: &ServerFacts<'_>, dtls: bool, raw: bool) -> String {
+    let exts = f.extensions.as_slice();
+    let mut out: Vec<u8> = Vec::with_capacity(if raw { 96 } else { 25 });
+    out.byte(if dtls { b'd' } else { b't' });
+    out.put(version_name(f.selected_version.unwrap_or(f.version)));
+    count2(&mut out, exts.len());
+    out.put(&alpn_bytes(f.alpn));
+    out.byte(b'_');
+    out.hex4(f.cipher);
+    out.byte(b'_');
+    section(&mut out, raw, exts.is_empty(), |w| {
+        hex_list(&mut Put(w), exts.iter().copied())
+    });
+    ascii(out)
+}
+
+/// An [`Out`] over a byte callback.
+struct Put<'f>(&'f mut dyn FnMut(&[u8]));
+
+impl Out for Put<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        (self.0)(bytes)
+    }
 }
