@@ -6,7 +6,8 @@
 //! [`STACK_LIST`] values), the lists some methods need as the parser's views, and the first
 //! ALPN value. Every method then works off these, so the extension list (whose elements are
 //! rebuilt from their bytes on each iteration) is walked once per hello, not once per method.
-//! [`Out`] is where text goes: a `Vec<u8>` for a column, or a [`Feed`] straight into a hash.
+//! [`Out`] is where text goes: a `Vec<u8>` for a column, or a [`Text`] on the stack that is
+//! then hashed.
 
 use tls_grammar::{
     ClientHello, ECPointFormat, ExtensionBody, Extensions, NamedGroup, ServerHello,
@@ -258,45 +259,62 @@ impl Out for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
+
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
 }
 
-/// An [`Out`] that buffers on the stack and feeds a hash in chunks.
-pub struct Feed<D> {
-    /// The hash being fed.
-    pub hash: D,
-    buf: [u8; 128],
+/// Bytes of text kept on the stack before a hash input moves to a `Vec`.
+pub const STACK_TEXT: usize = 512;
+
+/// A hash input written on the stack (up to [`STACK_TEXT`] bytes, then in a `Vec`), then
+/// hashed in one call: the pieces are a few bytes each, and feeding them one by one to the
+/// hash or through `memcpy` cost more than the hash itself.
+pub struct Text {
+    buf: [u8; STACK_TEXT],
     len: usize,
+    heap: Vec<u8>,
 }
 
-impl<D: sha2::digest::Update> Feed<D> {
-    /// A feed into `hash`.
-    pub fn new(hash: D) -> Self {
-        Feed {
-            hash,
-            buf: [0; 128],
+impl Default for Text {
+    fn default() -> Self {
+        Text {
+            buf: [0; STACK_TEXT],
             len: 0,
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl Text {
+    /// What was written.
+    pub fn as_slice(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            &self.buf[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+impl Out for Text {
+    fn put(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.byte(b);
         }
     }
 
-    /// Feeds what is buffered and returns the hash.
-    pub fn finish(mut self) -> D {
-        self.hash.update(&self.buf[..self.len]);
-        self.hash
-    }
-}
-
-impl<D: sha2::digest::Update> Out for Feed<D> {
-    fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.hash.update(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() > self.buf.len() {
-                self.hash.update(bytes);
+    fn byte(&mut self, b: u8) {
+        if self.heap.is_empty() {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
                 return;
             }
+            self.heap.extend_from_slice(&self.buf);
         }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+        self.heap.push(b);
     }
 }
 

@@ -9,7 +9,7 @@
 
 use md5::{Digest, Md5};
 
-use super::facts::{ascii, hex, ClientFacts, Feed, Out, ServerFacts};
+use super::facts::{ascii, hex, ClientFacts, Out, ServerFacts, Text};
 use super::is_grease;
 
 /// Writes `values` without GREASE, decimal, joined by `-`.
@@ -49,10 +49,10 @@ pub fn write_ja3s(f: &ServerFacts<'_>, out: &mut impl Out) {
     join(out, f.extensions.as_slice().iter().copied());
 }
 
-fn md5_hex(write: impl FnOnce(&mut Feed<Md5>)) -> String {
-    let mut feed = Feed::new(Md5::new());
-    write(&mut feed);
-    hex(&feed.finish().finalize())
+fn md5_hex(write: impl FnOnce(&mut Text)) -> String {
+    let mut text = Text::default();
+    write(&mut text);
+    hex(&Md5::digest(text.as_slice()))
 }
 
 /// The JA3 string of `f`.

@@ -18,7 +18,7 @@
 use sha2::{Digest, Sha256};
 use tls_grammar::{ClientHello, ExtensionType};
 
-use super::facts::{ascii, ClientFacts, Feed, Out, HEX};
+use super::facts::{ascii, ClientFacts, Out, Text, HEX};
 use super::is_grease;
 
 /// JA4 section `b`/`c` when the list is empty.
@@ -157,9 +157,9 @@ pub(crate) fn section(
     } else if empty {
         out.put(EMPTY_HASH.as_bytes());
     } else {
-        let mut feed = Feed::new(Sha256::new());
-        write(&mut |b| feed.put(b));
-        let digest = feed.finish().finalize();
+        let mut text = Text::default();
+        write(&mut |b| text.put(b));
+        let digest = Sha256::digest(text.as_slice());
         for b in &digest[..HASH_HEX_LEN / 2] {
             out.put(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
         }
