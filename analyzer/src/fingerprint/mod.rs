@@ -1,6 +1,6 @@
 //! TLS client and server fingerprints computed from the parsed hellos: JA3 and JA3S (BSD
 //! 3-Clause, Salesforce's definition), JA4 (BSD 3-Clause, FoxIO's `technical_details/JA4.md`)
-//! and, only with the cargo feature `ja4plus`, JA4S ([`ja4plus`], FoxIO License 1.1).
+//! and, only with the cargo feature `ja4plus`, JA4S (module `ja4plus`, FoxIO License 1.1).
 //!
 //! In: the generated [`ClientHello`] / [`ServerHello`] views the analyzer already parsed to
 //! raise its events (no second parse). Out: the fingerprint texts, through the
