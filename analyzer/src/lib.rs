@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod detect;
 pub mod fasthash;
+pub mod fingerprint;
 pub mod ftp_adat;
 pub mod log;
 pub mod output;

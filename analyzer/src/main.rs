@@ -13,6 +13,7 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
+use tls_analyzer::fingerprint::FingerprintSet;
 use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunError, RunOptions};
 
 /// The capture analysed when no FILE is given: a TLS 1.3 handshake made on loopback with
@@ -83,6 +84,15 @@ struct LogColumns {
     /// Zeek with SSL::log_include_client_certificate_subject_issuer=T.
     #[arg(long)]
     log_client_cert_subject_issuer: bool,
+    /// Add fingerprint columns, comma-separated: ja3, ja3s, ja4, ja4_r, ja4_o, ja4_ro, and (in a
+    /// build with the cargo feature ja4plus, FoxIO License 1.1) ja4s, ja4s_r.
+    #[arg(long, value_name = "LIST", value_parser = parse_fingerprints)]
+    fingerprints: Option<FingerprintSet>,
+}
+
+/// `--fingerprints`: the column list, or the reason it is not one.
+fn parse_fingerprints(list: &str) -> Result<FingerprintSet, String> {
+    FingerprintSet::parse(list)
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -190,6 +200,8 @@ fn main() -> ExitCode {
     opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
     opts.log_columns.server_subject_issuer = columns.log_cert_subject_issuer;
     opts.log_columns.client_subject_issuer = columns.log_client_cert_subject_issuer;
+    opts.log_columns.fingerprints = columns.fingerprints.unwrap_or_default();
+    opts.ssl.hello_views = !opts.log_columns.fingerprints.is_empty();
 
     let total_bytes = input_size(&inputs);
     let progress = wants_progress(io::stderr().is_terminal(), total_bytes).then(|| {

@@ -13,7 +13,7 @@ use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::{LogOutput, LogShared, LogTrigger, SslLogState};
 use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_SSL};
-use crate::ssl::{Analyzer, Config, Event, EventSink, SslAnalyzer, SslEvent};
+use crate::ssl::{Analyzer, Config, Event, EventSink, HelloView, SslAnalyzer, SslEvent};
 
 /// Source named in `conn_weird` lines raised by the SSL analyzer.
 const WEIRD_SOURCE_SSL: &str = "SSL";
@@ -312,6 +312,16 @@ impl EventSink for Sink<'_, '_, '_> {
                 self.builder(ts);
                 if let Some(b) = self.log.as_mut() {
                     b.certificate_cached(*is_client, der, &mut self.w.log_shared.certs);
+                }
+            }
+            // Raised after the hello event, which created the record.
+            Event::Hello { dtls, hello } => {
+                let Some(b) = self.log.as_mut() else {
+                    return;
+                };
+                match hello {
+                    HelloView::Client(h) => b.client_hello_view(h),
+                    HelloView::Server(h) => b.server_hello_view(h, *dtls),
                 }
             }
         }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::Value;
+use tls_analyzer::fingerprint::FingerprintSet;
 use tls_analyzer::log::builder::{
     HELLO_RETRY_REQUEST_RANDOM, WEIRD_HISTORY_LIMIT, WEIRD_MANY_SERVER_NAMES,
 };
@@ -387,6 +388,7 @@ fn json_rows_are_valid_and_leave_unset_columns_out() {
 const BOTH: OptionalColumns = OptionalColumns {
     server_subject_issuer: true,
     client_subject_issuer: true,
+    fingerprints: FingerprintSet::NONE,
 };
 
 #[test]

@@ -112,6 +112,7 @@ fn render(ev: &Event<'_>) -> String {
         Event::Certificate { is_client, der } => {
             format!("certificate {is_client} {}", der.len())
         }
+        Event::Hello { dtls, .. } => format!("hello dtls={dtls}"),
     }
 }
 

@@ -123,9 +123,10 @@ impl EventSink for Collect<'_> {
             Event::Violation { analyzer, reason } => {
                 w.analyzer_violation(ts, "C", &id, analyzer.zeek_name(), reason.as_bytes())
             }
-            Event::Confirmation { .. } | Event::Disabled { .. } | Event::Certificate { .. } => {
-                return
-            }
+            Event::Confirmation { .. }
+            | Event::Disabled { .. }
+            | Event::Certificate { .. }
+            | Event::Hello { .. } => return,
         }
         let line = serde_json::from_slice::<Value>(w.buffer())
             .map(|o| canonical(&o))

@@ -5,6 +5,7 @@
 //! every mismatch of a run; [`support`], helpers several test binaries share.
 pub mod adapter;
 pub mod conformance;
+pub mod fingerprints;
 pub mod require;
 pub mod snapshot_failures;
 pub mod support;

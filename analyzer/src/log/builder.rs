@@ -25,7 +25,9 @@ use super::cert_cache::{CertCache, CertFacts};
 use super::compact::{InlineBytes, HISTORY_INLINE, SESSION_ID_INLINE};
 use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
 use super::writer::OptionalColumns;
+use crate::fingerprint::Fingerprints;
 use crate::output::ConnId;
+use tls_grammar::{ClientHello, ServerHello};
 
 /// Zeek's default `SSL::max_ssl_history_length`.
 pub const MAX_SSL_HISTORY_LENGTH: usize = 100;
@@ -129,6 +131,9 @@ pub struct SslLogRow {
     pub client_issuer: Option<String>,
     /// Whether the SNI matches the server's leaf certificate (unset without SNI or leaf).
     pub sni_matches_cert: Option<bool>,
+    /// Fingerprint columns (`--fingerprints`; all unset unless switched on in
+    /// [`OptionalColumns::fingerprints`]).
+    pub fingerprints: Fingerprints,
 }
 
 /// One certificate chain as the log needs it.
@@ -177,6 +182,8 @@ pub struct SslLogState {
     /// Server and client chains; both exist once any certificate was seen (Zeek's
     /// `file_sniff`). Boxed: most tracked connections never get that far.
     chains: Option<Box<(Chain, Chain)>>,
+    /// Fingerprint texts of the first hellos; boxed, only present when any is on.
+    fingerprints: Option<Box<Fingerprints>>,
     weirds: Vec<LogWeird>,
 }
 
@@ -204,6 +211,7 @@ impl SslLogState {
             logged: false,
             columns: OptionalColumns::default(),
             chains: None,
+            fingerprints: None,
             weirds: Vec::new(),
         }
     }
@@ -257,6 +265,27 @@ impl SslLogState {
         // SSLv2 hellos have no handshake-message event; record_version 0 marks them.
         if record_version == 0 {
             self.add_to_history(true, b'c');
+        }
+    }
+
+    /// A parsed ClientHello ([`crate::ssl::Event::Hello`]): its fingerprint columns, when on.
+    /// The connection's first ClientHello sets them (see [`Fingerprints::client_hello`]).
+    pub fn client_hello_view(&mut self, hello: &ClientHello<'_>) {
+        let set = self.columns.fingerprints;
+        if !set.is_empty() {
+            self.fingerprints
+                .get_or_insert_with(Box::default)
+                .client_hello(set, hello);
+        }
+    }
+
+    /// A parsed ServerHello: its fingerprint columns, when on; `dtls` for JA4S's prefix.
+    pub fn server_hello_view(&mut self, hello: &ServerHello<'_>, dtls: bool) {
+        let set = self.columns.fingerprints;
+        if !set.is_empty() {
+            self.fingerprints
+                .get_or_insert_with(Box::default)
+                .server_hello(set, hello, dtls);
         }
     }
 
@@ -494,6 +523,7 @@ impl SslLogState {
             client_subject: None,
             client_issuer: None,
             sni_matches_cert: None,
+            fingerprints: self.fingerprints.as_deref().cloned().unwrap_or_default(),
         };
         // Zeek's `ssl_finishing`: the certificate columns.
         if let Some(chains) = &self.chains {
@@ -539,7 +569,13 @@ impl SslLogState {
             self.established = true;
         }
         self.logged = true;
-        Some(self.row(uid, id))
+        // The texts move into the row: nothing reads them afterwards.
+        let fingerprints = self.fingerprints.take();
+        let mut row = self.row(uid, id);
+        if let Some(f) = fingerprints {
+            row.fingerprints = *f;
+        }
+        Some(row)
     }
 }
 

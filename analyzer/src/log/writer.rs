@@ -12,6 +12,7 @@
 use std::io::{self, Write};
 
 use super::builder::SslLogRow;
+use crate::fingerprint::FingerprintSet;
 use crate::output::escape::{ascii_string, fixed6, json_double, json_string, push_addr, push_u64};
 use crate::output::UidMark;
 
@@ -70,6 +71,10 @@ pub struct OptionalColumns {
     /// `SSL::log_include_client_certificate_subject_issuer`: `client_subject` and
     /// `client_issuer` of the client's first certificate.
     pub client_subject_issuer: bool,
+    /// `--fingerprints`: fingerprint columns (`ja3`, `ja4`, ...), after Zeek's columns, as the
+    /// Zeek packages that log them append theirs. They are filled only when the analyzer hands
+    /// out the parsed hellos: set [`crate::ssl::Config::hello_views`] too (the CLI does).
+    pub fingerprints: FingerprintSet,
 }
 
 /// Where the optional columns go: Zeek declares them between `client_cert_chain_fps` and
@@ -92,6 +97,9 @@ impl OptionalColumns {
                     out.push(("client_issuer", "string"));
                 }
             }
+        }
+        for m in self.fingerprints.iter() {
+            out.push((m.column(), "string"));
         }
         out
     }
@@ -239,6 +247,10 @@ impl TsvLogWriter {
             sep(b);
         }
         tsv_bool(b, r.sni_matches_cert);
+        for m in self.columns.fingerprints.iter() {
+            sep(b);
+            tsv_opt(b, r.fingerprints.get(m).map(str::as_bytes));
+        }
         b.push(b'\n');
     }
 
@@ -380,6 +392,9 @@ impl JsonLogWriter {
             );
         }
         json_bool(b, "sni_matches_cert", r.sni_matches_cert);
+        for m in self.columns.fingerprints.iter() {
+            json_opt(b, m.column(), r.fingerprints.get(m).map(str::as_bytes));
+        }
         b.extend_from_slice(b"}\n");
     }
 

@@ -59,7 +59,7 @@ use tls_grammar::{
     SupportedVersionsVersions,
 };
 
-use super::event::{Analyzer, Event, EventSink};
+use super::event::{Analyzer, Event, EventSink, HelloView};
 use super::record::V2_CONTENT_TYPE_BASE;
 use super::version::{is_pre_tls13, is_tls13, orig_label, version_ok, UNKNOWN_VERSION};
 use super::Config;
@@ -705,6 +705,17 @@ impl Conn {
             }
         };
         let is_client = self.is_client(is_orig);
+        // The parsed hello goes out right after its hello event, which created the log
+        // record, so fingerprints need no second parse.
+        let mut hello_view = match &hs.message.body {
+            HandshakeMessageBody::ClientHello(h) if self.config.hello_views => {
+                Some(HelloView::Client(h))
+            }
+            HandshakeMessageBody::ServerHello(h) if self.config.hello_views => {
+                Some(HelloView::Server(h))
+            }
+            _ => None,
+        };
 
         // What the state machine takes from the parsed message before its events go out.
         // `pending` is the hello verdict Zeek raises between the extension events and the
@@ -774,7 +785,22 @@ impl Conn {
                 }
                 _ => {}
             }
+            let is_hello = matches!(
+                ev,
+                SslEvent::SslClientHello { .. } | SslEvent::SslServerHello { .. }
+            );
             sink.event(ts, &Event::Ssl(ev));
+            if is_hello {
+                if let Some(hello) = hello_view.take() {
+                    sink.event(
+                        ts,
+                        &Event::Hello {
+                            dtls: is_dtls,
+                            hello,
+                        },
+                    );
+                }
+            }
         };
         hs.walk(&ctx, &mut forward);
         Ok(())

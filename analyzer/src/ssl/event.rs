@@ -10,6 +10,17 @@
 //! during the `event` call.
 
 pub use tls_grammar::SslEvent;
+use tls_grammar::{ClientHello, ServerHello};
+
+/// A parsed hello, as the generated parser returned it (see [`Event::Hello`]); borrowed, so
+/// handing it out copies nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HelloView<'a> {
+    /// A TLS/DTLS ClientHello.
+    Client(&'a ClientHello<'a>),
+    /// A TLS/DTLS ServerHello.
+    Server(&'a ServerHello<'a>),
+}
 
 /// Which of Zeek's two analyzers a violation or confirmation belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,6 +84,16 @@ pub enum Event<'a> {
         is_client: bool,
         /// The certificate's DER bytes.
         der: &'a [u8],
+    },
+    /// Internal, no Zeek event: a parsed TLS/DTLS ClientHello or ServerHello (not SSLv2), for
+    /// ssl.log's fingerprint columns; raised right after `ssl_client_hello` / `ssl_server_hello`,
+    /// and only when
+    /// [`crate::ssl::Config::hello_views`] is on.
+    Hello {
+        /// The connection is DTLS.
+        dtls: bool,
+        /// The parsed hello.
+        hello: HelloView<'a>,
     },
 }
 

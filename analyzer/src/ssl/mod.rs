@@ -32,7 +32,7 @@ pub mod record;
 pub mod tls;
 pub mod version;
 
-pub use event::{Analyzer, Event, EventSink, SslEvent};
+pub use event::{Analyzer, Event, EventSink, HelloView, SslEvent};
 
 use conn::Conn;
 
@@ -65,6 +65,8 @@ pub struct Config {
     /// Raise `ssl_server_curve`, which Zeek 3.0 retired in favour of `ssl_ecdh_server_params`
     /// (default false: current Zeek never raises it).
     pub raise_ssl_server_curve: bool,
+    /// Raise [`Event::Hello`] with each parsed hello (for fingerprints; default false).
+    pub hello_views: bool,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             dtls_max_version_errors: DEFAULT_DTLS_MAX_VERSION_ERRORS,
             dtls_max_reported_version_errors: DEFAULT_DTLS_MAX_REPORTED_VERSION_ERRORS,
             raise_ssl_server_curve: false,
+            hello_views: false,
         }
     }
 }
