@@ -73,6 +73,9 @@ pub enum Event<'a> {
         is_client: bool,
         /// The certificate's DER bytes.
         der: &'a [u8],
+        /// Whether it is the first of its message (Zeek's `application/x-x509-user-cert`,
+        /// x509.log's `host_cert`).
+        first: bool,
     },
 }
 
