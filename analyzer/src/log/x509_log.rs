@@ -473,6 +473,22 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_that_does_not_parse_is_not_logged() {
+        let mut out = Vec::new();
+        let mut cache = CertCache::new();
+        let mut x = X509Output::new(LogFormat::Tsv, &mut out);
+        for der in [&b""[..], b"\x30\x82\xff\xff", b"not a certificate"] {
+            x.certificate(1.0, false, true, der, &mut cache);
+        }
+        x.footer(2.0);
+        x.flush();
+        assert_eq!(x.dest.written(), 0);
+        assert!(x.known_certs().is_empty());
+        drop(x);
+        assert!(out.is_empty(), "no rows, no header");
+    }
+
+    #[test]
     fn hex_fingerprints_decode() {
         let fp = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         let d = hex32(fp).unwrap_or([0; 32]);
