@@ -14,7 +14,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
 use tls_analyzer::fingerprint::FingerprintSet;
-use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunError, RunOptions};
+use tls_analyzer::run::{run_with_x509, EventFormat, LogFormat, Outputs, RunError, RunOptions};
 
 /// The capture analysed when no FILE is given: a TLS 1.3 handshake made on loopback with
 /// openssl (see `tests/captures/README.md`).
@@ -69,8 +69,69 @@ enum Command {
         #[command(flatten)]
         columns: LogColumns,
         #[command(flatten)]
+        files_out: LogFiles,
+        #[command(flatten)]
         common: Common,
     },
+}
+
+/// Which of Zeek's logs `log` writes, and where.
+#[derive(clap::Args, Debug, Default)]
+struct LogFiles {
+    /// The log printed on stdout: ssl (ssl.log) or x509 (x509.log, one row per certificate, with
+    /// Zeek's deduplication; always single-threaded).
+    #[arg(long = "log", value_enum, default_value_t = LogKindArg::Ssl)]
+    kind: LogKindArg,
+    /// Write DIR/ssl.log and DIR/x509.log (Zeek's file names, in --format) instead of printing;
+    /// a log without rows is not created, as with Zeek.
+    #[arg(long, value_name = "DIR", conflicts_with = "kind")]
+    logdir: Option<std::path::PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum LogKindArg {
+    #[default]
+    Ssl,
+    X509,
+}
+
+/// A log file created at its first write (Zeek creates no file for a log without rows).
+struct LazyFile {
+    path: std::path::PathBuf,
+    file: Option<BufWriter<std::fs::File>>,
+}
+
+impl LazyFile {
+    fn new(path: std::path::PathBuf) -> Self {
+        LazyFile { path, file: None }
+    }
+
+    fn file(&mut self) -> io::Result<&mut BufWriter<std::fs::File>> {
+        if self.file.is_none() {
+            let f = std::fs::File::create(&self.path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
+            self.file = Some(BufWriter::with_capacity(1 << 16, f));
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("log file not open"))
+    }
+}
+
+impl Write for LazyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
 }
 
 /// ssl.log's optional columns (Zeek leaves them out by default).
@@ -152,6 +213,7 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Log {
         format: LogFormatArg::Tsv,
         columns: LogColumns::default(),
+        files_out: LogFiles::default(),
         common: Common {
             max_ssl_history_length: tls_analyzer::log::MAX_SSL_HISTORY_LENGTH,
             threads: 1,
@@ -160,6 +222,7 @@ fn main() -> ExitCode {
             ..Common::default()
         },
     });
+    let mut files_out = LogFiles::default();
     let (common, columns, events, log) = match command {
         Command::Events { format, common } => {
             let f = match format {
@@ -171,8 +234,10 @@ fn main() -> ExitCode {
         Command::Log {
             format,
             columns,
+            files_out: f_out,
             common,
         } => {
+            files_out = f_out;
             let f = match format {
                 LogFormatArg::Tsv => LogFormat::Tsv,
                 LogFormatArg::Json => LogFormat::Json,
@@ -212,26 +277,63 @@ fn main() -> ExitCode {
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let dir_logs = files_out.logdir.as_ref().map(|dir| {
+        (
+            LazyFile::new(dir.join("ssl.log")),
+            LazyFile::new(dir.join("x509.log")),
+        )
+    });
+    if let Some(dir) = files_out.logdir.as_ref() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("tls-analyzer: cannot create {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    }
+    let mut dir_logs = dir_logs;
     let mut analyse = || {
-        // Each command asks for exactly one of the two outputs.
+        // Each command asks for exactly one of the outputs, or (--logdir) for both logs.
         let w: &mut dyn Write = &mut out;
-        let outputs = match (events, log) {
-            (Some(f), _) => Outputs {
-                events: Some((f, w)),
-                log: None,
-            },
-            (None, log) => Outputs {
-                events: None,
-                log: log.map(|f| (f, w)),
-            },
-        };
-        run(&inputs, &opts, outputs)
+        let (outputs, x509): (Outputs, Option<(LogFormat, &mut dyn Write)>) =
+            match (events, log, dir_logs.as_mut()) {
+                (Some(f), _, _) => (
+                    Outputs {
+                        events: Some((f, w)),
+                        log: None,
+                    },
+                    None,
+                ),
+                (None, Some(f), Some((ssl, x509))) => (
+                    Outputs {
+                        events: None,
+                        log: Some((f, ssl)),
+                    },
+                    Some((f, x509)),
+                ),
+                (None, Some(f), None) if files_out.kind == LogKindArg::X509 => (
+                    Outputs {
+                        events: None,
+                        log: None,
+                    },
+                    Some((f, w)),
+                ),
+                (None, log, _) => (
+                    Outputs {
+                        events: None,
+                        log: log.map(|f| (f, w)),
+                    },
+                    None,
+                ),
+            };
+        run_with_x509(&inputs, &opts, outputs, x509)
     };
     let result = match progress {
         Some((count, total)) => with_progress_bar(&count, total, analyse),
         None => analyse(),
     };
-    let flushed = out.flush();
+    let flushed = out.flush().and_then(|()| match dir_logs.as_mut() {
+        Some((ssl, x509)) => ssl.flush().and_then(|()| x509.flush()),
+        None => Ok(()),
+    });
     if let Ok(summary) = &result {
         if common.report_unanalysed || io::stderr().is_terminal() {
             if let Some(line) = summary.not_analysed.describe() {

@@ -11,7 +11,7 @@ use crate::capture::{ConnId, ConnInfo};
 use crate::detect::Detected;
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
-use crate::log::{LogOutput, LogShared, LogTrigger, SslLogState};
+use crate::log::{LogOutput, LogShared, LogTrigger, SslLogState, X509Output};
 use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_SSL};
 use crate::ssl::{Analyzer, Config, Event, EventSink, HelloView, SslAnalyzer, SslEvent};
 
@@ -28,6 +28,8 @@ pub struct Outputs<'a, 'w> {
     pub log: Option<&'a mut LogOutput<'w>>,
     /// What every connection's ssl.log builder shares.
     pub log_shared: &'a mut LogShared,
+    /// x509.log, when written.
+    pub x509: Option<&'a mut X509Output<'w>>,
 }
 
 /// What carries a connection's TLS bytes, as detection found it.
@@ -308,10 +310,17 @@ impl EventSink for Sink<'_, '_, '_> {
                 self.builder(ts);
             }
             Event::Disabled { analyzer } => self.print_analyzer(ts, *analyzer, true),
-            Event::Certificate { is_client, der } => {
+            Event::Certificate {
+                is_client,
+                der,
+                first,
+            } => {
                 self.builder(ts);
                 if let Some(b) = self.log.as_mut() {
                     b.certificate_cached(*is_client, der, &mut self.w.log_shared.certs);
+                }
+                if let Some(x) = self.w.x509.as_deref_mut() {
+                    x.certificate(ts, *is_client, *first, der, &mut self.w.log_shared.certs);
                 }
             }
             // Raised after the hello event, which created the record.

@@ -109,7 +109,7 @@ fn render(ev: &Event<'_>) -> String {
         }
         Event::Confirmation { analyzer } => format!("confirmation {}", analyzer.zeek_name()),
         Event::Disabled { analyzer } => format!("disabled {}", analyzer.zeek_name()),
-        Event::Certificate { is_client, der } => {
+        Event::Certificate { is_client, der, .. } => {
             format!("certificate {is_client} {}", der.len())
         }
         Event::Hello { dtls, .. } => format!("hello dtls={dtls}"),

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use tls_analyzer::capture::Input;
-use tls_analyzer::run::{run, EventFormat, LogFormat, Outputs, RunOptions as OurOptions};
+use tls_analyzer::run::{run_with_x509, EventFormat, LogFormat, Outputs, RunOptions as OurOptions};
 
 use crate::conformance::analyzer::{AfterEstablished, Analyzer, RunOptions};
 use crate::conformance::AnalyzerOutput;
@@ -43,6 +43,7 @@ impl Analyzer for TlsAnalyzer {
         let input = [Input::Path(capture.to_path_buf())];
         let mut events = Vec::new();
         let mut log = Vec::new();
+        let mut x509 = Vec::new();
         let outputs = Outputs {
             events: Some((EventFormat::Json, &mut events)),
             log: if opts.write_ssl_log {
@@ -51,10 +52,15 @@ impl Analyzer for TlsAnalyzer {
                 None
             },
         };
-        run(&input, &ours, outputs).map_err(|e| e.to_string())?;
+        // x509.log is written whenever ssl.log is (zeek-live compares both).
+        let x509_out = opts
+            .write_ssl_log
+            .then_some((LogFormat::Json, &mut x509 as &mut dyn std::io::Write));
+        run_with_x509(&input, &ours, outputs, x509_out).map_err(|e| e.to_string())?;
         Ok(AnalyzerOutput {
             events: String::from_utf8(events).map_err(|e| format!("events are not UTF-8: {e}"))?,
             ssl_log: String::from_utf8(log).map_err(|e| format!("ssl.log is not UTF-8: {e}"))?,
+            x509_log: String::from_utf8(x509).map_err(|e| format!("x509.log is not UTF-8: {e}"))?,
         })
     }
 }

@@ -8,6 +8,9 @@
 //! certificate), [`dn`] the subject and issuer text
 //! of the optional columns ([`OptionalColumns`]). [`stream`] is a run's ssl.log in either format
 //! and what all connections' builders share.
+//!
+//! x509.log: [`x509`] renders a certificate's columns, [`x509_log`] decides (Zeek's
+//! deduplication) which certificates are logged and writes the rows.
 
 pub mod builder;
 pub mod cert;
@@ -17,6 +20,8 @@ pub mod dn;
 pub mod names;
 pub mod stream;
 pub mod writer;
+pub mod x509;
+pub mod x509_log;
 
 pub use builder::{
     LogTrigger, LogWeird, SslLogBuilder, SslLogRow, SslLogState, MAX_SSL_HISTORY_LENGTH,
@@ -26,3 +31,4 @@ pub use stream::{LogFormat, LogOutput, LogShared};
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
 };
+pub use x509_log::X509Output;

@@ -164,10 +164,26 @@ impl std::error::Error for RunError {}
 /// A capture error (e.g. a truncated file) still writes everything derived from the packets
 /// before it, including the ssl.log rows of connections that were open, then returns the error.
 pub fn run(inputs: &[Input], opts: &RunOptions, outputs: Outputs<'_>) -> Result<Summary, RunError> {
-    if opts.threads > 1 {
+    run_with_x509(inputs, opts, outputs, None)
+}
+
+/// [`run`], also writing x509.log in `x509`'s format to its writer when given.
+///
+/// x509.log's deduplication is run-wide and its rows are in the order certificates were seen,
+/// so a run that writes it is single-threaded whatever [`RunOptions::threads`] says.
+pub fn run_with_x509<'w>(
+    inputs: &[Input],
+    opts: &RunOptions,
+    outputs: Outputs<'w>,
+    x509: Option<(LogFormat, &'w mut dyn Write)>,
+) -> Result<Summary, RunError> {
+    if opts.threads > 1 && x509.is_none() {
         return run_sharded(inputs, opts, outputs);
     }
     let mut pipeline = Pipeline::new(opts, outputs);
+    if let Some((format, w)) = x509 {
+        pipeline.set_x509(crate::log::X509Output::new(format, w));
+    }
     let result = capture::run(inputs, &opts.capture, &mut pipeline);
     let close_ts = pipeline.last_ts;
     pipeline.finish(close_ts)?;

@@ -8,7 +8,7 @@
 use super::{Outputs, RunError, RunOptions, Summary};
 use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
-use crate::log::{LogOutput, LogShared};
+use crate::log::{LogOutput, LogShared, X509Output};
 use crate::output::EventOutput;
 use crate::session::{self, Session};
 
@@ -108,6 +108,8 @@ pub struct Pipeline<'w> {
     events: Option<EventOutput<'w>>,
     log: Option<LogOutput<'w>>,
     log_shared: LogShared,
+    /// x509.log, when written (see [`super::run_with_x509`]).
+    x509: Option<X509Output<'w>>,
     pub(super) summary: Summary,
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
@@ -126,11 +128,17 @@ impl<'w> Pipeline<'w> {
                 .log
                 .map(|(f, w)| LogOutput::new(f, opts.log_columns, w)),
             log_shared: LogShared::new(opts.max_ssl_history_length, opts.log_columns),
+            x509: None,
             summary: Summary::default(),
             first_ts: None,
             last_ts: 0.0,
             removal_pending: Vec::new(),
         }
+    }
+
+    /// Also writes x509.log (single-threaded runs only: its deduplication is run-wide).
+    pub(super) fn set_x509(&mut self, x509: X509Output<'w>) {
+        self.x509 = Some(x509);
     }
 
     /// Tells `events` and `log` where the uids are in what each output writes (a sharded run
@@ -154,6 +162,7 @@ impl<'w> Pipeline<'w> {
             events: self.events.as_mut(),
             log: self.log.as_mut(),
             log_shared: &mut self.log_shared,
+            x509: self.x509.as_mut(),
         }
     }
 
@@ -162,6 +171,7 @@ impl<'w> Pipeline<'w> {
     fn output_failed(&self) -> bool {
         self.events.as_ref().is_some_and(|e| e.dest.failed())
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
+            || self.x509.as_ref().is_some_and(|x| x.dest.failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -195,6 +205,9 @@ impl<'w> Pipeline<'w> {
             if let Some(log) = self.log.as_mut() {
                 log.set_open_ts(ts);
             }
+            if let Some(x) = self.x509.as_mut() {
+                x.set_open_ts(ts);
+            }
         }
         if ts > self.last_ts {
             self.last_ts = ts;
@@ -214,6 +227,7 @@ impl<'w> Pipeline<'w> {
             events: self.events.as_mut(),
             log: self.log.as_mut(),
             log_shared: &mut self.log_shared,
+            x509: self.x509.as_mut(),
         };
         f(session, &mut outputs);
         let done = session.is_done();
@@ -235,6 +249,9 @@ impl<'w> Pipeline<'w> {
         }
         if let Some(log) = self.log.as_mut() {
             log.flush();
+        }
+        if let Some(x) = self.x509.as_mut() {
+            x.flush();
         }
     }
 
@@ -325,11 +342,15 @@ impl<'w> Pipeline<'w> {
             // Like Zeek, no rows means no log at all (no header without a first write).
             log.footer(close_ts);
         }
+        if let Some(x) = self.x509.as_mut() {
+            x.footer(close_ts);
+        }
         self.flush();
         self.summary.events = self.events.as_ref().map_or(0, |e| e.dest.written());
         self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
         let error = self.events.as_mut().and_then(|e| e.dest.take_error());
-        match error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error())) {
+        let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
+        match error.or_else(|| self.x509.as_mut().and_then(|x| x.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -421,6 +442,7 @@ impl FlowHandler for Pipeline<'_> {
                     events: self.events.as_mut(),
                     log: self.log.as_mut(),
                     log_shared: &mut self.log_shared,
+                    x509: self.x509.as_mut(),
                 };
                 session.end_of_packet(c, &mut outputs);
             }

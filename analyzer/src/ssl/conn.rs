@@ -574,6 +574,7 @@ impl Conn {
                     &Event::Certificate {
                         is_client,
                         der: hello.certificate,
+                        first: true,
                     },
                 );
             }
@@ -737,23 +738,25 @@ impl Conn {
             }
             HandshakeMessageBody::Certificate(certificate) => match &certificate.certificates {
                 CertificateCertificates::Tls12Certificates(c) => {
-                    for cert in c.certificate_list.iter() {
+                    for (i, cert) in c.certificate_list.iter().enumerate() {
                         sink.event(
                             ts,
                             &Event::Certificate {
                                 is_client,
                                 der: cert.cert,
+                                first: i == 0,
                             },
                         );
                     }
                 }
                 CertificateCertificates::Tls13Certificates(c) => {
-                    for entry in c.certificate_list.iter() {
+                    for (i, entry) in c.certificate_list.iter().enumerate() {
                         sink.event(
                             ts,
                             &Event::Certificate {
                                 is_client,
                                 der: entry.cert_data,
+                                first: i == 0,
                             },
                         );
                     }

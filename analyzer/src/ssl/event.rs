@@ -84,6 +84,9 @@ pub enum Event<'a> {
         is_client: bool,
         /// The certificate's DER bytes.
         der: &'a [u8],
+        /// Whether it is the first of its message (Zeek's `application/x-x509-user-cert`,
+        /// x509.log's `host_cert`).
+        first: bool,
     },
     /// Internal, no Zeek event: a parsed TLS/DTLS ClientHello or ServerHello (not SSLv2), for
     /// ssl.log's fingerprint columns; raised right after `ssl_client_hello` / `ssl_server_hello`,

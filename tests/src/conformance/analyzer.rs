@@ -50,6 +50,9 @@ pub struct AnalyzerOutput {
     pub events: String,
     /// The `ssl.log` rows, JSON Lines.
     pub ssl_log: String,
+    /// The `x509.log` rows, JSON Lines, in the order they were logged (compared in order with
+    /// `zeek-live/*.x509.json`; `ts` is not compared).
+    pub x509_log: String,
 }
 
 /// What happens to a connection's analyzer after `ssl_established`.

@@ -46,6 +46,15 @@ pub struct CaptureEntry {
     pub live_events: Option<PathBuf>,
     /// `zeek-live/<name>.ssl.json`, when it exists.
     pub live_ssl: Option<PathBuf>,
+    /// `zeek-live/<name>.x509.json`, when it exists.
+    pub live_x509: Option<PathBuf>,
+}
+
+/// Which zeek-live file of a capture.
+enum LiveKind {
+    Events,
+    Ssl,
+    X509,
 }
 
 /// The loaded corpus.
@@ -91,6 +100,7 @@ impl Corpus {
                     manifest: Some(entry.clone()),
                     live_events: None,
                     live_ssl: None,
+                    live_x509: None,
                 },
             );
         }
@@ -103,10 +113,12 @@ impl Corpus {
                 continue;
             };
             let rel = rel.to_string_lossy().replace('\\', "/");
-            let (name, is_events) = if let Some(n) = rel.strip_suffix(".events.json") {
-                (n.to_owned(), true)
+            let (name, kind) = if let Some(n) = rel.strip_suffix(".events.json") {
+                (n.to_owned(), LiveKind::Events)
             } else if let Some(n) = rel.strip_suffix(".ssl.json") {
-                (n.to_owned(), false)
+                (n.to_owned(), LiveKind::Ssl)
+            } else if let Some(n) = rel.strip_suffix(".x509.json") {
+                (n.to_owned(), LiveKind::X509)
             } else {
                 continue;
             };
@@ -134,11 +146,12 @@ impl Corpus {
                     manifest: None,
                     live_events: None,
                     live_ssl: None,
+                    live_x509: None,
                 });
-            if is_events {
-                e.live_events = Some(f);
-            } else {
-                e.live_ssl = Some(f);
+            match kind {
+                LiveKind::Events => e.live_events = Some(f),
+                LiveKind::Ssl => e.live_ssl = Some(f),
+                LiveKind::X509 => e.live_x509 = Some(f),
             }
         }
         Ok(Corpus {

@@ -21,6 +21,8 @@ use super::value::{render, Comparer, Style};
 pub const LIVE_EVENTS: &str = "zeek-live events";
 /// Source name of zeek-live ssl.log mismatches.
 pub const LIVE_SSL: &str = "zeek-live ssl.log";
+/// Source name of zeek-live x509.log mismatches.
+pub const LIVE_X509: &str = "zeek-live x509.log";
 
 /// Everything a zeek-live stream can contain: the `ssl_*` events of Zeek 8.2.2 (the version
 /// that recorded it), SSL/DTLS violations and weirds. Events of ours outside this set — events

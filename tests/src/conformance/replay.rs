@@ -82,6 +82,8 @@ impl Analyzer for ReplayAnalyzer {
         let mut out = AnalyzerOutput {
             events: read(".events.json")?,
             ssl_log: read(".ssl.json")?,
+            // Older corpora have no x509.json: no rows.
+            x509_log: read(".x509.json").unwrap_or_default(),
         };
         if !opts.write_ssl_log {
             out.ssl_log.clear();

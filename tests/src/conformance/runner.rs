@@ -11,7 +11,7 @@ use super::analyzer::{Analyzer, RunOptions};
 use super::corpus::{parse_events, parse_jsonl, read_jsonl, CaptureEntry, Corpus, Event};
 use super::deviations::Deviations;
 use super::expected::{checks_for, run_check};
-use super::live::{compare_events, LIVE_EVENTS, LIVE_SSL};
+use super::live::{compare_events, LIVE_EVENTS, LIVE_SSL, LIVE_X509};
 use super::mismatch::{Mismatch, MismatchKind, Tally};
 use super::report::{CaptureReport, Report, Status};
 use super::rows::{compare_rows, Columns, RowContext};
@@ -44,7 +44,8 @@ impl Default for Scope {
 }
 
 /// Our parsed output of one run.
-type Parsed = Result<(Vec<Event>, Vec<Value>), String>;
+/// Our events, ssl.log rows and x509.log rows.
+type Parsed = Result<(Vec<Event>, Vec<Value>, Vec<Value>), String>;
 
 /// Runs every capture in scope.
 pub fn run_conformance(
@@ -130,7 +131,8 @@ fn compare_capture(
         let parsed = analyzer.run(&entry.trace, opts).and_then(|o| {
             let ev = parse_events(&o.events, "our events")?;
             let rows = parse_jsonl(&o.ssl_log, "our ssl.log")?;
-            Ok((ev, rows))
+            let x509 = parse_jsonl(&o.x509_log, "our x509.log")?;
+            Ok((ev, rows, x509))
         });
         runs.push((opts.clone(), parsed.clone()));
         parsed
@@ -154,7 +156,7 @@ fn compare_capture(
                 for check in &checks {
                     compared_any = true;
                     match run(&check.plan.options, cr) {
-                        Ok((events, rows)) => {
+                        Ok((events, rows, _)) => {
                             run_check(&entry.name, check, &events, &rows, &mut cr.tally, out);
                         }
                         Err(e) => {
@@ -177,10 +179,14 @@ fn compare_capture(
                 Some(p) => read_jsonl(p),
                 None => Ok(Vec::new()),
             };
+            let zeek_x509 = match &entry.live_x509 {
+                Some(p) => read_jsonl(p),
+                None => Ok(Vec::new()),
+            };
             let opts = RunOptions::zeek_live();
-            match (zeek, zeek_rows) {
-                (Ok(zeek), Ok(zeek_rows)) => match run(&opts, cr) {
-                    Ok((events, rows)) => {
+            match (zeek, zeek_rows.and_then(|r| Ok((r, zeek_x509?)))) {
+                (Ok(zeek), Ok((zeek_rows, zeek_x509))) => match run(&opts, cr) {
+                    Ok((events, rows, x509)) => {
                         compare_events(&entry.name, &zeek, &events, &mut cr.tally, out);
                         let ctx = RowContext {
                             capture: &entry.name,
@@ -195,6 +201,22 @@ fn compare_capture(
                             &ctx,
                             &zeek_rows,
                             &rows,
+                            cmp,
+                            &Columns::All,
+                            true,
+                            &mut cr.tally,
+                            out,
+                        );
+                        // x509.log rows carry no connection: they are matched in order.
+                        let ctx = RowContext {
+                            capture: &entry.name,
+                            source: LIVE_X509,
+                            notes: &[],
+                        };
+                        compare_rows(
+                            &ctx,
+                            &zeek_x509,
+                            &x509,
                             cmp,
                             &Columns::All,
                             true,

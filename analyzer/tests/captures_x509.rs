@@ -1,0 +1,158 @@
+//! x509.log of every capture in `tests/captures/`, snapshotted as JSON Lines and as TSV (with
+//! `#open`/`#close` masked), plus the facts `tests/captures/README.md` states about their
+//! certificates asserted directly: TLS 1.3 certificates are encrypted (no rows), the client
+//! certificate of `tls12-client-cert.pcap` is flagged, the chain of `tls12-large-chain.pcap` is
+//! logged certificate by certificate with the leaf's 61 SANs, DTLS certificates are logged.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::path::{Path, PathBuf};
+
+#[path = "../../tests/src/snapshot_failures.rs"]
+mod snapshot_failures;
+use snapshot_failures::SnapshotFailures;
+
+use serde_json::Value;
+use tls_analyzer::capture::Input;
+use tls_analyzer::run::{run_with_x509, LogFormat, Outputs, RunOptions};
+
+fn capture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/captures")
+        .join(name)
+}
+
+fn captures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(capture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn x509(path: &Path, format: LogFormat) -> String {
+    let mut out = Vec::new();
+    let outputs = Outputs {
+        events: None,
+        log: None,
+    };
+    let mut o = RunOptions::default();
+    o.capture.seed = Some(1);
+    run_with_x509(
+        &[Input::Path(path.to_owned())],
+        &o,
+        outputs,
+        Some((format, &mut out)),
+    )
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn rows(name: &str) -> Vec<Value> {
+    x509(&capture(name), LogFormat::Json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn mask_open_close(tsv: &str) -> String {
+    tsv.lines()
+        .map(|l| match l.split_once('\t') {
+            Some((k @ ("#open" | "#close"), _)) => format!("{k}\t<time>"),
+            _ => l.to_owned(),
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+#[test]
+fn every_capture_snapshot() {
+    let mut failures = SnapshotFailures::new();
+    for path in captures() {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let json = x509(&path, LogFormat::Json);
+        let tsv = mask_open_close(&x509(&path, LogFormat::Tsv));
+        if json.is_empty() {
+            // Zeek writes no log without a row: no header either.
+            assert!(tsv.is_empty(), "{name}");
+        }
+        let snap = format!("== x509.log (JSON Lines)\n{json}== x509.log (TSV)\n{tsv}");
+        failures.check(&name, || insta::assert_snapshot!(name.as_str(), snap));
+    }
+    failures.finish();
+}
+
+#[test]
+fn tls13_certificates_are_encrypted_so_not_logged() {
+    for name in ["tls13.pcap", "tls13-client-cert.pcap", "gnutls-tls13.pcap"] {
+        assert!(rows(name).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn client_certificates_are_flagged() {
+    let r = rows("tls12-client-cert.pcap");
+    let flags: Vec<(bool, bool)> = r
+        .iter()
+        .map(|r| {
+            (
+                r["host_cert"].as_bool().unwrap(),
+                r["client_cert"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // Server leaf + CA, then client leaf + the same CA: the CA is logged twice because Zeek's
+    // deduplication index includes client_cert.
+    assert_eq!(
+        flags,
+        [(true, false), (false, false), (true, true), (false, true)]
+    );
+    assert_eq!(r[1]["fingerprint"], r[3]["fingerprint"]);
+    assert_eq!(r[1]["basic_constraints.ca"], true);
+    assert_eq!(r[0]["certificate.key_type"], "ecdsa");
+    assert_eq!(r[0]["certificate.curve"], "prime256v1");
+    assert_eq!(r[0]["certificate.key_length"], 256);
+}
+
+#[test]
+fn large_chain_is_logged_certificate_by_certificate() {
+    let r = rows("tls12-large-chain.pcap");
+    assert_eq!(r.len(), 5, "a leaf and 4 intermediates");
+    assert_eq!(r[0]["host_cert"], true);
+    assert!(r[1..].iter().all(|r| r["host_cert"] == false));
+    assert_eq!(r[0]["san.dns"].as_array().unwrap().len(), 61);
+    // The server sends its intermediates root-first (CA 1 .. CA 4, leaf issued by CA 4); the
+    // log keeps the order of the message. Every issuer but the root's is in the chain.
+    let subjects: Vec<&Value> = r.iter().map(|r| &r["certificate.subject"]).collect();
+    assert_eq!(r[0]["certificate.issuer"], "CN=Test Intermediate CA 4");
+    assert_eq!(r[1]["certificate.issuer"], "CN=Test Root CA");
+    assert!(r[1..]
+        .iter()
+        .skip(1)
+        .all(|r| subjects.contains(&&r["certificate.issuer"])));
+}
+
+#[test]
+fn dtls_certificates_are_logged() {
+    for name in ["dtls10.pcap", "dtls12.pcap", "dtls12-fragmented.pcap"] {
+        assert_eq!(rows(name).len(), 1, "{name}");
+    }
+}
+
+#[test]
+fn a_capture_read_twice_logs_each_certificate_once() {
+    let p = capture("tls12-client-cert.pcap");
+    let mut out = Vec::new();
+    run_with_x509(
+        &[Input::Path(p.clone()), Input::Path(p)],
+        &RunOptions::default(),
+        Outputs {
+            events: None,
+            log: None,
+        },
+        Some((LogFormat::Json, &mut out)),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4);
+}
