@@ -176,18 +176,10 @@ impl TsvLogWriter {
 
     /// Writes the header; `open_time` is the wall-clock time shown in `#open`.
     pub fn header(&mut self, open_time: f64) {
-        let b = &mut self.buf;
-        b.extend_from_slice(b"#separator \\x09\n");
-        let _ = writeln!(b, "#set_separator\t{}", char::from(TSV_SET_SEPARATOR));
-        let _ = writeln!(b, "#empty_field\t{TSV_EMPTY_FIELD}");
-        let _ = writeln!(b, "#unset_field\t{TSV_UNSET_FIELD}");
-        let _ = writeln!(b, "#path\t{SSL_LOG_PATH}");
-        let _ = writeln!(b, "#open\t{}", format_log_time(open_time));
         let fields = self.columns.fields();
         let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
         let types: Vec<&str> = fields.iter().map(|(_, t)| *t).collect();
-        let _ = writeln!(b, "#fields\t{}", names.join("\t"));
-        let _ = writeln!(b, "#types\t{}", types.join("\t"));
+        tsv_header(&mut self.buf, SSL_LOG_PATH, open_time, &names, &types);
     }
 
     /// Writes the footer; `close_time` is the wall-clock time shown in `#close`.
@@ -273,11 +265,46 @@ impl TsvLogWriter {
     }
 }
 
-fn sep(b: &mut Vec<u8>) {
+/// Zeek's ASCII log header: separators, `#path`, `#open` at `open_time`, `#fields`, `#types`.
+pub(super) fn tsv_header(
+    b: &mut Vec<u8>,
+    path: &str,
+    open_time: f64,
+    names: &[&str],
+    types: &[&str],
+) {
+    b.extend_from_slice(b"#separator \\x09\n");
+    let _ = writeln!(b, "#set_separator\t{}", char::from(TSV_SET_SEPARATOR));
+    let _ = writeln!(b, "#empty_field\t{TSV_EMPTY_FIELD}");
+    let _ = writeln!(b, "#unset_field\t{TSV_UNSET_FIELD}");
+    let _ = writeln!(b, "#path\t{path}");
+    let _ = writeln!(b, "#open\t{}", format_log_time(open_time));
+    let _ = writeln!(b, "#fields\t{}", names.join("\t"));
+    let _ = writeln!(b, "#types\t{}", types.join("\t"));
+}
+
+/// A set of strings in a TSV cell, from any element writer (Zeek's rendering of an unset, an
+/// empty and a filled set).
+pub(super) fn tsv_set<T>(b: &mut Vec<u8>, v: Option<&[T]>, mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    match v {
+        None => b.extend_from_slice(TSV_UNSET_FIELD.as_bytes()),
+        Some([]) => b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes()),
+        Some(items) => {
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    b.push(TSV_SET_SEPARATOR);
+                }
+                item(b, x);
+            }
+        }
+    }
+}
+
+pub(super) fn sep(b: &mut Vec<u8>) {
     b.push(TSV_SEPARATOR);
 }
 
-fn tsv_str(b: &mut Vec<u8>, s: &[u8]) {
+pub(super) fn tsv_str(b: &mut Vec<u8>, s: &[u8]) {
     if s.is_empty() {
         b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes());
     } else {
@@ -285,14 +312,14 @@ fn tsv_str(b: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-fn tsv_opt(b: &mut Vec<u8>, s: Option<&[u8]>) {
+pub(super) fn tsv_opt(b: &mut Vec<u8>, s: Option<&[u8]>) {
     match s {
         Some(s) => tsv_str(b, s),
         None => b.extend_from_slice(TSV_UNSET_FIELD.as_bytes()),
     }
 }
 
-fn tsv_bool(b: &mut Vec<u8>, v: Option<bool>) {
+pub(super) fn tsv_bool(b: &mut Vec<u8>, v: Option<bool>) {
     match v {
         Some(true) => b.push(b'T'),
         Some(false) => b.push(b'F'),
@@ -300,23 +327,14 @@ fn tsv_bool(b: &mut Vec<u8>, v: Option<bool>) {
     }
 }
 
-fn tsv_vec(b: &mut Vec<u8>, v: Option<&[String]>) {
-    match v {
-        None => b.extend_from_slice(TSV_UNSET_FIELD.as_bytes()),
-        Some([]) => b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes()),
-        Some(items) => {
-            for (i, s) in items.iter().enumerate() {
-                if i > 0 {
-                    b.push(TSV_SET_SEPARATOR);
-                }
-                if s.is_empty() {
-                    b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes());
-                } else {
-                    ascii_string(b, s.as_bytes(), true);
-                }
-            }
+pub(super) fn tsv_vec(b: &mut Vec<u8>, v: Option<&[String]>) {
+    tsv_set(b, v, |b, s| {
+        if s.is_empty() {
+            b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes());
+        } else {
+            ascii_string(b, s.as_bytes(), true);
         }
-    }
+    });
 }
 
 /// Writes ssl.log rows as Zeek's JSON Lines; see the module docs.
@@ -417,7 +435,7 @@ impl JsonLogWriter {
     }
 }
 
-fn json_key(b: &mut Vec<u8>, key: &str) {
+pub(super) fn json_key(b: &mut Vec<u8>, key: &str) {
     b.push(b',');
     json_string(b, key.as_bytes());
     b.push(b':');
@@ -430,14 +448,14 @@ fn json_opt(b: &mut Vec<u8>, key: &str, v: Option<&[u8]>) {
     }
 }
 
-fn json_bool(b: &mut Vec<u8>, key: &str, v: Option<bool>) {
+pub(super) fn json_bool(b: &mut Vec<u8>, key: &str, v: Option<bool>) {
     if let Some(v) = v {
         json_key(b, key);
         b.extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
     }
 }
 
-fn json_vec(b: &mut Vec<u8>, key: &str, v: Option<&[String]>) {
+pub(super) fn json_vec(b: &mut Vec<u8>, key: &str, v: Option<&[String]>) {
     if let Some(items) = v {
         json_key(b, key);
         b.push(b'[');

@@ -25,9 +25,12 @@ use std::io::Write;
 
 use super::cert_cache::CertCache;
 use super::stream::LogFormat;
-use super::writer::{format_log_time, TSV_EMPTY_FIELD, TSV_SET_SEPARATOR, TSV_UNSET_FIELD};
+use super::writer::{
+    format_log_time, json_bool, json_key, json_vec, sep, tsv_bool, tsv_header, tsv_opt, tsv_set,
+    tsv_str, tsv_vec, TSV_UNSET_FIELD,
+};
 use super::x509::{x509_record, X509Record};
-use crate::output::escape::{ascii_string, fixed6, json_double, json_string, push_addr, push_u64};
+use crate::output::escape::{fixed6, json_double, json_string, push_addr, push_u64};
 use crate::output::stream::Destination;
 
 /// Zeek's `X509::known_log_certs_maximum_size`.
@@ -203,14 +206,13 @@ impl<'w> X509Output<'w> {
 
     fn header(&mut self) {
         let b = &mut self.buf;
-        b.extend_from_slice(b"#separator \\x09\n");
-        let _ = writeln!(b, "#set_separator\t{}", char::from(TSV_SET_SEPARATOR));
-        let _ = writeln!(b, "#empty_field\t{TSV_EMPTY_FIELD}");
-        let _ = writeln!(b, "#unset_field\t{TSV_UNSET_FIELD}");
-        let _ = writeln!(b, "#path\t{X509_LOG_PATH}");
-        let _ = writeln!(b, "#open\t{}", format_log_time(self.open_ts));
-        let _ = writeln!(b, "#fields\t{}", X509_LOG_FIELDS.join("\t"));
-        let _ = writeln!(b, "#types\t{}", X509_LOG_TYPES.join("\t"));
+        tsv_header(
+            b,
+            X509_LOG_PATH,
+            self.open_ts,
+            &X509_LOG_FIELDS,
+            &X509_LOG_TYPES,
+        );
     }
 
     /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
@@ -256,125 +258,75 @@ fn hex32(hex: &str) -> Option<[u8; 32]> {
 fn tsv_row(b: &mut Vec<u8>, ts: f64, fp: &str, r: &X509Record, host: bool, client: bool) {
     let san = r.san.as_ref();
     fixed6(b, ts);
-    tab(b);
+    sep(b);
     tsv_str(b, fp.as_bytes());
-    tab(b);
+    sep(b);
     push_u64(b, r.version);
-    tab(b);
+    sep(b);
     tsv_str(b, r.serial.as_bytes());
-    tab(b);
+    sep(b);
     tsv_str(b, r.subject.as_bytes());
-    tab(b);
+    sep(b);
     tsv_str(b, r.issuer.as_bytes());
-    tab(b);
+    sep(b);
     fixed6(b, r.not_valid_before);
-    tab(b);
+    sep(b);
     fixed6(b, r.not_valid_after);
-    tab(b);
+    sep(b);
     tsv_str(b, r.key_alg.as_bytes());
-    tab(b);
+    sep(b);
     tsv_str(b, r.sig_alg.as_bytes());
-    tab(b);
+    sep(b);
     tsv_opt(b, r.key_type.map(str::as_bytes));
-    tab(b);
+    sep(b);
     match r.key_length {
         Some(n) => push_u64(b, n),
         None => unset(b),
     }
-    tab(b);
+    sep(b);
     tsv_opt(b, r.exponent.as_deref().map(str::as_bytes));
-    tab(b);
+    sep(b);
     tsv_opt(b, r.curve.map(str::as_bytes));
-    tab(b);
+    sep(b);
     tsv_vec(b, san.and_then(|s| s.dns.as_deref()));
-    tab(b);
+    sep(b);
     tsv_vec(b, san.and_then(|s| s.uri.as_deref()));
-    tab(b);
+    sep(b);
     tsv_vec(b, san.and_then(|s| s.email.as_deref()));
-    tab(b);
-    match san.and_then(|s| s.ip.as_deref()) {
-        None => unset(b),
-        Some([]) => b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes()),
-        Some(ips) => {
-            for (i, ip) in ips.iter().enumerate() {
-                if i > 0 {
-                    b.push(TSV_SET_SEPARATOR);
-                }
-                push_addr(b, *ip);
-            }
-        }
-    }
-    tab(b);
-    match r.basic_constraints {
-        Some((ca, _)) => b.push(if ca { b'T' } else { b'F' }),
-        None => unset(b),
-    }
-    tab(b);
+    sep(b);
+    tsv_set(b, san.and_then(|s| s.ip.as_deref()), |b, ip| {
+        push_addr(b, *ip)
+    });
+    sep(b);
+    tsv_bool(b, r.basic_constraints.map(|(ca, _)| ca));
+    sep(b);
     match r.basic_constraints.and_then(|(_, p)| p) {
         Some(n) => push_u64(b, n),
         None => unset(b),
     }
-    tab(b);
-    b.push(if host { b'T' } else { b'F' });
-    tab(b);
-    b.push(if client { b'T' } else { b'F' });
+    sep(b);
+    tsv_bool(b, Some(host));
+    sep(b);
+    tsv_bool(b, Some(client));
     b.push(b'\n');
-}
-
-fn tab(b: &mut Vec<u8>) {
-    b.push(b'\t');
 }
 
 fn unset(b: &mut Vec<u8>) {
     b.extend_from_slice(TSV_UNSET_FIELD.as_bytes());
 }
 
-fn tsv_str(b: &mut Vec<u8>, s: &[u8]) {
-    if s.is_empty() {
-        b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes());
-    } else {
-        ascii_string(b, s, false);
-    }
-}
-
-fn tsv_opt(b: &mut Vec<u8>, s: Option<&[u8]>) {
-    match s {
-        Some(s) => tsv_str(b, s),
-        None => unset(b),
-    }
-}
-
-fn tsv_vec(b: &mut Vec<u8>, v: Option<&[String]>) {
-    match v {
-        None => unset(b),
-        Some([]) => b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes()),
-        Some(items) => {
-            for (i, s) in items.iter().enumerate() {
-                if i > 0 {
-                    b.push(TSV_SET_SEPARATOR);
-                }
-                if s.is_empty() {
-                    b.extend_from_slice(TSV_EMPTY_FIELD.as_bytes());
-                } else {
-                    ascii_string(b, s.as_bytes(), true);
-                }
-            }
-        }
-    }
-}
-
 fn json_row(b: &mut Vec<u8>, ts: f64, fp: &str, r: &X509Record, host: bool, client: bool) {
     b.extend_from_slice(b"{\"ts\":");
     json_double(b, ts);
     json_str(b, "fingerprint", fp);
-    key(b, "certificate.version");
+    json_key(b, "certificate.version");
     push_u64(b, r.version);
     json_str(b, "certificate.serial", &r.serial);
     json_str(b, "certificate.subject", &r.subject);
     json_str(b, "certificate.issuer", &r.issuer);
-    key(b, "certificate.not_valid_before");
+    json_key(b, "certificate.not_valid_before");
     json_double(b, r.not_valid_before);
-    key(b, "certificate.not_valid_after");
+    json_key(b, "certificate.not_valid_after");
     json_double(b, r.not_valid_after);
     json_str(b, "certificate.key_alg", &r.key_alg);
     json_str(b, "certificate.sig_alg", &r.sig_alg);
@@ -382,7 +334,7 @@ fn json_row(b: &mut Vec<u8>, ts: f64, fp: &str, r: &X509Record, host: bool, clie
         json_str(b, "certificate.key_type", t);
     }
     if let Some(n) = r.key_length {
-        key(b, "certificate.key_length");
+        json_key(b, "certificate.key_length");
         push_u64(b, n);
     }
     if let Some(e) = &r.exponent {
@@ -392,11 +344,11 @@ fn json_row(b: &mut Vec<u8>, ts: f64, fp: &str, r: &X509Record, host: bool, clie
         json_str(b, "certificate.curve", c);
     }
     if let Some(s) = &r.san {
-        json_list(b, "san.dns", s.dns.as_deref());
-        json_list(b, "san.uri", s.uri.as_deref());
-        json_list(b, "san.email", s.email.as_deref());
+        json_vec(b, "san.dns", s.dns.as_deref());
+        json_vec(b, "san.uri", s.uri.as_deref());
+        json_vec(b, "san.email", s.email.as_deref());
         if let Some(ips) = s.ip.as_deref() {
-            key(b, "san.ip");
+            json_key(b, "san.ip");
             b.push(b'[');
             for (i, ip) in ips.iter().enumerate() {
                 if i > 0 {
@@ -410,45 +362,20 @@ fn json_row(b: &mut Vec<u8>, ts: f64, fp: &str, r: &X509Record, host: bool, clie
         }
     }
     if let Some((ca, path_len)) = r.basic_constraints {
-        json_bool(b, "basic_constraints.ca", ca);
+        json_bool(b, "basic_constraints.ca", Some(ca));
         if let Some(n) = path_len {
-            key(b, "basic_constraints.path_len");
+            json_key(b, "basic_constraints.path_len");
             push_u64(b, n);
         }
     }
-    json_bool(b, "host_cert", host);
-    json_bool(b, "client_cert", client);
+    json_bool(b, "host_cert", Some(host));
+    json_bool(b, "client_cert", Some(client));
     b.extend_from_slice(b"}\n");
 }
 
-fn key(b: &mut Vec<u8>, k: &str) {
-    b.push(b',');
-    json_string(b, k.as_bytes());
-    b.push(b':');
-}
-
 fn json_str(b: &mut Vec<u8>, k: &str, v: &str) {
-    key(b, k);
+    json_key(b, k);
     json_string(b, v.as_bytes());
-}
-
-fn json_bool(b: &mut Vec<u8>, k: &str, v: bool) {
-    key(b, k);
-    b.extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
-}
-
-fn json_list(b: &mut Vec<u8>, k: &str, v: Option<&[String]>) {
-    if let Some(items) = v {
-        key(b, k);
-        b.push(b'[');
-        for (i, s) in items.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
-            }
-            json_string(b, s.as_bytes());
-        }
-        b.push(b']');
-    }
 }
 
 #[cfg(test)]
