@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 #[path = "../../tests/src/snapshot_failures.rs"]
 mod snapshot_failures;
 use snapshot_failures::SnapshotFailures;
+#[path = "log_text.rs"]
+mod log_text;
+use log_text::mask_open_close;
 
 use serde_json::Value;
 use tls_analyzer::capture::Input;
@@ -58,17 +61,6 @@ fn log(path: &Path, format: LogFormat) -> String {
     };
     run(&[Input::Path(path.to_owned())], &opts(), outputs).unwrap();
     String::from_utf8(out).unwrap()
-}
-
-/// `#open`/`#close` carry a time (Zeek writes the wall clock there); mask it.
-fn mask_open_close(tsv: &str) -> String {
-    tsv.lines()
-        .map(|l| match l.split_once('\t') {
-            Some((k @ ("#open" | "#close"), _)) => format!("{k}\t<time>"),
-            _ => l.to_owned(),
-        })
-        .map(|l| l + "\n")
-        .collect()
 }
 
 /// The ssl.log rows of a capture as JSON objects.

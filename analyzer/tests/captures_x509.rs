@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 #[path = "../../tests/src/snapshot_failures.rs"]
 mod snapshot_failures;
 use snapshot_failures::SnapshotFailures;
+#[path = "log_text.rs"]
+mod log_text;
+use log_text::mask_open_close;
 
 use serde_json::Value;
 use tls_analyzer::capture::Input;
@@ -53,16 +56,6 @@ fn rows(name: &str) -> Vec<Value> {
     x509(&capture(name), LogFormat::Json)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn mask_open_close(tsv: &str) -> String {
-    tsv.lines()
-        .map(|l| match l.split_once('\t') {
-            Some((k @ ("#open" | "#close"), _)) => format!("{k}\t<time>"),
-            _ => l.to_owned(),
-        })
-        .map(|l| l + "\n")
         .collect()
 }
 

@@ -121,18 +121,7 @@ pub fn tshark_ja3(capture: &Path) -> Result<BTreeMap<ConnPair, TsharkJa3>, Tshar
     for f in fields {
         cmd.args(["-e", f]);
     }
-    let out = match cmd.output() {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(TsharkError::NotInstalled)
-        }
-        Err(e) => {
-            return Err(TsharkError::Failed {
-                status: None,
-                stderr: e.to_string(),
-            })
-        }
-    };
+    let out = crate::tshark::output(&mut cmd)?;
     // tshark exits 2 on a capture cut short but still prints what it read.
     if !out.status.success() && out.stdout.is_empty() && !out.stderr.is_empty() {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

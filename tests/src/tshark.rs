@@ -268,18 +268,7 @@ pub fn dissect_with(path: &Path, options: &Options) -> Result<Dissection, Tshark
     for d in &options.decode_as {
         cmd.arg("-d").arg(d);
     }
-    let out = match cmd.output() {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(TsharkError::NotInstalled)
-        }
-        Err(e) => {
-            return Err(TsharkError::Failed {
-                status: None,
-                stderr: e.to_string(),
-            })
-        }
-    };
+    let out = output(&mut cmd)?;
     if !out.status.success() {
         // On a truncated capture tshark exits with status 2 after printing everything before
         // the cut, as complete JSON; keep that, like our analyzer keeps what precedes a cut.
@@ -301,6 +290,18 @@ pub fn dissect_with(path: &Path, options: &Options) -> Result<Dissection, Tshark
         };
     }
     parse_json(&out.stdout)
+}
+
+/// Runs a tshark command to its end: a missing binary is [`TsharkError::NotInstalled`], any other
+/// failure to start it [`TsharkError::Failed`]; the exit status is the caller's to judge.
+pub fn output(cmd: &mut std::process::Command) -> Result<std::process::Output, TsharkError> {
+    cmd.output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => TsharkError::NotInstalled,
+        _ => TsharkError::Failed {
+            status: None,
+            stderr: e.to_string(),
+        },
+    })
 }
 
 /// Extracts the summary from the output of `tshark -T json -J "ip ipv6 tcp udp tls dtls"`.
