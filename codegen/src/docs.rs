@@ -51,6 +51,7 @@ pub fn render(spec: &Spec) -> String {
         for m in &r.members {
             let kind = match &m.kind {
                 Kind::Int(w) => format!("uint{}", u32::from(*w) * 8),
+                Kind::VarInt => "varint".into(),
                 Kind::Enum(e, _) => e.clone(),
                 Kind::Bytes => "bytestring".into(),
                 Kind::List { .. } => "list".into(),

@@ -147,6 +147,8 @@ pub struct Member {
 pub enum Kind {
     /// `uintN`.
     Int(u8),
+    /// `varint` (QUIC's variable-length integer; its value is a `u64`).
+    VarInt,
     /// An enum (base width).
     Enum(String, u8),
     /// `bytestring`.
@@ -286,7 +288,7 @@ impl Member {
                     f.parse_exprs(out);
                 }
             }
-            Kind::Int(_) | Kind::Enum(..) | Kind::Bytes => {}
+            Kind::Int(_) | Kind::VarInt | Kind::Enum(..) | Kind::Bytes => {}
         }
     }
 }
@@ -383,6 +385,7 @@ impl Spec {
             (Kind::List { elem, args, count }, length) if !args.iter().any(IExpr::can_fail) => {
                 let size = match elem {
                     Elem::Int(w) => u64::from(*w),
+                    Elem::VarInt => return None,
                     Elem::Enum(e) => u64::from(self.enums.iter().find(|x| x.name == *e)?.width),
                     Elem::Record(r) => *known.get(r)?,
                 };

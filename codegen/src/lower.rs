@@ -7,7 +7,7 @@
 //! check) degrades to a harmless default rather than panicking.
 
 use crate::ast::{self, AttrKind};
-use crate::check::{decl_ty, elem_of, resolve_ztype, uint_width, Checked, Env};
+use crate::check::{decl_ty, elem_of, resolve_ztype, uint_width, Checked, Env, VARINT};
 use crate::diag::{Files, Span};
 use crate::ir::*;
 use crate::names::{camel, rust_ident_str};
@@ -311,6 +311,8 @@ fn lower_field(
                 let name = n.name.name.as_str();
                 if let Some(w) = uint_width(name) {
                     Kind::Int(w)
+                } else if name == VARINT {
+                    Kind::VarInt
                 } else if name == "bytestring" {
                     Kind::Bytes
                 } else if let Some(e) = env.enums.get(name) {

@@ -132,6 +132,8 @@ pub enum Ty {
 pub enum Elem {
     /// `uintN`, width in bytes.
     Int(u8),
+    /// `varint`: a QUIC variable-length integer (RFC 9000 §16), 1, 2, 4 or 8 bytes.
+    VarInt,
     /// An enum.
     Enum(String),
     /// A record.

@@ -13,6 +13,6 @@ pub mod stream;
 pub mod value;
 
 pub use error::{checked, to_usize, to_usize_validated, Context, ErrorKind, ParseError};
-pub use list::{Element, List, ListIter, U24, U48};
-pub use reader::{be_uint, Reader};
+pub use list::{Element, List, ListIter, VarInt, U24, U48};
+pub use reader::{be_uint, varint_len, Reader};
 pub use value::{Time, ValueSink, VecView, ZeekString, ZeekValue, MAX_PADDED_STRING};

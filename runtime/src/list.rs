@@ -74,6 +74,29 @@ int_element!(u32, u32, u32, u32_validated, 4);
 int_element!(U48, u64, u48, u48_validated, 6);
 int_element!(u64, u64, u64, u64_validated, 8);
 
+/// Marker element type for QUIC's `varint` (RFC 9000 §16; yields `u64`). Its elements vary in
+/// size (1, 2, 4 or 8 bytes), so lists of them are walked, not divided.
+#[derive(Clone, Copy, Debug)]
+pub struct VarInt;
+
+impl<'a> Element<'a> for VarInt {
+    type Item = u64;
+    type Params = ();
+    const FIXED_SIZE: Option<usize> = None;
+    #[inline]
+    fn read(r: &mut Reader<'a>, _: ()) -> Result<u64, ParseError> {
+        r.varint(LIST_ELEMENT_PATH)
+    }
+    #[inline]
+    fn skip(r: &mut Reader<'a>, _: ()) -> Result<(), ParseError> {
+        r.skip_varint(LIST_ELEMENT_PATH)
+    }
+    #[inline]
+    fn read_validated(r: &mut Reader<'a>, _: ()) -> u64 {
+        r.varint_validated()
+    }
+}
+
 /// A validated sequence of `E` elements borrowed from the input: the elements' bytes and the
 /// element type's parameters, nothing else, so that records holding lists stay small.
 pub struct List<'a, E: Element<'a>> {
@@ -372,7 +395,13 @@ where
     F: FnOnce(&mut Reader<'a>) -> Result<(), ParseError>,
 {
     let before = r.pos();
-    f(r)?;
+    // Elements without a field path of their own (varints) report the list's path instead.
+    f(r).map_err(|mut e| {
+        if e.path == LIST_ELEMENT_PATH {
+            e.path = path;
+        }
+        e
+    })?;
     if r.pos() == before {
         return Err(r.error(path, ErrorKind::EmptyElement));
     }

@@ -172,6 +172,34 @@ impl<'a> Reader<'a> {
         Ok(be_uint(bytes))
     }
 
+    /// Reads a QUIC variable-length integer (RFC 9000 §16): the two high bits of the first byte
+    /// give the encoded length (00 -> 1, 01 -> 2, 10 -> 4, 11 -> 8 bytes), the remaining bits,
+    /// big-endian, the value (at most 2^62 - 1). Input that ends inside the encoding is an
+    /// `Incomplete` error for the whole encoding, at its first byte.
+    #[inline]
+    pub fn varint(&mut self, path: &'static str) -> Result<u64, ParseError> {
+        let Some(&first) = self.data.get(self.pos) else {
+            return Err(self.incomplete(path, 1));
+        };
+        let bytes = self.take(varint_len(first), path)?;
+        Ok(varint_value(bytes))
+    }
+
+    /// Skips a QUIC variable-length integer; fails exactly where [`Reader::varint`] would.
+    #[inline]
+    pub fn skip_varint(&mut self, path: &'static str) -> Result<(), ParseError> {
+        self.varint(path).map(drop)
+    }
+
+    /// Reads a QUIC variable-length integer from validated bytes (0 past the end).
+    #[inline]
+    pub fn varint_validated(&mut self) -> u64 {
+        let Some(&first) = self.data.get(self.pos) else {
+            return 0;
+        };
+        varint_value(self.take_validated(varint_len(first)))
+    }
+
     /// Consumes exactly `n` bytes and returns them.
     #[inline]
     pub fn take(&mut self, n: usize, path: &'static str) -> Result<&'a [u8], ParseError> {
@@ -274,6 +302,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The encoded length of a QUIC variable-length integer from its first byte (RFC 9000 §16).
+#[inline]
+pub const fn varint_len(first: u8) -> usize {
+    1 << (first >> 6)
+}
+
+/// The value of a whole QUIC variable-length integer encoding: its bytes without the two length
+/// bits.
+#[inline]
+fn varint_value(bytes: &[u8]) -> u64 {
+    bytes.iter().enumerate().fold(0u64, |acc, (i, b)| {
+        (acc << 8) | u64::from(if i == 0 { b & 0x3f } else { *b })
+    })
+}
+
 /// Reads a big-endian unsigned integer of up to 8 bytes (the `be_uint` builtin); longer inputs
 /// use their last 8 bytes, which is what a `count` can hold.
 #[inline]
@@ -284,6 +327,62 @@ pub fn be_uint(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_varints_of_every_length() {
+        // RFC 9000 Appendix A.1's examples, plus the extremes of each length.
+        let cases: &[(&[u8], u64)] = &[
+            (&[0x25], 37),
+            (&[0x00], 0),
+            (&[0x3f], 63),
+            (&[0x40, 0x25], 37),
+            (&[0x7b, 0xbd], 15_293),
+            (&[0x7f, 0xff], 16_383),
+            (&[0x9d, 0x7f, 0x3e, 0x7d], 494_878_333),
+            (&[0xbf, 0xff, 0xff, 0xff], (1 << 30) - 1),
+            (
+                &[0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c],
+                151_288_809_941_952_652,
+            ),
+            (&[0xff; 8], (1 << 62) - 1),
+        ];
+        for (bytes, value) in cases {
+            let mut input = bytes.to_vec();
+            input.push(0x99);
+            let mut r = Reader::new(&input);
+            assert_eq!(r.varint("v"), Ok(*value), "{bytes:02x?}");
+            assert_eq!(r.offset(), bytes.len());
+            let mut v = Reader::new(&input);
+            assert_eq!(v.varint_validated(), *value);
+            assert_eq!(v.offset(), bytes.len());
+            let mut s = Reader::new(&input);
+            assert_eq!(s.skip_varint("v"), Ok(()));
+            assert_eq!(s.offset(), bytes.len());
+        }
+    }
+
+    #[test]
+    fn truncated_varints_are_incomplete_at_their_first_byte() {
+        let whole = [0xc2u8, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c];
+        for cut in 0..whole.len() {
+            let input = [&[7u8][..], &whole[..cut]].concat();
+            let mut r = Reader::new(&input);
+            assert_eq!(r.u8("x"), Ok(7));
+            let e = r.varint("v");
+            let needed = if cut == 0 { 1 } else { 8 - cut };
+            assert_eq!(
+                e,
+                Err(ParseError::new("v", 1, ErrorKind::Incomplete { needed })
+                    .in_window(0, input.len()))
+            );
+            assert_eq!(r.skip_varint("v"), e.map(drop));
+            // The validated reader never fails or panics; it consumes what is there.
+            let mut v = Reader::new(&input);
+            v.u8_validated();
+            let _ = v.varint_validated();
+            assert!(v.is_empty());
+        }
+    }
 
     #[test]
     fn reads_integers_and_tracks_offsets() {

@@ -234,3 +234,66 @@ fn lists_of_fixed_size_records_are_validated_by_their_length() {
     assert_eq!(err.path, "FixedList.counted");
     assert_eq!(err.kind, ErrorKind::Incomplete { needed: 2 });
 }
+
+/// A CRYPTO-like frame: type 6 (1 byte), offset 0x1234 (2 bytes), length 2 (4 bytes), data, two
+/// counted ids (1 and 8 bytes), then a rest of one 2-byte varint.
+const VARINT_FRAME: &[u8] = &[
+    0x06, // frame_type
+    0x52, 0x34, // offset: 2-byte varint 0x1234
+    0x80, 0x00, 0x00, 0x02, // length: 4-byte varint 2
+    b'h', b'i', // data
+    0x02, // n
+    0x3f, // ids[0] = 63
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // ids[1] = 2^62 - 1
+    0x40, 0x25, // rest[0] = 37
+];
+
+#[test]
+fn varints_of_every_length_in_fields_counts_lengths_and_lists() {
+    let (f, rest) = VarFrame::parse(VARINT_FRAME).expect("varint frame parses");
+    assert!(rest.is_empty());
+    assert_eq!(f.frame_type, 6);
+    let VarFrameBody::Crypto(c) = f.body else {
+        panic!("expected the crypto arm, got {:?}", f.body)
+    };
+    assert_eq!(
+        (c.offset, c.length, c.data, c.n),
+        (0x1234, 2, &b"hi"[..], 2)
+    );
+    assert_eq!(c.ids.iter().collect::<Vec<_>>(), vec![63, (1 << 62) - 1]);
+    assert_eq!(c.ids.len(), 2);
+    assert_eq!(c.rest.iter().collect::<Vec<_>>(), vec![37]);
+    // An unknown type number selects the default arm, whatever its encoded length.
+    let (f, _) = VarFrame::parse(&[0x40, 0x07, 0xaa]).expect("unknown frame parses");
+    assert_eq!(
+        f.body,
+        VarFrameBody::Unknown {
+            tag: 7,
+            body: &[0xaa]
+        }
+    );
+}
+
+#[test]
+fn varint_cut_anywhere_is_an_error_naming_the_field() {
+    // Every cut before the trailing list is an error (a cut between the list's elements is a
+    // shorter list, so the prefix without `rest` parses).
+    let before_rest = VARINT_FRAME.len() - 2;
+    assert!(VarFrame::parse(&VARINT_FRAME[..before_rest]).is_ok());
+    for n in (0..before_rest).chain([before_rest + 1]) {
+        let err = VarFrame::parse(&VARINT_FRAME[..n]).expect_err("strict prefix");
+        assert!(
+            matches!(err.kind, ErrorKind::Incomplete { .. }),
+            "prefix {n}: {err:?}"
+        );
+    }
+    // Cut inside the 4-byte length: the error points at the varint's first byte.
+    let err = VarFrame::parse(&VARINT_FRAME[..5]).expect_err("cut length");
+    assert_eq!(err.path, "VarCrypto.length");
+    assert_eq!(err.offset, 3);
+    assert_eq!(err.kind, ErrorKind::Incomplete { needed: 2 });
+    // Cut inside an element of the trailing list: the list's path, at the element's first byte.
+    let err = VarFrame::parse(&VARINT_FRAME[..before_rest + 1]).expect_err("cut element");
+    assert_eq!(err.path, "VarCrypto.rest");
+    assert_eq!(err.offset, before_rest);
+}

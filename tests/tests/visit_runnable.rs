@@ -71,6 +71,8 @@ fn outcomes(b: &[u8]) -> Vec<Outcome> {
     both!(out, b, Item());
     both!(out, b, Header());
     both!(out, b, Nested());
+    both!(out, b, VarFrame());
+    both!(out, b, VarCrypto());
     out
 }
 

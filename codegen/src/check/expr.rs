@@ -858,8 +858,10 @@ pub(super) fn compatible(ty: &Ty, z: &ZTy) -> bool {
         (Ty::Int(_) | Ty::Enum(_), ZTy::Count | ZTy::Int | ZTy::Double | ZTy::Time) => true,
         (Ty::Bool, ZTy::Bool) => true,
         (Ty::Bytes | Ty::Str, ZTy::String) => true,
-        (Ty::List(Elem::Int(_) | Elem::Enum(_)), ZTy::IndexVec) => true,
-        (Ty::List(Elem::Int(_) | Elem::Enum(_)), ZTy::Vector(inner)) => **inner == ZTy::Count,
+        (Ty::List(Elem::Int(_) | Elem::VarInt | Elem::Enum(_)), ZTy::IndexVec) => true,
+        (Ty::List(Elem::Int(_) | Elem::VarInt | Elem::Enum(_)), ZTy::Vector(inner)) => {
+            **inner == ZTy::Count
+        }
         (Ty::ZeekRec(a), ZTy::Record(b)) => a == b,
         (Ty::Vector(inner), ZTy::IndexVec) => **inner == ZTy::Count,
         (Ty::Vector(inner), ZTy::StringVec) => **inner == ZTy::String,

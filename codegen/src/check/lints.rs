@@ -1,13 +1,13 @@
 //! Lints: findings about a spec whose every name and type resolved — a length field that bounds
 //! nothing, a constant list length that is not a multiple of the element size.
 
-use super::resolve::{elem_of, elem_size, uint_width};
+use super::resolve::{elem_of, elem_size, is_int_type};
 use super::Checker;
 use crate::ast::*;
 use crate::diag::Span;
 
 impl<'s> Checker<'s, '_> {
-    /// A `uintN` field named like a length (`len_*`, `length*`, `*_len`, `*_length`) must bound
+    /// A `uintN` or `varint` field named like a length (`len_*`, `length*`, `*_len`, `*_length`) must bound
     /// something; reported only when the spec has no error, as it is often an echo of one.
     ///
     /// ```pac
@@ -20,7 +20,7 @@ impl<'s> Checker<'s, '_> {
             for m in &r.members {
                 let Member::Field(f) = m else { continue };
                 let FieldType::Named(n) = &f.ty else { continue };
-                if uint_width(&n.name.name).is_some()
+                if is_int_type(&n.name.name)
                     && is_length_name(&f.name.name)
                     && !self
                         .env

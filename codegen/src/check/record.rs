@@ -2,7 +2,7 @@
 //! `case` fields, and records that contain themselves.
 
 use super::expr::{is_int, same_scalar, show};
-use super::resolve::{decl_ty, did_you_mean_decl, elem_of, member_name, uint_width, AttrSite};
+use super::resolve::{decl_ty, did_you_mean_decl, elem_of, is_int_type, member_name, AttrSite};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diag::Span;
@@ -128,7 +128,7 @@ impl<'s> Checker<'s, '_> {
                 ty.span,
                 format!("unknown type `{}`", ty.name),
                 format!("not a {what} type"),
-                format!("{plural} are bool, uint8..uint64 or an enum"),
+                format!("{plural} are bool, uint8..uint64, varint or an enum"),
             )
             .help(did_you_mean_decl(&self.env, &ty.name));
     }
@@ -252,7 +252,7 @@ impl<'s> Checker<'s, '_> {
                         "a bytestring needs a length",
                         "add `&length = <expr>` or `&restofdata`",
                     );
-                } else if uint_width(name).is_none()
+                } else if !is_int_type(name)
                     && name != "bytestring"
                     && !self.env.enums.contains_key(name)
                     && !self.env.records.contains_key(name)

@@ -75,6 +75,15 @@ pub fn uint_width(name: &str) -> Option<u8> {
     UINT_TYPES.iter().find(|(n, _)| *n == name).map(|(_, w)| *w)
 }
 
+/// The name of QUIC's variable-length integer type (RFC 9000 §16): 1, 2, 4 or 8 bytes on the
+/// wire, a `u64` everywhere else.
+pub const VARINT: &str = "varint";
+
+/// True for the built-in integer types: `uintN` and `varint`.
+pub fn is_int_type(name: &str) -> bool {
+    uint_width(name).is_some() || name == VARINT
+}
+
 impl<'s> Checker<'s, '_> {
     /// Builds the symbol tables; reports a type, event or context name defined twice, pointing
     /// at both definitions (the first one wins).
@@ -120,8 +129,8 @@ impl<'s> Checker<'s, '_> {
                 }
                 _ => continue,
             };
-            let builtin = uint_width(&name.name).is_some()
-                || ["bytestring", "bool"].contains(&name.name.as_str());
+            let builtin =
+                is_int_type(&name.name) || ["bytestring", "bool"].contains(&name.name.as_str());
             if builtin {
                 self.diags.error(
                     name.span,
@@ -274,7 +283,7 @@ impl<'s> Checker<'s, '_> {
                 name.span,
                 format!("unknown type `{}`", name.name),
                 "no type of this name",
-                "declare it with `type`, `enum`, or use uint8..uint64 / bytestring",
+                "declare it with `type`, `enum`, or use uint8..uint64 / varint / bytestring",
             )
             .help(did_you_mean_type(&self.env, &name.name));
     }
@@ -356,6 +365,8 @@ pub(super) fn field_type_ty(env: &Env<'_>, ft: &FieldType) -> Ty {
             let name = n.name.name.as_str();
             if let Some(w) = uint_width(name) {
                 Ty::Int(w)
+            } else if name == VARINT {
+                Ty::Int(8)
             } else if name == "bytestring" {
                 Ty::Bytes
             } else if env.enums.contains_key(name) {
@@ -378,6 +389,8 @@ pub(super) fn field_type_ty(env: &Env<'_>, ft: &FieldType) -> Ty {
 pub fn elem_of(env: &Env<'_>, name: &str) -> Option<Elem> {
     if let Some(w) = uint_width(name) {
         Some(Elem::Int(w))
+    } else if name == VARINT {
+        Some(Elem::VarInt)
     } else if env.enums.contains_key(name) {
         Some(Elem::Enum(name.into()))
     } else if env.records.contains_key(name) {
@@ -391,7 +404,7 @@ pub fn elem_of(env: &Env<'_>, name: &str) -> Option<Elem> {
 pub fn decl_ty(env: &Env<'_>, name: &str) -> Option<Ty> {
     if name == "bool" {
         Some(Ty::Bool)
-    } else if uint_width(name).is_some() {
+    } else if is_int_type(name) {
         Some(Ty::Int(8))
     } else if env.enums.contains_key(name) {
         Some(Ty::Enum(name.into()))
@@ -404,6 +417,7 @@ pub fn decl_ty(env: &Env<'_>, name: &str) -> Option<Ty> {
 pub(super) fn elem_ty(e: &Elem) -> Ty {
     match e {
         Elem::Int(w) => Ty::Int(*w),
+        Elem::VarInt => Ty::Int(8),
         Elem::Enum(n) => Ty::Enum(n.clone()),
         Elem::Record(r) => Ty::Record(r.clone()),
     }
@@ -429,6 +443,7 @@ pub(super) fn member_name(m: &Member) -> &Ident {
 pub fn elem_size(env: &Env<'_>, elem: &Elem) -> Option<u64> {
     match elem {
         Elem::Int(w) => Some(u64::from(*w)),
+        Elem::VarInt => None,
         Elem::Enum(e) => env
             .enums
             .get(e)

@@ -170,6 +170,7 @@ impl Gen<'_> {
             Elem::Int(3) => quote!(#rt::U24),
             Elem::Int(6) => quote!(#rt::U48),
             Elem::Int(w) => uint_type(*w),
+            Elem::VarInt => quote!(#rt::VarInt),
             Elem::Enum(n) => {
                 let id = ident(n);
                 quote!(#id)
@@ -351,6 +352,7 @@ impl Gen<'_> {
         let rt = &self.rt;
         match &m.kind {
             Kind::Int(w) => uint_type(*w),
+            Kind::VarInt => quote!(u64),
             Kind::Enum(e, _) => {
                 let id = ident(e);
                 quote!(#id)
@@ -669,6 +671,8 @@ impl Gen<'_> {
                 let method = validated_method(*w);
                 quote!(r.#method())
             }
+            Kind::VarInt if checked => quote!(r.varint(#path)?),
+            Kind::VarInt => quote!(r.varint_validated()),
             Kind::Enum(e, w) if checked => {
                 let id = ident(e);
                 let method = reader_method(*w);
@@ -793,6 +797,7 @@ impl Gen<'_> {
                 let n = Literal::usize_unsuffixed(usize::from(*w));
                 quote!(r.skip(#n, #path)?;)
             }
+            Kind::VarInt => quote!(r.skip_varint(#path)?;),
             Kind::Bytes => match &m.length {
                 Some(len) => {
                     let n = eg.int(len);

@@ -68,9 +68,11 @@ fn callbacks(r: &Record) -> Vec<Callback<'_>> {
 /// The callbacks of one member and, for a case, of its arms' fields.
 fn member_callbacks<'s>(m: &'s Member, out: &mut Vec<Callback<'s>>) {
     match &m.kind {
-        Kind::Int(_) | Kind::Enum(..) | Kind::Bytes | Kind::Let(..) => out.push(Callback::Value(m)),
+        Kind::Int(_) | Kind::VarInt | Kind::Enum(..) | Kind::Bytes | Kind::Let(..) => {
+            out.push(Callback::Value(m))
+        }
         Kind::List {
-            elem: elem @ (Elem::Int(_) | Elem::Enum(_)),
+            elem: elem @ (Elem::Int(_) | Elem::VarInt | Elem::Enum(_)),
             ..
         } => out.push(Callback::Element(m, elem)),
         Kind::List { .. } | Kind::Record(..) => {}
@@ -155,6 +157,7 @@ impl Gen<'_> {
                     Callback::Element(m, elem) => {
                         let t = match elem {
                             Elem::Int(w) => uint_type(*w),
+                            Elem::VarInt => quote!(u64),
                             _ => self.elem_type(elem, quote!('a)),
                         };
                         let what = format!(
@@ -322,7 +325,7 @@ impl Gen<'_> {
         };
         let checks = self.member_checks(m, path);
         match &m.kind {
-            Kind::Int(_) | Kind::Enum(..) | Kind::Bytes => {
+            Kind::Int(_) | Kind::VarInt | Kind::Enum(..) | Kind::Bytes => {
                 let value = self.member_value(m, Build::Checked);
                 let cb = self.callback(path);
                 let local = if used { id } else { ident("__x") };
@@ -377,7 +380,7 @@ impl Gen<'_> {
             path,
         };
         let base = match &m.kind {
-            Kind::Int(_) | Kind::Enum(..) | Kind::Bytes | Kind::Let(..) => {
+            Kind::Int(_) | Kind::VarInt | Kind::Enum(..) | Kind::Bytes | Kind::Let(..) => {
                 let value = self.member_value(m, Build::Checked);
                 let cb = self.callback(path);
                 return if m.if_cond.is_some() || m.optional {
@@ -398,6 +401,15 @@ impl Gen<'_> {
                         let ps: Vec<proc_macro2::Ident> =
                             (0..args.len()).map(|i| ident(&format!("__p{i}"))).collect();
                         quote!(|r, (#(#ps,)*)| #id::visit(r, #(#ps,)* __visitor))
+                    }
+                    // Varints vary in size, so nothing has checked the element yet: the
+                    // checked reader reports a truncated one.
+                    Elem::VarInt => {
+                        let cb = self.callback(path);
+                        quote!(|r, _| {
+                            __visitor.#cb(r.varint(#path)?);
+                            Ok(())
+                        })
                     }
                     _ => {
                         let cb = self.callback(path);
