@@ -10,7 +10,7 @@ use crate::ast::{self, AttrKind};
 use crate::check::{decl_ty, elem_of, resolve_ztype, uint_width, Checked, Env, VARINT};
 use crate::diag::{Files, Span};
 use crate::ir::*;
-use crate::names::{camel, rust_ident_str};
+use crate::names::{camel, event_variant, rust_ident_str};
 use std::collections::BTreeSet;
 
 /// The typed form of an expression, as the checker recorded it.
@@ -81,7 +81,7 @@ pub fn lower(spec: &ast::Spec, checked: &Checked<'_>, files: &Files) -> Spec {
                 }
                 out.events.push(Event {
                     name: ev.name.name.clone(),
-                    variant: camel(&ev.name.name),
+                    variant: event_variant(&ev.name.name),
                     params,
                     has_conn,
                     origin: origin(ev.span, &ev.docs),
@@ -108,7 +108,7 @@ pub fn lower(spec: &ast::Spec, checked: &Checked<'_>, files: &Files) -> Spec {
         }
         let glue = Glue {
             cond,
-            variant: camel(&g.event.name),
+            variant: event_variant(&g.event.name),
             args,
             origin: origin(g.span, &[]),
         };

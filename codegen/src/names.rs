@@ -60,6 +60,15 @@ pub fn camel(name: &str) -> String {
     out
 }
 
+/// The enum variant of an event: `ssl_client_hello` -> `SslClientHello`; a Zeek module prefix
+/// joins in CamelCase, `QUIC::initial_packet` -> `QuicInitialPacket`.
+pub fn event_variant(name: &str) -> String {
+    match name.split_once("::") {
+        Some((module, event)) => format!("{}{}", camel(&module.to_lowercase()), camel(event)),
+        None => camel(name),
+    }
+}
+
 /// `ECPointFormatList` -> `ec_point_format_list`, `ASN1Cert` -> `asn1_cert`, `dh_Ys` -> `dh_ys`:
 /// a word break before an upper-case letter that follows a lower-case letter or digit, or that
 /// starts a word after an acronym; everything lower-cased. (`SSLv2Record` -> `sslv2_record`.)
@@ -93,6 +102,8 @@ mod tests {
         assert_eq!(ident("match").to_string(), "r#match");
         assert_eq!(camel("ssl_client_hello"), "SslClientHello");
         assert_eq!(camel("ServerName"), "ServerName");
+        assert_eq!(event_variant("ssl_client_hello"), "SslClientHello");
+        assert_eq!(event_variant("QUIC::initial_packet"), "QuicInitialPacket");
         assert_eq!(snake("ECPointFormatList"), "ec_point_format_list");
         assert_eq!(snake("ASN1Cert"), "asn1_cert");
         assert_eq!(snake("SSLv2ClientHello"), "sslv2_client_hello");

@@ -63,6 +63,7 @@ pub fn parse_file(file: usize, text: &str, next_id: &mut u32, diags: &mut Diags)
 fn rule_name(rule: &Rule) -> String {
     match rule {
         Rule::ident => "identifier",
+        Rule::event_name => "event name",
         Rule::int_lit => "integer",
         Rule::string_lit => "string",
         Rule::expr | Rule::attr_expr | Rule::binary | Rule::unary => "expression",
