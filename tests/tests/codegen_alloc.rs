@@ -72,6 +72,7 @@ fn parse_walk_and_visit_allocate_nothing() {
     let ctx = gen::Context {
         is_orig: true,
         version: 0,
+        cid: b"",
     };
     let mut events = 0usize;
     let mut tally = Tally::default();

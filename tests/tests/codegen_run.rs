@@ -191,6 +191,7 @@ fn walk_raises_events_in_post_order() {
     let ctx = Context {
         is_orig: true,
         version: 0,
+        cid: b"",
     };
     let mut lines = Vec::new();
     rec.walk(&ctx, &mut |ev| {
@@ -207,7 +208,10 @@ fn walk_raises_events_in_post_order() {
             format!("demo_record is_orig=true content_type=22 length={}", HELLO.len()),
         ]
     );
-    assert_eq!(EVENT_NAMES, ["demo_record", "demo_item", "demo_hello"]);
+    assert_eq!(
+        EVENT_NAMES,
+        ["demo_record", "demo_item", "demo_hello", "var_crypto"]
+    );
 }
 
 #[test]
@@ -296,4 +300,30 @@ fn varint_cut_anywhere_is_an_error_naming_the_field() {
     let err = VarFrame::parse(&VARINT_FRAME[..before_rest + 1]).expect_err("cut element");
     assert_eq!(err.path, "VarCrypto.rest");
     assert_eq!(err.offset, before_rest);
+}
+
+/// The events a walk of `f` raises under `ctx`, as text.
+fn walk_lines<'a>(f: &VarFrame<'a>, ctx: &Context<'a>) -> Vec<String> {
+    let mut lines = Vec::new();
+    f.walk(ctx, &mut |ev| {
+        let mut t = Text::default();
+        ev.visit(&mut t);
+        lines.push(format!("{}{}", ev.name(), t.0));
+    });
+    lines
+}
+
+#[test]
+fn string_context_values_reach_the_events() {
+    let (f, _) = VarFrame::parse(VARINT_FRAME).expect("varint frame parses");
+    // The host's bytes come out in the event; without them the condition holds the event back.
+    let ctx = Context {
+        cid: b"id7",
+        ..Context::default()
+    };
+    assert_eq!(
+        walk_lines(&f, &ctx),
+        vec![r#"var_crypto cid="id7" offset=4660"#.to_string()]
+    );
+    assert!(walk_lines(&f, &Context::default()).is_empty());
 }

@@ -88,6 +88,7 @@ impl<'s> Checker<'s, '_> {
                     Some(z) => {
                         let ty = match z {
                             ZTy::Bool => Ty::Bool,
+                            ZTy::String => Ty::Bytes,
                             _ => Ty::Int(8),
                         };
                         IExpr {

@@ -21,24 +21,25 @@ impl<'s> Checker<'s, '_> {
         self.dup_names(z.fields.iter().map(|f| &f.name), "field");
     }
 
-    /// Context values are scalars the host supplies.
+    /// Context values are scalars or byte strings the host supplies.
     ///
     /// ```pac
-    /// context { server_name: string }
-    /// # error: context values must be scalars
+    /// context { server_names: string_vec }
+    /// # error: context values must be scalars or strings
     /// ```
     pub(super) fn context(&mut self, ctx: &'s ContextDef) {
         for f in &ctx.fields {
             let t = self.ztype(&f.ty, false);
             if !matches!(
                 t,
-                Some(ZTy::Bool | ZTy::Count | ZTy::Int | ZTy::Double | ZTy::Time) | None
+                Some(ZTy::Bool | ZTy::Count | ZTy::Int | ZTy::Double | ZTy::Time | ZTy::String)
+                    | None
             ) {
                 self.diags.error(
                     f.name.span,
-                    "context values must be scalars",
-                    "not bool, count, int, double or time",
-                    "pass strings through the parsed unit instead",
+                    "context values must be scalars or strings",
+                    "not bool, count, int, double, time or string",
+                    "pass vectors and records through the parsed unit instead",
                 );
             }
         }

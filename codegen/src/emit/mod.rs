@@ -1111,15 +1111,32 @@ impl Gen<'_> {
                 ZTy::Int => quote!(i64),
                 ZTy::Double => quote!(f64),
                 ZTy::Time => quote!(#rt::Time),
+                ZTy::String => quote!(&'a [u8]),
                 _ => quote!(u64),
             };
             let d = doc_lines(&f.docs);
             quote!(#d pub #id: #t,)
         });
+        let lt = self.context_lifetime();
+        let borrows = if lt.is_empty() {
+            quote!()
+        } else {
+            quote!(#[doc = " Strings borrow from the host for `'a`, like the events that carry them."])
+        };
         quote! {
             /// Values the host supplies when it walks a parsed unit (the spec's `context` block).
+            #borrows
             #[derive(Clone, Copy, Debug, Default, PartialEq)]
-            pub struct Context { #(#fields)* }
+            pub struct Context #lt { #(#fields)* }
+        }
+    }
+
+    /// `<'a>` when a context value is a string (borrowed bytes), else nothing.
+    fn context_lifetime(&self) -> TokenStream {
+        if self.spec.context.iter().any(|f| f.ty == ZTy::String) {
+            quote!(<'a>)
+        } else {
+            quote!()
         }
     }
 
@@ -1199,6 +1216,7 @@ impl Gen<'_> {
         if !r.walks {
             return quote!();
         }
+        let ctx_lt = self.context_lifetime();
         let en = &self.event;
         let name = ident(&r.name);
         let (impl_lt, ty_lt, fn_lt) = if r.borrows {
@@ -1240,7 +1258,7 @@ impl Gen<'_> {
                 /// Raises this unit's events in post-order: children in field order, then this
                 /// type's own glue in declaration order.
                 #[allow(unused_variables)]
-                pub fn walk #fn_lt (&self, ctx: &Context, sink: &mut dyn FnMut(#en<'a>)) {
+                pub fn walk #fn_lt (&self, ctx: &Context #ctx_lt, sink: &mut dyn FnMut(#en<'a>)) {
                     #(#children)*
                     #(#glue)*
                 }

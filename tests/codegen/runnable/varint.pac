@@ -16,3 +16,14 @@ type VarCrypto = record {
     ids    : varint[n];
     rest   : varint[] &restofdata;
 };
+
+# A string context value: bytes only the host knows (a connection id), passed into an event.
+context {
+    ## The connection id of the packet the frame came in.
+    cid: string,
+}
+## Raised for every crypto-like frame of a packet with a connection id.
+## cid: the packet's connection id (from the context).
+## offset: the frame's offset.
+event var_crypto(c: connection, cid: string, offset: count);
+on VarCrypto if len($cid) > 0 -> event var_crypto($conn, $cid, self.offset);
