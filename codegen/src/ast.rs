@@ -217,6 +217,8 @@ pub struct CaseArm {
     pub is_default: bool,
     /// The arm's field, or `None` for `empty`.
     pub field: Option<Field>,
+    /// The name of a `name : empty` arm (names its variant).
+    pub empty_name: Option<Ident>,
     /// The whole arm.
     pub span: Span,
 }

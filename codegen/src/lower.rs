@@ -7,7 +7,7 @@
 //! check) degrades to a harmless default rather than panicking.
 
 use crate::ast::{self, AttrKind};
-use crate::check::{decl_ty, elem_of, resolve_ztype, uint_width, Checked, Env, VARINT};
+use crate::check::{decl_ty, elem_of, let_ty, resolve_ztype, uint_width, Checked, Env, VARINT};
 use crate::diag::{Files, Span};
 use crate::ir::*;
 use crate::names::{camel, event_variant, rust_ident_str};
@@ -237,7 +237,7 @@ fn lower_record(
     for m in &r.members {
         match m {
             ast::Member::Let(l) => {
-                let ty = decl_ty(&checked.env, &l.ty.name).unwrap_or(Ty::Int(8));
+                let ty = let_ty(&checked.env, &l.ty.name).unwrap_or(Ty::Int(8));
                 let e = typed(checked, &l.expr);
                 members.push(Member {
                     name: l.name.name.clone(),
@@ -367,9 +367,10 @@ fn lower_field(
                             ast::Label::Bool(b, _) => Pattern::Bool(*b),
                         })
                         .collect();
-                    let variant = match (&arm.field, arm.labels.first()) {
-                        (Some(af), _) => camel(&af.name.name),
-                        (None, Some(ast::Label::Const(_, k))) => camel(&k.name),
+                    let variant = match (&arm.field, &arm.empty_name, arm.labels.first()) {
+                        (Some(af), _, _) => camel(&af.name.name),
+                        (None, Some(n), _) => camel(&n.name),
+                        (None, None, Some(ast::Label::Const(_, k))) => camel(&k.name),
                         _ => format!("Empty{ai}"),
                     };
                     arms.push(Arm {
@@ -479,7 +480,7 @@ fn set_case_borrows(m: &mut Member, borrowing: &BTreeSet<String>) {
 fn member_borrows(m: &Member, borrowing: &BTreeSet<String>) -> bool {
     m.sourcedata
         || match &m.kind {
-            Kind::Bytes | Kind::List { .. } => true,
+            Kind::Bytes | Kind::List { .. } | Kind::Let(Ty::Bytes, _) => true,
             Kind::Record(r, _) => borrowing.contains(r),
             Kind::Case(c) => c.borrows,
             _ => false,

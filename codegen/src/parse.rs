@@ -427,14 +427,20 @@ impl Cx<'_> {
                         }
                     }
                     let body = ai.next()?;
+                    let mut empty_name = None;
                     let field = match body.as_rule() {
                         Rule::arm_field => Some(self.field(body)?),
+                        Rule::empty_arm => {
+                            empty_name = Some(self.ident(body.into_inner().next()?));
+                            None
+                        }
                         _ => None,
                     };
                     arms.push(CaseArm {
                         labels,
                         is_default,
                         field,
+                        empty_name,
                         span: aspan,
                     });
                 }

@@ -62,13 +62,14 @@ const EXTENSION_CONTEXTS: [u8; 9] = [1, 2, 4, 6, 8, 11, 13, 0, 200];
 
 /// Contexts the walkers run under: both directions, flipped or not, before and after a TLS
 /// 1.2 / 1.3 ServerHello, with the retired `ssl_server_curve` enabled.
-fn contexts(record_version: u64) -> [Context; 4] {
+fn contexts(record_version: u64) -> [Context<'static>; 4] {
     let ctx = |is_orig: bool, is_client: bool, version: u64| Context {
         is_orig,
         is_client,
         record_version,
         version,
         emit_server_curve: true,
+        ..Context::default()
     };
     [
         ctx(true, true, 0),

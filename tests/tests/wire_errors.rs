@@ -13,12 +13,16 @@ use tls_grammar::{
 };
 
 /// A TLS 1.2 context for the client side.
-const CLIENT: Context = Context {
+const CLIENT: Context<'static> = Context {
     is_orig: true,
     is_client: true,
     record_version: 0x0303,
     version: 0x0303,
     emit_server_curve: false,
+    quic_version: 0,
+    quic_dcid: b"",
+    quic_scid: b"",
+    quic_short_header_threshold: 0,
 };
 
 /// A handshake message: type, 24-bit length, body.

@@ -63,7 +63,7 @@ impl Fixture {
         CipherSuite(cipher).key_exchange()
     }
 
-    fn context(&self) -> Context {
+    fn context(&self) -> Context<'static> {
         let client = self.param("side") == "c";
         Context {
             is_orig: client,
@@ -71,6 +71,7 @@ impl Fixture {
             record_version: self.num("record_version"),
             version: self.num("version"),
             emit_server_curve: false,
+            ..Context::default()
         }
     }
 }

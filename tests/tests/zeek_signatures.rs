@@ -40,10 +40,24 @@ struct ZeekSignature {
 /// commit the conformance corpus's baselines come from.
 const ZEEK_MASTER: &str = "zeek/zeek@a13de64 (9.1.0-dev) src/analyzer/protocol/ssl/events.bif";
 
+/// Zeek's QUIC events, declared (Spicy analyzer, no `events.bif`) in the same commit's
+/// `scripts/base/protocols/quic/spicy-events.zeek`.
+const ZEEK_QUIC: &str =
+    "zeek/zeek@a13de64 (9.1.0-dev) scripts/base/protocols/quic/spicy-events.zeek";
+
+/// The parameters (after `c: connection`) of Zeek's QUIC events about one long header packet.
+const QUIC_PACKET_PARAMS: &[(&str, &str)] = &[
+    ("is_orig", "bool"),
+    ("version", "count"),
+    ("dcid", "string"),
+    ("scid", "string"),
+];
+
 /// The Zeek events the zeek-live streams cannot contain, with their Zeek signatures. Zeek 8.2.2
 /// predates the first two (the corpus README says so); `ssl_server_curve` was removed in Zeek
-/// 3.0 and is raised here only in compatibility mode.
-const NOT_IN_ZEEK_LIVE: [ZeekSignature; 3] = [
+/// 3.0 and is raised here only in compatibility mode; the zeek-live streams were recorded for
+/// the SSL analyzer's captures and hold no QUIC event.
+const NOT_IN_ZEEK_LIVE: [ZeekSignature; 11] = [
     ZeekSignature {
         name: "ssl_extension_signature_algorithms_cert",
         source: ZEEK_MASTER,
@@ -65,6 +79,60 @@ const NOT_IN_ZEEK_LIVE: [ZeekSignature; 3] = [
         name: "ssl_server_curve",
         source: "zeek/zeek@v2.6 src/analyzer/protocol/ssl/events.bif (&deprecated, removed in 3.0)",
         params: &[("curve", "count")],
+    },
+    ZeekSignature {
+        name: "QUIC::initial_packet",
+        source: ZEEK_QUIC,
+        params: QUIC_PACKET_PARAMS,
+    },
+    ZeekSignature {
+        name: "QUIC::retry_packet",
+        source: ZEEK_QUIC,
+        params: &[
+            ("is_orig", "bool"),
+            ("version", "count"),
+            ("dcid", "string"),
+            ("scid", "string"),
+            ("retry_token", "string"),
+            ("retry_integrity_tag", "string"),
+        ],
+    },
+    ZeekSignature {
+        name: "QUIC::handshake_packet",
+        source: ZEEK_QUIC,
+        params: QUIC_PACKET_PARAMS,
+    },
+    ZeekSignature {
+        name: "QUIC::zero_rtt_packet",
+        source: ZEEK_QUIC,
+        params: QUIC_PACKET_PARAMS,
+    },
+    ZeekSignature {
+        name: "QUIC::connection_close_frame",
+        source: ZEEK_QUIC,
+        params: &[
+            ("is_orig", "bool"),
+            ("version", "count"),
+            ("dcid", "string"),
+            ("scid", "string"),
+            ("error_code", "count"),
+            ("reason_phrase", "string"),
+        ],
+    },
+    ZeekSignature {
+        name: "QUIC::unhandled_version",
+        source: ZEEK_QUIC,
+        params: QUIC_PACKET_PARAMS,
+    },
+    ZeekSignature {
+        name: "QUIC::discarded_packet",
+        source: ZEEK_QUIC,
+        params: &[("is_orig", "bool"), ("total_decrypted", "count")],
+    },
+    ZeekSignature {
+        name: "QUIC::short_header_packet_threshold_crossed",
+        source: ZEEK_QUIC,
+        params: &[("is_orig", "bool"), ("threshold", "count")],
     },
 ];
 

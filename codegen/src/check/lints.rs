@@ -1,14 +1,16 @@
 //! Lints: findings about a spec whose every name and type resolved — a length field that bounds
 //! nothing, a constant list length that is not a multiple of the element size.
 
-use super::resolve::{elem_of, elem_size, is_int_type};
+use super::resolve::{elem_of, elem_size, uint_width};
 use super::Checker;
 use crate::ast::*;
 use crate::diag::Span;
 
 impl<'s> Checker<'s, '_> {
-    /// A `uintN` or `varint` field named like a length (`len_*`, `length*`, `*_len`, `*_length`) must bound
+    /// A `uintN` field named like a length (`len_*`, `length*`, `*_len`, `*_length`) must bound
     /// something; reported only when the spec has no error, as it is often an echo of one.
+    /// `varint` fields are exempt: QUIC's Length fields measure protected bytes that follow the
+    /// record and that only the host can read (RFC 9000 §17.2).
     ///
     /// ```pac
     /// type T = record { body_len: uint16; body: bytestring &restofdata; };
@@ -20,7 +22,7 @@ impl<'s> Checker<'s, '_> {
             for m in &r.members {
                 let Member::Field(f) = m else { continue };
                 let FieldType::Named(n) = &f.ty else { continue };
-                if is_int_type(&n.name.name)
+                if uint_width(&n.name.name).is_some()
                     && is_length_name(&f.name.name)
                     && !self
                         .env

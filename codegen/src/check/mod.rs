@@ -23,7 +23,7 @@ use crate::types::{IExpr, Ty};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use expr::show;
-pub use resolve::{decl_ty, elem_of, elem_size, resolve_ztype, uint_width, VARINT};
+pub use resolve::{decl_ty, elem_of, elem_size, let_ty, resolve_ztype, uint_width, VARINT};
 
 /// A spec that passed the checker: what lowering consumes.
 pub struct Checked<'s> {

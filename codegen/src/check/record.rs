@@ -2,7 +2,9 @@
 //! `case` fields, and records that contain themselves.
 
 use super::expr::{is_int, same_scalar, show};
-use super::resolve::{decl_ty, did_you_mean_decl, elem_of, is_int_type, member_name, AttrSite};
+use super::resolve::{
+    decl_ty, did_you_mean_decl, elem_of, is_int_type, let_ty, member_name, AttrSite,
+};
 use super::{Checker, Scope};
 use crate::ast::*;
 use crate::diag::Span;
@@ -95,7 +97,7 @@ impl<'s> Checker<'s, '_> {
             match m {
                 Member::Field(f) => self.field(r, f, &scope, i),
                 Member::Let(l) => {
-                    let want = decl_ty(&self.env, &l.ty.name);
+                    let want = let_ty(&self.env, &l.ty.name);
                     let got = self.expr(&l.expr, &scope);
                     match want {
                         None => {
@@ -128,7 +130,11 @@ impl<'s> Checker<'s, '_> {
                 ty.span,
                 format!("unknown type `{}`", ty.name),
                 format!("not a {what} type"),
-                format!("{plural} are bool, uint8..uint64, varint or an enum"),
+                if what == "`let`" {
+                    format!("{plural} are bool, uint8..uint64, varint, bytestring or an enum")
+                } else {
+                    format!("{plural} are bool, uint8..uint64, varint or an enum")
+                },
             )
             .help(did_you_mean_decl(&self.env, &ty.name));
     }

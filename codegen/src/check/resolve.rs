@@ -343,7 +343,7 @@ pub fn resolve_ztype(env: &Env<'_>, t: &ZType) -> Option<ZTy> {
 /// The type of a record member as expressions see it.
 pub(super) fn member_ty(env: &Env<'_>, m: &Member) -> Ty {
     match m {
-        Member::Let(l) => decl_ty(env, &l.ty.name).unwrap_or(Ty::Unknown),
+        Member::Let(l) => let_ty(env, &l.ty.name).unwrap_or(Ty::Unknown),
         Member::Field(f) => {
             let base = field_type_ty(env, &f.ty);
             if f.attrs
@@ -410,6 +410,16 @@ pub fn decl_ty(env: &Env<'_>, name: &str) -> Option<Ty> {
         Some(Ty::Enum(name.into()))
     } else {
         None
+    }
+}
+
+/// The type of a `let` declaration: what a parameter can be, or `bytestring` (a slice of
+/// bytes already parsed, e.g. `data[0..len(data) - 16]`).
+pub fn let_ty(env: &Env<'_>, name: &str) -> Option<Ty> {
+    if name == "bytestring" {
+        Some(Ty::Bytes)
+    } else {
+        decl_ty(env, name)
     }
 }
 

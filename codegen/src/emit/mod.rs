@@ -373,6 +373,7 @@ impl Gen<'_> {
             }
             Kind::Let(ty, _) => match ty {
                 Ty::Bool => quote!(bool),
+                Ty::Bytes => quote!(&'a [u8]),
                 Ty::Enum(e) => {
                     let id = ident(e);
                     quote!(#id)
@@ -734,7 +735,7 @@ impl Gen<'_> {
             }
             Kind::Case(c) => self.case_value(m, c, build),
             Kind::Let(ty, e) => match ty {
-                Ty::Bool | Ty::Enum(_) => eg.value(e),
+                Ty::Bool | Ty::Enum(_) | Ty::Bytes => eg.value(e),
                 _ => eg.int(e),
             },
         };
