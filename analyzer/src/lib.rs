@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod ftp_adat;
 pub mod log;
 pub mod output;
+pub mod quic;
 pub mod run;
 pub mod session;
 pub mod ssl;

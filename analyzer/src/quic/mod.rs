@@ -1,0 +1,2 @@
+//! QUIC (placeholder).
+pub mod protection;
