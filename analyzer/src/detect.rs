@@ -29,14 +29,19 @@ pub enum Detected {
     /// An FTP `ADAT` command whose token is a TLS handshake record: a GSI security exchange
     /// (GridFTP) whose TLS travels inside the FTP control connection, see [`crate::ftp_adat`].
     FtpAdat,
+    /// A QUIC flow: a long-header Initial of QUIC v1 or v2 (Zeek's `dpd_quic_initial` and
+    /// `dpd_quic_v2_initial` signatures), or any datagram to Zeek's QUIC port (443/udp).
+    Quic,
     /// Not recognisably SSL.
     No,
 }
 
 use tls_grammar::{ContentType, HandshakeType, ProtocolVersion, SSLv2MessageType};
 
-/// QUIC version 1 (RFC 9000 §15). QUIC is not in the spec (nor analysed): these only let a
-/// run say that a UDP flow it did not analyse looks like QUIC.
+/// Zeek's `QUIC::quic_ports`: its QUIC analyzer is attached to every flow to this UDP port.
+pub const QUIC_PORT: u16 = 443;
+
+/// QUIC version 1 (RFC 9000 §15).
 const QUIC_V1: u32 = 0x0000_0001;
 /// QUIC version 2 (RFC 9369 §3.1).
 const QUIC_V2: u32 = 0x6b33_43cf;
@@ -96,6 +101,23 @@ pub fn udp(data: &[u8]) -> Detected {
             Detected::ServerHello
         }
         _ => Detected::No,
+    }
+}
+
+/// Whether a UDP flow is QUIC, as Zeek decides: its responder port is [`QUIC_PORT`], or the
+/// datagram matches Zeek's DPD signatures, a QUIC v1 Initial (`^[\xC0-\xCF]\x00\x00\x00\x01`)
+/// or a QUIC v2 Initial (`^[\xD0-\xDF]\x6b\x33\x43\xcf`).
+pub fn udp_quic(data: &[u8], resp_port: u16) -> bool {
+    if resp_port == QUIC_PORT {
+        return true;
+    }
+    let (Some(&first), Some(&[a, b, c, d])) = (data.first(), data.get(1..5)) else {
+        return false;
+    };
+    match u32::from_be_bytes([a, b, c, d]) {
+        QUIC_V1 => first & 0xf0 == 0xc0,
+        QUIC_V2 => first & 0xf0 == 0xd0,
+        _ => false,
     }
 }
 
@@ -181,6 +203,20 @@ mod tests {
             Detected::No
         );
         assert_eq!(tcp(b"ADAT bm90IHRscw==\r\n"), Detected::No);
+    }
+
+    #[test]
+    fn quic_by_port_or_zeeks_signatures() {
+        // Any datagram to 443.
+        assert!(udp_quic(b"anything", 443));
+        // v1 Initial (long packet type 0) and v2 Initial (type 1) on another port.
+        assert!(udp_quic(&[0xc3, 0, 0, 0, 1, 8], 4433));
+        assert!(udp_quic(&[0xd1, 0x6b, 0x33, 0x43, 0xcf, 8], 4433));
+        // A v1 Handshake packet, a v2 packet with v1's Initial bits, a draft: not signatures.
+        assert!(!udp_quic(&[0xe3, 0, 0, 0, 1, 8], 4433));
+        assert!(!udp_quic(&[0xc3, 0x6b, 0x33, 0x43, 0xcf, 8], 4433));
+        assert!(!udp_quic(&[0xc0, 0xff, 0, 0, 29, 8], 4433));
+        assert!(!udp_quic(&[0xc3, 0, 0], 4433));
     }
 
     #[test]

@@ -14,7 +14,9 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
 use tls_analyzer::fingerprint::FingerprintSet;
-use tls_analyzer::run::{run_with_x509, EventFormat, LogFormat, Outputs, RunError, RunOptions};
+use tls_analyzer::run::{
+    run_with_logs, EventFormat, LogFormat, OtherLogs, Outputs, RunError, RunOptions,
+};
 
 /// The capture analysed when no FILE is given: a TLS 1.3 handshake made on loopback with
 /// openssl (see `tests/captures/README.md`).
@@ -78,12 +80,13 @@ enum Command {
 /// Which of Zeek's logs `log` writes, and where.
 #[derive(clap::Args, Debug, Default)]
 struct LogFiles {
-    /// The log printed on stdout: ssl (ssl.log) or x509 (x509.log, one row per certificate, with
-    /// Zeek's deduplication; always single-threaded).
+    /// The log printed on stdout: ssl (ssl.log), x509 (x509.log, one row per certificate, with
+    /// Zeek's deduplication) or quic (quic.log, one row per QUIC session); x509 and quic runs
+    /// are single-threaded.
     #[arg(long = "log", value_enum, default_value_t = LogKindArg::Ssl)]
     kind: LogKindArg,
-    /// Write DIR/ssl.log and DIR/x509.log (Zeek's file names, in --format) instead of printing;
-    /// a log without rows is not created, as with Zeek.
+    /// Write DIR/ssl.log, DIR/x509.log and DIR/quic.log (Zeek's file names, in --format)
+    /// instead of printing; a log without rows is not created, as with Zeek.
     #[arg(long, value_name = "DIR", conflicts_with = "kind")]
     logdir: Option<std::path::PathBuf>,
 }
@@ -93,6 +96,7 @@ enum LogKindArg {
     #[default]
     Ssl,
     X509,
+    Quic,
 }
 
 /// A log file created at its first write (Zeek creates no file for a log without rows).
@@ -168,6 +172,13 @@ struct Common {
     /// Truncate ssl_history after this many letters (Zeek: SSL::max_ssl_history_length).
     #[arg(long, default_value_t = tls_analyzer::log::MAX_SSL_HISTORY_LENGTH)]
     max_ssl_history_length: usize,
+    /// Truncate quic.log's history after this many letters (Zeek: QUIC::max_history_length).
+    #[arg(long, default_value_t = tls_analyzer::log::quic_log::DEFAULT_MAX_HISTORY_LENGTH)]
+    quic_max_history_length: usize,
+    /// QUIC::discarded_packet events per connection: 0 for no limit, -1 for none (Zeek:
+    /// QUIC::max_discarded_packet_events).
+    #[arg(long, default_value_t = tls_analyzer::quic::DEFAULT_MAX_DISCARDED_PACKET_EVENTS, allow_negative_numbers = true)]
+    quic_max_discarded_packet_events: i64,
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
     /// (same output, merged as it is produced within a bounded buffer).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -186,7 +197,8 @@ struct Common {
     #[arg(long)]
     compat_ssl_server_curve: bool,
     /// Say on stderr how many connections carried data in which no SSL/TLS/DTLS was found
-    /// (e.g. QUIC, which is not analysed yet); done anyway when stderr is a terminal
+    /// (e.g. plain HTTP, or QUIC of a draft version on another port than 443); done anyway when
+    /// stderr is a terminal
     // Never otherwise unless asked, so that pipelines and scripts see only the output.
     #[arg(long)]
     report_unanalysed: bool,
@@ -216,6 +228,9 @@ fn main() -> ExitCode {
         files_out: LogFiles::default(),
         common: Common {
             max_ssl_history_length: tls_analyzer::log::MAX_SSL_HISTORY_LENGTH,
+            quic_max_history_length: tls_analyzer::log::quic_log::DEFAULT_MAX_HISTORY_LENGTH,
+            quic_max_discarded_packet_events:
+                tls_analyzer::quic::DEFAULT_MAX_DISCARDED_PACKET_EVENTS,
             threads: 1,
             max_connections: tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS,
             max_buffered_bytes: tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
@@ -259,6 +274,8 @@ fn main() -> ExitCode {
     opts.capture.seed = common.seed;
     opts.ssl.disable_analyzer_after_detection = !common.no_stop_after_established;
     opts.max_ssl_history_length = common.max_ssl_history_length;
+    opts.quic.max_history_length = common.quic_max_history_length;
+    opts.quic.analyzer.max_discarded_packet_events = common.quic_max_discarded_packet_events;
     opts.threads = usize::from(common.threads);
     opts.capture.max_connections = common.max_connections.max(1);
     opts.capture.max_buffered_bytes_total = common.max_buffered_bytes;
@@ -281,6 +298,7 @@ fn main() -> ExitCode {
         (
             LazyFile::new(dir.join("ssl.log")),
             LazyFile::new(dir.join("x509.log")),
+            LazyFile::new(dir.join("quic.log")),
         )
     });
     if let Some(dir) = files_out.logdir.as_ref() {
@@ -291,47 +309,63 @@ fn main() -> ExitCode {
     }
     let mut dir_logs = dir_logs;
     let mut analyse = || {
-        // Each command asks for exactly one of the outputs, or (--logdir) for both logs.
+        // Each command asks for exactly one of the outputs, or (--logdir) for every log.
         let w: &mut dyn Write = &mut out;
-        let (outputs, x509): (Outputs, Option<(LogFormat, &mut dyn Write)>) =
-            match (events, log, dir_logs.as_mut()) {
-                (Some(f), _, _) => (
-                    Outputs {
-                        events: Some((f, w)),
-                        log: None,
-                    },
-                    None,
-                ),
-                (None, Some(f), Some((ssl, x509))) => (
-                    Outputs {
-                        events: None,
-                        log: Some((f, ssl)),
-                    },
-                    Some((f, x509)),
-                ),
-                (None, Some(f), None) if files_out.kind == LogKindArg::X509 => (
-                    Outputs {
-                        events: None,
-                        log: None,
-                    },
-                    Some((f, w)),
-                ),
-                (None, log, _) => (
-                    Outputs {
-                        events: None,
-                        log: log.map(|f| (f, w)),
-                    },
-                    None,
-                ),
-            };
-        run_with_x509(&inputs, &opts, outputs, x509)
+        let none = || Outputs {
+            events: None,
+            log: None,
+        };
+        let (outputs, logs) = match (events, log, dir_logs.as_mut()) {
+            (Some(f), _, _) => (
+                Outputs {
+                    events: Some((f, w)),
+                    log: None,
+                },
+                OtherLogs::default(),
+            ),
+            (None, Some(f), Some((ssl, x509, quic))) => (
+                Outputs {
+                    events: None,
+                    log: Some((f, ssl)),
+                },
+                OtherLogs {
+                    x509: Some((f, x509)),
+                    quic: Some((f, quic)),
+                },
+            ),
+            (None, Some(f), None) if files_out.kind == LogKindArg::X509 => (
+                none(),
+                OtherLogs {
+                    x509: Some((f, w)),
+                    quic: None,
+                },
+            ),
+            (None, Some(f), None) if files_out.kind == LogKindArg::Quic => (
+                none(),
+                OtherLogs {
+                    x509: None,
+                    quic: Some((f, w)),
+                },
+            ),
+            (None, log, _) => (
+                Outputs {
+                    events: None,
+                    log: log.map(|f| (f, w)),
+                },
+                OtherLogs::default(),
+            ),
+        };
+        run_with_logs(&inputs, &opts, outputs, logs)
     };
     let result = match progress {
         Some((count, total)) => with_progress_bar(&count, total, analyse),
         None => analyse(),
     };
     let flushed = out.flush().and_then(|()| match dir_logs.as_mut() {
-        Some((ssl, x509)) => ssl.flush().and_then(|()| x509.flush()),
+        Some((ssl, x509, quic)) => ssl
+            .flush()
+            .and_then(|()| x509.flush())
+            .and_then(|()| quic.flush()),
         None => Ok(()),
     });
     if let Ok(summary) = &result {

@@ -299,6 +299,7 @@ fn ja4s_needs_the_feature() {
 #[test]
 #[cfg(feature = "ja4plus")]
 fn ja4s_server_hello() {
+    use tls_analyzer::fingerprint::ja4::Transport;
     use tls_analyzer::fingerprint::ja4plus::ja4s;
     use tls_grammar::ServerHello;
     // TLS 1.2 ServerHello: c030, extensions 0005, 0017, ff01, 0000 (JA4S.md's example).
@@ -318,7 +319,13 @@ fn ja4s_server_hello() {
     }
     b.extend(len16(block));
     let (h, _) = ServerHello::parse(&b).expect("server hello parses");
-    assert_eq!(ja4s(&h, false, false), "t120400_c030_4e8089b08790");
-    assert_eq!(ja4s(&h, false, true), "t120400_c030_0005,0017,ff01,0000");
-    assert_eq!(ja4s(&h, true, false), "d120400_c030_4e8089b08790");
+    assert_eq!(ja4s(&h, Transport::Tcp, false), "t120400_c030_4e8089b08790");
+    assert_eq!(
+        ja4s(&h, Transport::Tcp, true),
+        "t120400_c030_0005,0017,ff01,0000"
+    );
+    assert_eq!(
+        ja4s(&h, Transport::Dtls, false),
+        "d120400_c030_4e8089b08790"
+    );
 }

@@ -13,7 +13,7 @@
 //! hashing them (`ja4_r`); the original-order forms (`ja4_o`, `ja4_ro`) keep the hello's order
 //! and keep SNI and ALPN.
 //!
-//! QUIC hellos are not analysed yet; when TLS-in-QUIC arrives it passes [`Transport::Quic`].
+//! QUIC hellos (the handshake of a QUIC connection) get [`Transport::Quic`].
 
 use sha2::{Digest, Sha256};
 use tls_grammar::{ClientHello, ExtensionType};

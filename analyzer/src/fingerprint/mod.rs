@@ -156,7 +156,7 @@ impl Fingerprints {
     /// the connection set them: the first hello counts, as in FoxIO's reference implementation
     /// (the ClientHello a client sends again after a HelloRetryRequest differs, e.g. it drops
     /// the padding extension, and would give the same client two fingerprints).
-    pub fn client_hello(&mut self, set: FingerprintSet, hello: &ClientHello<'_>) {
+    pub fn client_hello(&mut self, set: FingerprintSet, hello: &ClientHello<'_>, quic: bool) {
         if set
             .iter()
             .all(|m| m.is_server() || self.0[m.index()].is_some())
@@ -164,7 +164,11 @@ impl Fingerprints {
             return;
         }
         let f = ClientFacts::of(hello);
-        let t = Transport::of(hello);
+        let t = if quic {
+            Transport::Quic
+        } else {
+            Transport::of(hello)
+        };
         for m in set.iter().filter(|m| !m.is_server()) {
             if self.0[m.index()].is_some() {
                 continue;
@@ -182,9 +186,14 @@ impl Fingerprints {
     }
 
     /// Computes the server-side methods of `set` from `hello` unless an earlier ServerHello
-    /// (a HelloRetryRequest) set them; `dtls` selects JA4S's `d`.
-    pub fn server_hello(&mut self, set: FingerprintSet, hello: &ServerHello<'_>, dtls: bool) {
-        let _ = dtls;
+    /// (a HelloRetryRequest) set them; `transport` is JA4S's first letter.
+    pub fn server_hello(
+        &mut self,
+        set: FingerprintSet,
+        hello: &ServerHello<'_>,
+        transport: Transport,
+    ) {
+        let _ = transport;
         if set
             .iter()
             .all(|m| !m.is_server() || self.0[m.index()].is_some())
@@ -199,9 +208,9 @@ impl Fingerprints {
             let v = match m {
                 Method::Ja3s => ja3::ja3s(&f),
                 #[cfg(feature = "ja4plus")]
-                Method::Ja4s => ja4plus::ja4s_of(&f, dtls, false),
+                Method::Ja4s => ja4plus::ja4s_of(&f, transport, false),
                 #[cfg(feature = "ja4plus")]
-                Method::Ja4sR => ja4plus::ja4s_of(&f, dtls, true),
+                Method::Ja4sR => ja4plus::ja4s_of(&f, transport, true),
                 _ => continue,
             };
             self.0[m.index()] = Some(v);

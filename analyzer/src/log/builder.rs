@@ -25,6 +25,7 @@ use super::cert_cache::{CertCache, CertFacts};
 use super::compact::{InlineBytes, HISTORY_INLINE, SESSION_ID_INLINE};
 use super::names::{is_tls13_draft, name_or_unknown, version_name, NameTables};
 use super::writer::OptionalColumns;
+use crate::fingerprint::ja4::Transport;
 use crate::fingerprint::Fingerprints;
 use crate::output::ConnId;
 use tls_grammar::{ClientHello, ServerHello};
@@ -270,22 +271,22 @@ impl SslLogState {
 
     /// A parsed ClientHello ([`crate::ssl::Event::Hello`]): its fingerprint columns, when on.
     /// The connection's first ClientHello sets them (see [`Fingerprints::client_hello`]).
-    pub fn client_hello_view(&mut self, hello: &ClientHello<'_>) {
+    pub fn client_hello_view(&mut self, hello: &ClientHello<'_>, quic: bool) {
         let set = self.columns.fingerprints;
         if !set.is_empty() {
             self.fingerprints
                 .get_or_insert_with(Box::default)
-                .client_hello(set, hello);
+                .client_hello(set, hello, quic);
         }
     }
 
-    /// A parsed ServerHello: its fingerprint columns, when on; `dtls` for JA4S's prefix.
-    pub fn server_hello_view(&mut self, hello: &ServerHello<'_>, dtls: bool) {
+    /// A parsed ServerHello: its fingerprint columns, when on; `transport` for JA4S's prefix.
+    pub fn server_hello_view(&mut self, hello: &ServerHello<'_>, transport: Transport) {
         let set = self.columns.fingerprints;
         if !set.is_empty() {
             self.fingerprints
                 .get_or_insert_with(Box::default)
-                .server_hello(set, hello, dtls);
+                .server_hello(set, hello, transport);
         }
     }
 

@@ -18,6 +18,7 @@ pub mod cert_cache;
 mod compact;
 pub mod dn;
 pub mod names;
+pub mod quic_log;
 pub mod stream;
 pub mod writer;
 pub mod x509;
@@ -27,6 +28,7 @@ pub use builder::{
     LogTrigger, LogWeird, SslLogBuilder, SslLogRow, SslLogState, MAX_SSL_HISTORY_LENGTH,
 };
 pub use names::NameTables;
+pub use quic_log::{QuicLogState, QuicOutput};
 pub use stream::{LogFormat, LogOutput, LogShared};
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,

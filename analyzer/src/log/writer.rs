@@ -441,7 +441,7 @@ pub(super) fn json_key(b: &mut Vec<u8>, key: &str) {
     b.push(b':');
 }
 
-fn json_opt(b: &mut Vec<u8>, key: &str, v: Option<&[u8]>) {
+pub(super) fn json_opt(b: &mut Vec<u8>, key: &str, v: Option<&[u8]>) {
     if let Some(v) = v {
         json_key(b, key);
         json_string(b, v);

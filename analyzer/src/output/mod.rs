@@ -136,6 +136,8 @@ pub trait EventLines: ValueSink {
 pub const ANALYZER_SSL: &str = "Analyzer::ANALYZER_SSL";
 /// `atype` of DTLS analyzer violations.
 pub const ANALYZER_DTLS: &str = "Analyzer::ANALYZER_DTLS";
+/// Zeek's tag of its QUIC analyzer.
+pub const ANALYZER_QUIC: &str = "Analyzer::ANALYZER_QUIC";
 /// Event name under which weirds appear in the event stream.
 pub const CONN_WEIRD_EVENT: &str = "conn_weird";
 /// Event name under which weirds that belong to no connection appear (Zeek's `net_weird`).

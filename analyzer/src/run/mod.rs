@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// ssl.log's optional columns (Zeek's `SSL::log_include_*_certificate_subject_issuer`).
     pub log_columns: OptionalColumns,
+    /// The QUIC analyzer's and quic.log's options (Zeek's `QUIC::` options).
+    pub quic: crate::session::QuicOptions,
 }
 
 impl Default for RunOptions {
@@ -49,6 +51,7 @@ impl Default for RunOptions {
             max_ssl_history_length: crate::log::MAX_SSL_HISTORY_LENGTH,
             threads: 1,
             log_columns: OptionalColumns::default(),
+            quic: crate::session::QuicOptions::default(),
         }
     }
 }
@@ -85,7 +88,9 @@ pub struct NotAnalysed {
     /// UDP flows.
     pub udp: u64,
     /// Of the UDP flows, those whose first datagram looks like QUIC (a long header with a
-    /// known version, see [`crate::detect::looks_like_quic`]): QUIC is not decoded yet.
+    /// known version, see [`crate::detect::looks_like_quic`]) but that Zeek's rules do not give
+    /// to its QUIC analyzer (not to port 443, and not opening with a v1 or v2 Initial; e.g. a
+    /// draft version on another port).
     pub udp_quic: u64,
 }
 
@@ -111,7 +116,8 @@ impl NotAnalysed {
         self.udp_quic += other.udp_quic;
     }
 
-    /// A line for a person, e.g. `not analysed: 2 QUIC flows (QUIC is not analysed yet); 1 TCP
+    /// A line for a person, e.g. `not analysed: 2 QUIC flows (neither to 443/udp nor opening
+    /// with a v1/v2 Initial); 1 TCP
     /// connection without SSL/TLS`; `None` when there is nothing to say.
     pub fn describe(&self) -> Option<String> {
         let plural =
@@ -119,13 +125,16 @@ impl NotAnalysed {
         let mut parts = Vec::new();
         if self.udp_quic == self.udp && self.udp > 0 {
             parts.push(format!(
-                "{} (QUIC is not analysed yet)",
+                "{} (neither to 443/udp nor opening with a v1/v2 Initial)",
                 plural(self.udp, "QUIC flow", "QUIC flows")
             ));
         } else if self.udp > 0 {
             let mut udp = plural(self.udp, "UDP flow", "UDP flows") + " without DTLS";
             if self.udp_quic > 0 {
-                udp += &format!(", {} of them QUIC (not analysed yet)", self.udp_quic);
+                udp += &format!(
+                    ", {} of them QUIC-like (neither to 443/udp nor opening with a v1/v2 Initial)",
+                    self.udp_quic
+                );
             }
             parts.push(udp);
         }
@@ -168,21 +177,45 @@ pub fn run(inputs: &[Input], opts: &RunOptions, outputs: Outputs<'_>) -> Result<
 }
 
 /// [`run`], also writing x509.log in `x509`'s format to its writer when given.
-///
-/// x509.log's deduplication is run-wide and its rows are in the order certificates were seen,
-/// so a run that writes it is single-threaded whatever [`RunOptions::threads`] says.
 pub fn run_with_x509<'w>(
     inputs: &[Input],
     opts: &RunOptions,
     outputs: Outputs<'w>,
     x509: Option<(LogFormat, &'w mut dyn Write)>,
 ) -> Result<Summary, RunError> {
-    if opts.threads > 1 && x509.is_none() {
+    let logs = OtherLogs { x509, quic: None };
+    run_with_logs(inputs, opts, outputs, logs)
+}
+
+/// The logs besides ssl.log; `None` means not wanted.
+#[derive(Default)]
+pub struct OtherLogs<'w> {
+    /// x509.log.
+    pub x509: Option<(LogFormat, &'w mut dyn Write)>,
+    /// quic.log.
+    pub quic: Option<(LogFormat, &'w mut dyn Write)>,
+}
+
+/// [`run`], also writing the other logs that `logs` asks for.
+///
+/// x509.log's deduplication is run-wide and its rows, like quic.log's, are in the order they
+/// happened, so a run that writes either is single-threaded whatever [`RunOptions::threads`]
+/// says.
+pub fn run_with_logs<'w>(
+    inputs: &[Input],
+    opts: &RunOptions,
+    outputs: Outputs<'w>,
+    logs: OtherLogs<'w>,
+) -> Result<Summary, RunError> {
+    if opts.threads > 1 && logs.x509.is_none() && logs.quic.is_none() {
         return run_sharded(inputs, opts, outputs);
     }
     let mut pipeline = Pipeline::new(opts, outputs);
-    if let Some((format, w)) = x509 {
+    if let Some((format, w)) = logs.x509 {
         pipeline.set_x509(crate::log::X509Output::new(format, w));
+    }
+    if let Some((format, w)) = logs.quic {
+        pipeline.set_quic(crate::log::QuicOutput::new(format, w));
     }
     let result = capture::run(inputs, &opts.capture, &mut pipeline);
     let close_ts = pipeline.last_ts;
@@ -213,7 +246,9 @@ mod tests {
         n.count(Proto::Udp, 1200, true);
         assert_eq!(
             n.describe().as_deref(),
-            Some("not analysed: 2 QUIC flows (QUIC is not analysed yet)")
+            Some(
+                "not analysed: 2 QUIC flows (neither to 443/udp nor opening with a v1/v2 Initial)"
+            )
         );
         n.count(Proto::Udp, 40, false);
         n.count(Proto::Tcp, 100, false);
@@ -222,7 +257,8 @@ mod tests {
         assert_eq!(
             sum.describe().as_deref(),
             Some(
-                "not analysed: 3 UDP flows without DTLS, 2 of them QUIC (not analysed yet); \
+                "not analysed: 3 UDP flows without DTLS, 2 of them QUIC-like (neither to \
+                 443/udp nor opening with a v1/v2 Initial); \
                  1 TCP connection without SSL/TLS"
             )
         );

@@ -8,7 +8,7 @@
 use super::{Outputs, RunError, RunOptions, Summary};
 use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
-use crate::log::{LogOutput, LogShared, X509Output};
+use crate::log::{LogOutput, LogShared, QuicOutput, X509Output};
 use crate::output::EventOutput;
 use crate::session::{self, Session};
 
@@ -108,8 +108,10 @@ pub struct Pipeline<'w> {
     events: Option<EventOutput<'w>>,
     log: Option<LogOutput<'w>>,
     log_shared: LogShared,
-    /// x509.log, when written (see [`super::run_with_x509`]).
+    /// x509.log, when written (see [`super::run_with_logs`]).
     x509: Option<X509Output<'w>>,
+    /// quic.log, when written (see [`super::run_with_logs`]).
+    quic: Option<QuicOutput<'w>>,
     pub(super) summary: Summary,
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
@@ -129,6 +131,7 @@ impl<'w> Pipeline<'w> {
                 .map(|(f, w)| LogOutput::new(f, opts.log_columns, w)),
             log_shared: LogShared::new(opts.max_ssl_history_length, opts.log_columns),
             x509: None,
+            quic: None,
             summary: Summary::default(),
             first_ts: None,
             last_ts: 0.0,
@@ -139,6 +142,11 @@ impl<'w> Pipeline<'w> {
     /// Also writes x509.log (single-threaded runs only: its deduplication is run-wide).
     pub(super) fn set_x509(&mut self, x509: X509Output<'w>) {
         self.x509 = Some(x509);
+    }
+
+    /// Also writes quic.log (single-threaded runs only, like x509.log).
+    pub(super) fn set_quic(&mut self, quic: QuicOutput<'w>) {
+        self.quic = Some(quic);
     }
 
     /// Tells `events` and `log` where the uids are in what each output writes (a sharded run
@@ -163,6 +171,7 @@ impl<'w> Pipeline<'w> {
             log: self.log.as_mut(),
             log_shared: &mut self.log_shared,
             x509: self.x509.as_mut(),
+            quic: self.quic.as_mut(),
         }
     }
 
@@ -172,6 +181,7 @@ impl<'w> Pipeline<'w> {
         self.events.as_ref().is_some_and(|e| e.dest.failed())
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
             || self.x509.as_ref().is_some_and(|x| x.dest.failed())
+            || self.quic.as_ref().is_some_and(|q| q.dest.failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -208,6 +218,9 @@ impl<'w> Pipeline<'w> {
             if let Some(x) = self.x509.as_mut() {
                 x.set_open_ts(ts);
             }
+            if let Some(q) = self.quic.as_mut() {
+                q.set_open_ts(ts);
+            }
         }
         if ts > self.last_ts {
             self.last_ts = ts;
@@ -228,6 +241,7 @@ impl<'w> Pipeline<'w> {
             log: self.log.as_mut(),
             log_shared: &mut self.log_shared,
             x509: self.x509.as_mut(),
+            quic: self.quic.as_mut(),
         };
         f(session, &mut outputs);
         let done = session.is_done();
@@ -253,11 +267,14 @@ impl<'w> Pipeline<'w> {
         if let Some(x) = self.x509.as_mut() {
             x.flush();
         }
+        if let Some(q) = self.quic.as_mut() {
+            q.flush();
+        }
     }
 
     /// Hands the connection to a new session; `detected` is what its start was found to be.
     fn start_ssl(&mut self, c: &ConnInfo, detected: Detected) {
-        let session = Session::new(self.opts.ssl, detected);
+        let session = Session::new(self.opts.ssl, detected, self.opts.quic);
         self.summary.ssl_connections += 1;
         self.set_state(c, ConnState::Ssl(Box::new(session)));
     }
@@ -270,7 +287,10 @@ impl<'w> Pipeline<'w> {
         };
         let verdict = match c.proto {
             Proto::Tcp => detect::tcp(data),
-            Proto::Udp => detect::udp(data),
+            Proto::Udp => match detect::udp(data) {
+                Detected::No if detect::udp_quic(data, c.id.resp_p) => Detected::Quic,
+                verdict => verdict,
+            },
         };
         if verdict == Detected::No {
             if *scanned == 0 && c.proto == Proto::Udp {
@@ -345,12 +365,16 @@ impl<'w> Pipeline<'w> {
         if let Some(x) = self.x509.as_mut() {
             x.footer(close_ts);
         }
+        if let Some(q) = self.quic.as_mut() {
+            q.footer(close_ts);
+        }
         self.flush();
         self.summary.events = self.events.as_ref().map_or(0, |e| e.dest.written());
         self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
         let error = self.events.as_mut().and_then(|e| e.dest.take_error());
         let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
-        match error.or_else(|| self.x509.as_mut().and_then(|x| x.dest.take_error())) {
+        let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.dest.take_error()));
+        match error.or_else(|| self.quic.as_mut().and_then(|q| q.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -443,6 +467,7 @@ impl FlowHandler for Pipeline<'_> {
                     log: self.log.as_mut(),
                     log_shared: &mut self.log_shared,
                     x509: self.x509.as_mut(),
+                    quic: self.quic.as_mut(),
                 };
                 session.end_of_packet(c, &mut outputs);
             }

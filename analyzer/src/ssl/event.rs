@@ -29,6 +29,8 @@ pub enum Analyzer {
     Ssl,
     /// `Analyzer::ANALYZER_DTLS`: DTLS over UDP.
     Dtls,
+    /// `Analyzer::ANALYZER_QUIC`: QUIC, whose handshake an SSL analyzer below it gets.
+    Quic,
 }
 
 impl Analyzer {
@@ -37,6 +39,7 @@ impl Analyzer {
         match self {
             Analyzer::Ssl => "Analyzer::ANALYZER_SSL",
             Analyzer::Dtls => "Analyzer::ANALYZER_DTLS",
+            Analyzer::Quic => "Analyzer::ANALYZER_QUIC",
         }
     }
 }

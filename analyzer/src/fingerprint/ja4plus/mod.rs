@@ -16,18 +16,18 @@
 use tls_grammar::ServerHello;
 
 use super::facts::{ascii, Out, ServerFacts};
-use super::ja4::{alpn_bytes, count2, hex_list, section, version_name};
+use super::ja4::{alpn_bytes, count2, hex_list, section, version_name, Transport};
 
-/// JA4S of `hello` (`raw`: `ja4s_r`); `dtls` selects the `d` prefix.
-pub fn ja4s(hello: &ServerHello<'_>, dtls: bool, raw: bool) -> String {
-    ja4s_of(&ServerFacts::of(hello), dtls, raw)
+/// JA4S of `hello` (`raw`: `ja4s_r`); `transport` is the first letter (`t`, `q`, `d`).
+pub fn ja4s(hello: &ServerHello<'_>, transport: Transport, raw: bool) -> String {
+    ja4s_of(&ServerFacts::of(hello), transport, raw)
 }
 
 /// JA4S of the hello `f` describes.
-pub fn ja4s_of(f: &ServerFacts<'_>, dtls: bool, raw: bool) -> String {
+pub fn ja4s_of(f: &ServerFacts<'_>, transport: Transport, raw: bool) -> String {
     let exts = f.extensions.as_slice();
     let mut out: Vec<u8> = Vec::with_capacity(if raw { 96 } else { 25 });
-    out.byte(if dtls { b'd' } else { b't' });
+    out.byte(transport.letter());
     out.put(version_name(f.selected_version.unwrap_or(f.version)));
     count2(&mut out, exts.len());
     out.put(&alpn_bytes(f.alpn));
