@@ -14,12 +14,13 @@
 //! Without the corpus these tests are ignored (probed at build time) or, when
 //! `PAC_REQUIRE_TOOLS` names `conformance`, fail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pac_tests::conformance::corpus;
 use pac_tests::zeek_quic::deviations::{self, QuicDeviations};
 use pac_tests::zeek_quic::{
-    test_dirs, Outcome, Perturbation, QuicAnalyzer, QuicReport, ReplayQuic, TestDir,
+    test_dirs, Outcome, Perturbation, QuicAnalyzer, QuicOptions, QuicReport, QuicRunOutput,
+    ReplayQuic, TestDir,
 };
 
 // =============================================================================================
@@ -66,7 +67,7 @@ fn corpus_or_skip(test: &str) -> Option<PathBuf> {
     }
 }
 
-fn load_tests(root: &std::path::Path) -> (Vec<TestDir>, Vec<String>) {
+fn load_tests(root: &Path) -> (Vec<TestDir>, Vec<String>) {
     test_dirs(root).unwrap_or_else(|e| panic!("zeek-quic corpus unreadable: {e}"))
 }
 
@@ -134,11 +135,7 @@ fn zeek_quic_conformance() {
 struct Shared(std::rc::Rc<dyn QuicAnalyzer>);
 
 impl QuicAnalyzer for Shared {
-    fn run(
-        &self,
-        trace: &std::path::Path,
-        opts: &pac_tests::zeek_quic::QuicOptions,
-    ) -> Result<pac_tests::zeek_quic::QuicRunOutput, String> {
+    fn run(&self, trace: &Path, opts: &QuicOptions) -> Result<QuicRunOutput, String> {
         self.0.run(trace, opts)
     }
 }
@@ -316,31 +313,37 @@ fn self_check_detects_perturbations() {
     );
     assert_eq!(m.len(), 2, "{m:?}");
 
-    // A dropped event shifts the printed lines; the first difference is where it was.
+    // A dropped event is one missing printed line, not a shift of every line after it.
     let sel = pick(&["events", "analyzer-confirmations"]);
     let m = mismatches(&replay_report(
         &sel,
         Vec::new(),
         Some(Perturbation::DropEvent("QUIC::retry_packet")),
     ));
-    assert!(has(&m, "events", "out", 3, "(line)"), "{m:?}");
-    assert!(
-        m.iter().all(|(t, f, _, _)| t == "events" && f == "out"),
-        "{m:?}"
-    );
+    assert_eq!(m, vec![("events".into(), "out".into(), 3, "(row)".into())]);
     let m = mismatches(&replay_report(
         &sel,
         Vec::new(),
         Some(Perturbation::DropEvent("analyzer_confirmation_info")),
     ));
-    assert!(
-        has(&m, "analyzer-confirmations", "out", 1, "field 4"),
-        "{m:?}"
+    assert_eq!(
+        m,
+        vec![(
+            "analyzer-confirmations".into(),
+            "out".into(),
+            1,
+            "(row)".into()
+        )]
     );
-    assert!(
-        has(&m, "analyzer-confirmations", "out", 2, "(row)"),
-        "{m:?}"
-    );
+
+    // A changed value in a printed line is named by its field.
+    let m = mismatches(&replay_report(
+        &sel,
+        Vec::new(),
+        Some(Perturbation::FlipIsOrig("QUIC::initial_packet")),
+    ));
+    assert!(has(&m, "events", "out", 2, "field 4"), "{m:?}");
+    assert!(m.iter().all(|x| x.3 == "field 4"), "{m:?}");
 }
 
 #[test]
@@ -349,4 +352,83 @@ fn deviations_file_is_valid() {
     for d in &devs.deviation {
         assert!(!d.reason.trim().is_empty());
     }
+}
+
+/// An analyzer that finds nothing, or fails.
+struct Fixed(Result<QuicRunOutput, String>);
+
+impl QuicAnalyzer for Fixed {
+    fn run(&self, _: &Path, _: &QuicOptions) -> Result<QuicRunOutput, String> {
+        self.0.clone()
+    }
+}
+
+#[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
+fn self_check_reports_empty_and_failed_runs() {
+    let Some(root) = corpus_or_skip("self_check_reports_empty_and_failed_runs") else {
+        return;
+    };
+    let (tests, _) = load_tests(&root);
+    let sel: Vec<TestDir> = tests
+        .iter()
+        .filter(|t| {
+            ["chromium", "max-history-length", "events", "quic-log"].contains(&t.name.as_str())
+        })
+        .cloned()
+        .collect();
+    assert_eq!(sel.len(), 4);
+
+    // Nothing found: every log and printed line is missing; an empty .stderr still matches.
+    let r = QuicReport::run(&sel, Vec::new(), &QuicDeviations::default(), |_| {
+        Box::new(Fixed(Ok(QuicRunOutput::default())))
+    });
+    let m = mismatches(&r);
+    for (test, file, row, col) in [
+        ("chromium", "quic.log", 0, "(#fields)"),
+        ("chromium", "quic.log", 1, "(row)"),
+        ("chromium", "ssl.log", 1, "(row)"),
+        ("max-history-length", "quic.log.cut", 0, "(header)"),
+        ("max-history-length", "weird.log", 1, "(row)"),
+        ("events", "out", 72, "(row)"),
+    ] {
+        assert!(
+            m.iter()
+                .any(|(t, f, r, c)| t == test && f == file && *r == row && c == col),
+            "{test} {file} row {row} {col} not reported: {m:?}"
+        );
+    }
+    let t = r.totals();
+    assert_eq!(
+        t.rows_matched, 2,
+        "only the echoed lines of events/out match: {t:?}"
+    );
+    assert!(r
+        .files()
+        .any(|(t, f)| t.test == "quic-log" && f.file == ".stderr" && f.outcome.matches()));
+
+    // A failing analyzer: every file of its runs fails, and .stderr shows the error.
+    let r = QuicReport::run(&sel, Vec::new(), &QuicDeviations::default(), |_| {
+        Box::new(Fixed(Err("boom".into())))
+    });
+    assert!(!r.passed());
+    for (t, f) in r.files() {
+        match (&f.outcome, f.file.as_str()) {
+            (Outcome::Compared { found, .. }, ".stderr") => assert!(
+                found.iter().any(|x| x.mismatch.got.ends_with("boom")),
+                "{}: {found:?}",
+                t.test
+            ),
+            (Outcome::RunFailed { error, .. }, _) => assert!(error.ends_with("boom")),
+            (o, file) => assert!(
+                matches!(o, Outcome::NotProduced(_)),
+                "{}: {file}: {o:?}",
+                t.test
+            ),
+        }
+    }
+    assert!(r.details().contains("run failed: $TRACES/quic/"));
 }

@@ -11,11 +11,12 @@
 //! * in printed lines, uid-looking parts are replaced on both sides by `UID1`, `UID2`, ... in
 //!   order of first appearance, numbering again after each line the test `echo`ed (each run);
 //! * rows pair up by connection (`id.*` columns, then order) when both sides have those columns,
-//!   by position otherwise.
+//!   by position otherwise; printed lines by a longest common subsequence (see [`pair_lines`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::table::{Form, Table, MASKED_TIME};
+use crate::conformance::live::align;
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +89,9 @@ fn row_key(t: &Table, row: &[String]) -> Option<Vec<String>> {
 /// Pairs baseline rows with ours: `(Some(e), Some(o))`, `(Some(e), None)` (missing),
 /// `(None, Some(o))` (extra).
 fn pair_rows(exp: &Table, got: &Table) -> Vec<(Option<usize>, Option<usize>)> {
+    if exp.form == Form::Lines {
+        return pair_lines(exp, got);
+    }
     let keyed = exp.form != Form::Lines
         && ID_COLUMNS
             .iter()
@@ -124,6 +128,34 @@ fn pair_rows(exp: &Table, got: &Table) -> Vec<(Option<usize>, Option<usize>)> {
             pairs.push((None, Some(o)));
         }
     }
+    pairs
+}
+
+/// Printed lines pair up by a longest common subsequence of whole lines; between two equal
+/// lines, the differing ones pair up in order (a changed value is a value mismatch), and the
+/// rest are missing or extra (a dropped event is one missing line, not a shift of all after it).
+fn pair_lines(exp: &Table, got: &Table) -> Vec<(Option<usize>, Option<usize>)> {
+    let key = |t: &Table| -> Vec<String> { t.rows.iter().map(|r| r.join(", ")).collect() };
+    let mut pairs = Vec::new();
+    let (mut pe, mut pg) = (Vec::new(), Vec::new());
+    let flush = |pairs: &mut Vec<_>, pe: &mut Vec<usize>, pg: &mut Vec<usize>| {
+        for k in 0..pe.len().max(pg.len()) {
+            pairs.push((pe.get(k).copied(), pg.get(k).copied()));
+        }
+        pe.clear();
+        pg.clear();
+    };
+    for p in align(&key(exp), &key(got)) {
+        match p {
+            (Some(e), None) => pe.push(e),
+            (None, Some(g)) => pg.push(g),
+            both => {
+                flush(&mut pairs, &mut pe, &mut pg);
+                pairs.push(both);
+            }
+        }
+    }
+    flush(&mut pairs, &mut pe, &mut pg);
     pairs
 }
 

@@ -32,6 +32,8 @@ pub enum Perturbation {
     ServerName,
     /// The first event of this name is dropped from the event stream.
     DropEvent(&'static str),
+    /// `is_orig` of the first event of this name is negated.
+    FlipIsOrig(&'static str),
 }
 
 /// Zeek's baselines as an analyzer.
@@ -204,6 +206,26 @@ impl ReplayQuic {
                     out.ssl_log_tsv = edit_first_cell(&out.ssl_log_tsv, "server_name", |_| {
                         "perturbed.example".into()
                     });
+                }
+                Perturbation::FlipIsOrig(name) => {
+                    let mut done = false;
+                    out.events_json = out
+                        .events_json
+                        .lines()
+                        .map(|l| match serde_json::from_str::<Value>(l) {
+                            Ok(mut v)
+                                if !done
+                                    && v.get("event").and_then(Value::as_str) == Some(name) =>
+                            {
+                                if let Some(b) = v.pointer_mut("/args/is_orig") {
+                                    *b = json!(!b.as_bool().unwrap_or(false));
+                                    done = true;
+                                }
+                                format!("{v}\n")
+                            }
+                            _ => format!("{l}\n"),
+                        })
+                        .collect();
                 }
                 Perturbation::DropEvent(name) => {
                     let mut dropped = false;
