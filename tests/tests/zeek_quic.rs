@@ -346,11 +346,22 @@ fn self_check_detects_perturbations() {
     assert!(m.iter().all(|x| x.3 == "field 4"), "{m:?}");
 }
 
+/// The deviations file parses, and each entry names a test of the corpus (when present).
 #[test]
 fn deviations_file_is_valid() {
     let devs = load_deviations();
+    let Some(root) = corpus::locate().filter(|r| r.join("zeek-quic").is_dir()) else {
+        return;
+    };
+    let (tests, _) = load_tests(&root);
     for d in &devs.deviation {
-        assert!(!d.reason.trim().is_empty());
+        assert!(
+            tests
+                .iter()
+                .any(|t| pac_tests::conformance::deviations::glob(&d.test, &t.name)),
+            "quic-deviations.toml: test `{}` names no folder of zeek-quic/",
+            d.test
+        );
     }
 }
 

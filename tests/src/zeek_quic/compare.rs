@@ -5,6 +5,7 @@
 //! each naming the row, the column, the expected and the got value.
 //!
 //! Rules, as Zeek's btest baselines call for:
+//! * a log's columns and their `#types` must be Zeek's (the order of columns may differ);
 //! * a masked baseline timestamp ([`MASKED_TIME`]) matches any value;
 //! * `uid` columns are never compared (the uids are Zeek's), but the same baseline uid must map
 //!   to the same uid of ours throughout the file;
@@ -197,6 +198,19 @@ pub fn compare(exp: &Table, got: &Table, rules: &Rules) -> FileDiff {
                     got: "column absent".into(),
                 });
             }
+            // Column types, where the baseline has them (a cut has none).
+            for (c, t) in exp.columns.iter().zip(&exp.types) {
+                let Some(i) = got.column(c) else { continue };
+                let ours = got.types.get(i).map_or("(no #types)", String::as_str);
+                if ours != t {
+                    diff.header.push(Mismatch {
+                        row: 0,
+                        column: c.clone(),
+                        expected: format!("type {t}"),
+                        got: format!("type {ours}"),
+                    });
+                }
+            }
             for c in got.columns.iter().filter(|c| exp.column(c).is_none()) {
                 diff.header.push(Mismatch {
                     row: 0,
@@ -311,6 +325,22 @@ mod tests {
             }]
         );
         assert!(d.rows[1].is_empty());
+    }
+
+    #[test]
+    fn log_header_types_and_columns() {
+        let exp = parse_log("#fields\tts\tname\n#types\ttime\tstring\n1.0\ta\n").expect("log");
+        let got = parse_log("#fields\tname\tts\textra\n#types\tstring\tdouble\tbool\na\t1.0\tT\n")
+            .expect("log");
+        let d = compare(&exp, &got, &Rules::default());
+        let cols: Vec<(&str, &str)> = d
+            .header
+            .iter()
+            .map(|m| (m.column.as_str(), m.got.as_str()))
+            .collect();
+        assert_eq!(cols, [("ts", "type double"), ("extra", "column present")]);
+        // Columns are matched by name, so the row itself matches.
+        assert_eq!(d.rows, vec![Vec::new()]);
     }
 
     #[test]

@@ -141,6 +141,12 @@ const WEIRD_COLUMNS: [&str; 11] = [
     "source",
 ];
 
+/// Their types.
+const WEIRD_TYPES: [&str; 11] = [
+    "time", "string", "addr", "port", "addr", "port", "string", "string", "bool", "string",
+    "string",
+];
+
 /// weird.log in Zeek's TSV for the `conn_weird` events of an event stream (lines that are not
 /// JSON are skipped; they are reported where the stream is formatted).
 pub fn weird_log(events_json: &str) -> String {
@@ -180,7 +186,8 @@ pub fn weird_log(events_json: &str) -> String {
         })
         .collect();
     let cols: Vec<String> = WEIRD_COLUMNS.iter().map(|s| s.to_string()).collect();
-    table::write_log("weird", &cols, &rows)
+    let types: Vec<String> = WEIRD_TYPES.iter().map(|s| s.to_string()).collect();
+    table::write_log("weird", &cols, &types, &rows)
 }
 
 /// The executor's state for one test.
@@ -390,6 +397,7 @@ impl Exec<'_> {
             Form::ZeekLog => table::parse_log(ours).unwrap_or_else(|| Table {
                 form: Form::ZeekLog,
                 columns: exp.columns.clone(),
+                types: exp.types.clone(),
                 rows: Vec::new(),
             }),
             Form::Cut => table::parse_cut(ours),

@@ -72,7 +72,7 @@ fn log_from_cuts(path: &str, cuts: &[Table]) -> String {
                 .collect()
         })
         .collect();
-    table::write_log(path, &columns, &rows)
+    table::write_log(path, &columns, &[], &rows)
 }
 
 impl ReplayQuic {

@@ -31,6 +31,8 @@ pub struct Table {
     pub form: Form,
     /// Column names (`ZeekLog`, `Cut`); empty for `Lines`.
     pub columns: Vec<String>,
+    /// Column types (`#types` of a `ZeekLog`); empty when the file has none.
+    pub types: Vec<String>,
     /// The rows, cells in column order.
     pub rows: Vec<Vec<String>>,
 }
@@ -65,10 +67,13 @@ fn cells(line: &str) -> Vec<String> {
 pub fn parse_log(text: &str) -> Option<Table> {
     let text = strip_banner(text);
     let mut columns = None;
+    let mut types = Vec::new();
     let mut rows = Vec::new();
     for line in text.lines() {
         if let Some(f) = line.strip_prefix("#fields\t") {
             columns = Some(cells(f));
+        } else if let Some(t) = line.strip_prefix("#types\t") {
+            types = cells(t);
         } else if line.starts_with('#') || line.is_empty() {
             continue;
         } else {
@@ -78,6 +83,7 @@ pub fn parse_log(text: &str) -> Option<Table> {
     columns.map(|columns| Table {
         form: Form::ZeekLog,
         columns,
+        types,
         rows,
     })
 }
@@ -90,6 +96,7 @@ pub fn parse_cut(text: &str) -> Table {
     Table {
         form: Form::Cut,
         columns,
+        types: Vec::new(),
         rows: lines.filter(|l| !l.is_empty()).map(cells).collect(),
     }
 }
@@ -99,6 +106,7 @@ pub fn parse_lines(text: &str) -> Table {
     Table {
         form: Form::Lines,
         columns: Vec::new(),
+        types: Vec::new(),
         rows: strip_banner(text)
             .lines()
             .map(|l| l.split(", ").map(str::to_string).collect())
@@ -142,13 +150,16 @@ pub fn zeek_cut(log: &str, columns: &[String]) -> String {
     out
 }
 
-/// A Zeek TSV log with the given columns and rows (the header lines a reader needs; `#open`
-/// and `#close` omitted, as nothing compares them).
-pub fn write_log(path: &str, columns: &[String], rows: &[Vec<String>]) -> String {
+/// A Zeek TSV log with the given columns, types (no `#types` line when empty) and rows (the
+/// header lines a reader needs; `#open` and `#close` omitted, as nothing compares them).
+pub fn write_log(path: &str, columns: &[String], types: &[String], rows: &[Vec<String>]) -> String {
     let mut s = format!(
         "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n#fields\t{}\n",
         columns.join("\t")
     );
+    if !types.is_empty() {
+        s.push_str(&format!("#types\t{}\n", types.join("\t")));
+    }
     for r in rows {
         s.push_str(&r.join("\t"));
         s.push('\n');
@@ -180,6 +191,7 @@ mod tests {
     fn parses_forms() {
         let t = parse_log(LOG).expect("a log");
         assert_eq!(t.columns, ["ts", "uid", "history"]);
+        assert_eq!(t.types, ["time", "string", "string"]);
         assert_eq!(t.rows.len(), 2);
         let c = parse_as("### BTest baseline data x\nts\tuid\t\nX\tC\t\n", true);
         assert_eq!(c.columns, ["ts", "uid", ""]);
@@ -187,7 +199,7 @@ mod tests {
         let l = parse_as("### BTest baseline data x\n1.0, a, , b\n", false);
         assert_eq!(l.form, Form::Lines);
         assert_eq!(l.rows, vec![vec!["1.0", "a", "", "b"]]);
-        let back = parse_log(&write_log("quic", &t.columns, &t.rows)).expect("a log");
+        let back = parse_log(&write_log("quic", &t.columns, &t.types, &t.rows)).expect("a log");
         assert_eq!(back, t);
     }
 }
