@@ -2,7 +2,8 @@
 //! real analyzer behind [`adapter`]) and the tshark differential ([`tshark`] dissects with tshark,
 //! [`tshark_diff`] builds our side and compares), [`require`], what a test does when an
 //! optional tool or the corpus is missing, and [`snapshot_failures`], snapshot loops that report
-//! every mismatch of a run; [`support`], helpers several test binaries share.
+//! every mismatch of a run; [`support`], helpers several test binaries share;
+//! [`zeek_quic`], conformance with Zeek's QUIC regression tests.
 pub mod adapter;
 pub mod conformance;
 pub mod fingerprints;
@@ -11,3 +12,4 @@ pub mod snapshot_failures;
 pub mod support;
 pub mod tshark;
 pub mod tshark_diff;
+pub mod zeek_quic;
