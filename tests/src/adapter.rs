@@ -64,3 +64,40 @@ impl Analyzer for TlsAnalyzer {
         })
     }
 }
+
+impl crate::zeek_quic::QuicAnalyzer for TlsAnalyzer {
+    /// quic.log and ssl.log as TSV (one run each, so that each is exactly what `tls-analyzer
+    /// log --log quic` and `log` print) and the events as JSON Lines, with Zeek's QUIC options
+    /// mapped to ours. `-C` needs nothing: the analyzer does not verify checksums.
+    fn run(
+        &self,
+        trace: &Path,
+        opts: &crate::zeek_quic::QuicOptions,
+    ) -> Result<crate::zeek_quic::QuicRunOutput, String> {
+        use tls_analyzer::run::{run_with_logs, OtherLogs};
+        let mut ours = OurOptions::default();
+        ours.capture.seed = Some(CONFORMANCE_SEED);
+        ours.quic.max_history_length =
+            usize::try_from(opts.max_history_length()).unwrap_or(usize::MAX);
+        ours.quic.analyzer.max_discarded_packet_events = opts.max_discarded_packet_events();
+        let input = [Input::Path(trace.to_path_buf())];
+        let (mut events, mut ssl, mut quic) = (Vec::new(), Vec::new(), Vec::new());
+        let outputs = Outputs {
+            events: Some((EventFormat::Json, &mut events)),
+            log: Some((LogFormat::Tsv, &mut ssl)),
+        };
+        let logs = OtherLogs {
+            x509: None,
+            quic: Some((LogFormat::Tsv, &mut quic)),
+        };
+        run_with_logs(&input, &ours, outputs, logs).map_err(|e| e.to_string())?;
+        let text = |b: Vec<u8>, what: &str| {
+            String::from_utf8(b).map_err(|e| format!("{what} is not UTF-8: {e}"))
+        };
+        Ok(crate::zeek_quic::QuicRunOutput {
+            quic_log_tsv: text(quic, "quic.log")?,
+            ssl_log_tsv: text(ssl, "ssl.log")?,
+            events_json: text(events, "the events")?,
+        })
+    }
+}

@@ -24,15 +24,12 @@ use pac_tests::zeek_quic::{
 };
 
 // =============================================================================================
-// INTEGRATION POINT: return the real QUIC analyzer here once it exists.
-//
-// It must implement `pac_tests::zeek_quic::QuicAnalyzer`: run one trace with `QuicOptions`
-// (QUIC::max_history_length, QUIC::max_discarded_packet_events, -C) and return quic.log and
-// ssl.log as Zeek TSV and the events as JSON Lines (see tests/src/zeek_quic/mod.rs).
-// While this returns `None`, `zeek_quic_conformance` is SKIPPED (and says so).
+// The analyzer under test: `tls_analyzer` through `pac_tests::adapter::TlsAnalyzer`, which runs
+// one trace with Zeek's QUIC options mapped to ours and returns quic.log and ssl.log as Zeek TSV
+// and the events as JSON Lines (see tests/src/zeek_quic/mod.rs).
 // =============================================================================================
 fn our_quic_analyzer() -> Option<Box<dyn QuicAnalyzer>> {
-    None
+    Some(Box::new(pac_tests::adapter::TlsAnalyzer))
 }
 
 /// Writes past libtest's capture: a skipped run or a summary must show in a plain `cargo test`.

@@ -269,8 +269,21 @@ fn parse_expr(h: &Handler, e: &str) -> Expr {
     Expr::Unsupported(e.to_string())
 }
 
+/// Handler parameters the tests' scripts name differently from the event's declaration (Zeek
+/// binds a handler's parameters by position): (the script's name, the declared name).
+const PARAM_ALIASES: [(&str, &str); 1] = [("integrity_tag", "retry_integrity_tag")];
+
+/// The event argument a handler parameter is bound to.
+fn arg<'v>(v: &'v Value, p: &str) -> Option<&'v Value> {
+    let args = v.get("args")?;
+    args.get(p).or_else(|| {
+        let (_, declared) = PARAM_ALIASES.iter().find(|(alias, _)| *alias == p)?;
+        args.get(declared)
+    })
+}
+
 fn arg_bytes(v: &Value, p: &str) -> Option<Vec<u8>> {
-    v.get("args")?.get(p)?.as_str().map(zeek_unescape)
+    arg(v, p)?.as_str().map(zeek_unescape)
 }
 
 /// One expression's printed form for the event `v`.
@@ -292,7 +305,7 @@ fn eval(h: &Handler, e: &Expr, v: &Value) -> String {
         ),
         Expr::Len(p) => arg_bytes(v, p).map_or_else(|| missing(p), |b| b.len().to_string()),
         Expr::Arg(p) => {
-            let Some(a) = v.get("args").and_then(|a| a.get(p)) else {
+            let Some(a) = arg(v, p) else {
                 return missing(p);
             };
             match (h.param_type(p).unwrap_or(""), a) {
