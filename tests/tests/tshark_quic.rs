@@ -21,9 +21,11 @@
 //! to this test (`target/<profile>/tls-analyzer`; `cargo test --workspace` builds it, `cargo
 //! build -p tls-analyzer` does on its own).
 //!
-//! [`tshark_sees_our_quic_captures`] checks the tshark half alone against what
-//! `tests/captures/README.md` says of each QUIC capture, and prints what tshark extracts from
-//! every capture, ours and the corpus's.
+//! The oracle itself is checked: [`tshark_sees_our_quic_captures`] holds the tshark half to what
+//! `tests/captures/README.md` says of each QUIC capture (and prints what tshark extracts from
+//! every capture, ours and the corpus's), and [`tshark_agrees_with_zeek_quic_and_ssl_logs`] to
+//! Zeek's own quic.log (`zeek-quic/*/quic.log`) and ssl.log (`zeek/expected/quic/`) of the corpus
+//! traces, with the same comparison rules.
 
 // A poisoned mutex means another worker thread already panicked; unwrapping re-raises that.
 #![allow(clippy::unwrap_used)]
@@ -307,6 +309,65 @@ fn first_with<'a>(rows: &[&'a Value], col: &str) -> Option<&'a str> {
     rows.iter().find_map(|r| r.get(col).and_then(Value::as_str))
 }
 
+/// Compares tshark's facts `f` with the quic.log rows of its connection (ours, or Zeek's).
+fn compare_quic_rows(t: &mut Tally, what: &dyn Fn(&str) -> String, f: &QuicFacts, rows: &[Value]) {
+    let q: Vec<&Value> = rows.iter().collect();
+    let Some(&first) = q.first() else {
+        if f.initials.0 > 0 {
+            t.missing_rows
+                .push(format!("{}: {}", what("quic.log"), describe(f)));
+        }
+        return;
+    };
+    let first = [first];
+    let version = f.version.map(zeek_version);
+    t.value(
+        what("version"),
+        first_with(&first, "version"),
+        version.as_deref(),
+    );
+    // The client's IDs of its first Initial are the first row's; the server's SCID, the SNI and
+    // ALPN are in the first row that has them (after a Retry, Zeek's first row has no server
+    // SCID: the server has sent no Initial yet).
+    for (col, theirs) in [
+        ("client_initial_dcid", &f.client_initial_dcid),
+        ("client_scid", &f.client_scid),
+    ] {
+        t.value(what(col), first_with(&first, col), theirs.as_deref());
+    }
+    for (col, theirs) in [
+        ("server_scid", &f.server_scid),
+        ("server_name", &f.server_name),
+        ("client_protocol", &f.client_protocol),
+    ] {
+        t.value(what(col), first_with(&q, col), theirs.as_deref());
+    }
+}
+
+/// Compares tshark's ServerHello facts and SNI with the first ssl.log row of the connection.
+fn compare_ssl_rows(t: &mut Tally, what: &dyn Fn(&str) -> String, f: &QuicFacts, rows: &[Value]) {
+    let first: Vec<&Value> = rows.iter().take(1).collect();
+    let version = f.tls_version.map(|v| version_name(u64::from(v)));
+    let cipher = f
+        .cipher
+        .map(|c| cipher_name(u64::from(c)).map_or_else(|| format!("unknown-{c}"), str::to_owned));
+    t.value(
+        what("ssl version"),
+        first_with(&first, "version"),
+        version.as_deref(),
+    );
+    t.value(
+        what("ssl cipher"),
+        first_with(&first, "cipher"),
+        cipher.as_deref(),
+    );
+    t.value(
+        what("ssl server_name"),
+        first_with(&first, "server_name"),
+        f.server_name.as_deref(),
+    );
+}
+
 fn compare(name: &str, path: &Path, tally: &Mutex<Tally>) {
     let facts = facts_or_panic(name, path);
     let quic = analyzer_log(&["--log", "quic"], path)
@@ -322,56 +383,8 @@ fn compare(name: &str, path: &Path, tally: &Mutex<Tally>) {
                 .cloned()
                 .collect()
         };
-        let q = rows_of(&quic);
-        let q: Vec<&Value> = q.iter().collect();
-        if q.is_empty() {
-            if f.initials.0 > 0 {
-                t.missing_rows
-                    .push(format!("{}: {}", what("quic.log"), describe(f)));
-            }
-        } else {
-            let first = [q[0]];
-            let version = f.version.map(zeek_version);
-            t.value(
-                what("version"),
-                first_with(&first, "version"),
-                version.as_deref(),
-            );
-            for (col, theirs) in [
-                ("client_initial_dcid", &f.client_initial_dcid),
-                ("client_scid", &f.client_scid),
-            ] {
-                t.value(what(col), first_with(&first, col), theirs.as_deref());
-            }
-            for (col, theirs) in [
-                ("server_scid", &f.server_scid),
-                ("server_name", &f.server_name),
-                ("client_protocol", &f.client_protocol),
-            ] {
-                t.value(what(col), first_with(&q, col), theirs.as_deref());
-            }
-        }
-        let s = rows_of(&ssl);
-        let first: Vec<&Value> = s.iter().take(1).collect();
-        let version = f.tls_version.map(|v| version_name(u64::from(v)));
-        let cipher = f.cipher.map(|c| {
-            cipher_name(u64::from(c)).map_or_else(|| format!("unknown-{c}"), str::to_owned)
-        });
-        t.value(
-            what("ssl version"),
-            first_with(&first, "version"),
-            version.as_deref(),
-        );
-        t.value(
-            what("ssl cipher"),
-            first_with(&first, "cipher"),
-            cipher.as_deref(),
-        );
-        t.value(
-            what("ssl server_name"),
-            first_with(&first, "server_name"),
-            f.server_name.as_deref(),
-        );
+        compare_quic_rows(&mut t, &what, f, &rows_of(&quic));
+        compare_ssl_rows(&mut t, &what, f, &rows_of(&ssl));
     }
     // quic.log rows of connections tshark did not see as QUIC.
     for r in &quic {
@@ -399,10 +412,14 @@ fn run_all(label: &str, captures: &[(String, PathBuf)]) {
             });
         }
     });
-    let t = tally.into_inner().unwrap();
+    report(label, "quic.log/ssl.log", tally.into_inner().unwrap());
+}
+
+/// Prints the summary and the one-sided values of `t`; fails on differences and missing rows.
+fn report(label: &str, logs: &str, t: Tally) {
     loud(&format!(
-        "{label}: quic.log/ssl.log agree with tshark on {} values; {} differ; {} connections \
-         without a quic.log row; {} values only tshark has; {} only we have",
+        "{label}: {logs} agree with tshark on {} values; {} differ; {} connections \
+         without a quic.log row; {} values only tshark has; {} only the log has",
         t.matched,
         t.mismatched.len(),
         t.missing_rows.len(),
@@ -413,16 +430,180 @@ fn run_all(label: &str, captures: &[(String, PathBuf)]) {
         loud(&format!("  one-sided: {l}"));
     }
     assert!(t.matched > 0, "{label}: nothing compared");
-    let failures: Vec<&String> = t.mismatched.iter().chain(&t.missing_rows).collect();
+    let failures: Vec<&str> = t
+        .mismatched
+        .iter()
+        .chain(&t.missing_rows)
+        .map(String::as_str)
+        .collect();
     assert!(
         failures.is_empty(),
-        "{label}: quic.log/ssl.log differ from tshark:\n{}",
-        failures
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        "{label}: {logs} differ from tshark:\n{}",
+        failures.join("\n")
     );
+}
+
+/// Zeek's own quic.log expectations: for each test folder of `zeek-quic/` with a `quic.log`,
+/// (test name, the trace its `run.txt` reads, the rows as JSON objects like our JSON writer's:
+/// unset columns left out, `(empty)` as `""`, ports as numbers).
+fn zeek_quic_logs(root: &Path) -> Vec<(String, PathBuf, Vec<Value>)> {
+    let mut logs = Vec::new();
+    corpus::list_files_ending(&root.join("zeek-quic"), "/quic.log", &mut logs);
+    logs.sort();
+    let mut out = Vec::new();
+    for log in logs {
+        let dir = log.parent().expect("quic.log is in a folder");
+        let test = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let run = std::fs::read_to_string(dir.join("run.txt")).unwrap_or_default();
+        let Some(rel) = run
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("$TRACES/"))
+        else {
+            continue;
+        };
+        let Some(trace) = ["zeek/traces", "zeek-quic/traces"]
+            .iter()
+            .map(|d| root.join(d).join(rel))
+            .find(|p| p.is_file())
+        else {
+            panic!("{test}: run.txt names {rel}, which is in neither traces folder");
+        };
+        let text = std::fs::read_to_string(&log).expect("quic.log is readable");
+        out.push((test, trace, tsv_rows(&text)));
+    }
+    out
+}
+
+/// The rows of a Zeek TSV log (Zeek's ASCII writer's, or `zeek-cut -m`'s) as JSON objects.
+fn tsv_rows(text: &str) -> Vec<Value> {
+    let mut fields: Vec<&str> = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            fields = f.split('\t').collect();
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        // `zeek-cut -m` output (btest-diff-cut) has no `#fields`: its first line names them.
+        if fields.is_empty() {
+            fields = line.split('\t').collect();
+            continue;
+        }
+        let mut row = serde_json::Map::new();
+        for (k, v) in fields.iter().zip(line.split('\t')) {
+            let v = match (*k, v) {
+                (_, "-") => continue,
+                (_, "(empty)") => Value::from(""),
+                ("id.orig_p" | "id.resp_p", p) => {
+                    p.parse::<u64>().map_or(Value::from(p), Value::from)
+                }
+                (_, v) => Value::from(v),
+            };
+            row.insert((*k).to_owned(), v);
+        }
+        rows.push(Value::Object(row));
+    }
+    rows
+}
+
+/// The oracle checked against Zeek: on each trace for which `zeek-quic/` holds Zeek's quic.log,
+/// tshark's facts must equal Zeek's columns, with the same rules as for our quic.log; and on
+/// each trace for which `zeek/expected/quic/` holds Zeek's ssl.log rows, tshark's cipher,
+/// version and SNI must equal those rows'.
+#[test]
+#[cfg_attr(
+    any(pac_no_tshark, pac_no_conformance),
+    ignore = "needs tshark and ../shared/conformance, and one is missing; probed at build time"
+)]
+fn tshark_agrees_with_zeek_quic_and_ssl_logs() {
+    let Some(root) = corpus::locate() else {
+        pac_tests::require::skip_or_fail(
+            "conformance",
+            &format!(
+                "tshark against Zeek's quic.log over {}",
+                corpus::default_location().display()
+            ),
+        );
+        return;
+    };
+    if !tshark_present("tshark against Zeek's quic.log") {
+        return;
+    }
+    let expectations = zeek_quic_logs(&root);
+    assert!(
+        expectations.len() >= 10,
+        "zeek-quic/ lost its quic.log files: {}",
+        expectations.len()
+    );
+    let mut t = Tally::default();
+    for (test, trace, rows) in &expectations {
+        let facts = facts_or_panic(test, trace);
+        for f in &facts {
+            let key = pair(f);
+            let what = |col: &str| format!("zeek-quic/{test} {}:{} {col}", f.orig_h, f.orig_p);
+            let mine: Vec<Value> = rows
+                .iter()
+                .filter(|r| ConnPair::of_row(r).as_ref() == Some(&key))
+                .cloned()
+                .collect();
+            compare_quic_rows(&mut t, &what, f, &mine);
+        }
+        for r in rows {
+            if let Some(k) = ConnPair::of_row(r) {
+                if !facts.iter().any(|f| pair(f) == k) {
+                    t.ours_only.push(format!(
+                        "zeek-quic/{test} {k:?}: a row in Zeek's quic.log, and tshark saw no QUIC"
+                    ));
+                }
+            }
+        }
+    }
+    report("Zeek's quic.log", "Zeek's quic.log", t);
+
+    // Zeek's ssl.log rows of the QUIC traces (expected/quic/**.ssl.json, and .ssl-partial.json
+    // with only some columns, sometimes without the connection's endpoints).
+    let mut files = Vec::new();
+    corpus::list_files_ending(&root.join("zeek/expected/quic"), ".json", &mut files);
+    files.sort();
+    let mut t = Tally::default();
+    for file in files {
+        let n = file.to_string_lossy().into_owned();
+        let Some(trace) = [".ssl.json", ".ssl-partial.json"]
+            .iter()
+            .find_map(|suffix| n.strip_suffix(suffix))
+        else {
+            continue;
+        };
+        let trace = PathBuf::from(trace.replacen("/expected/", "/traces/", 1));
+        let rows = corpus::read_jsonl(&file).unwrap_or_else(|e| panic!("{e}"));
+        let name = trace
+            .strip_prefix(&root)
+            .unwrap_or(&trace)
+            .display()
+            .to_string();
+        let facts = facts_or_panic(&name, &trace);
+        for f in &facts {
+            let key = pair(f);
+            let what = |col: &str| format!("{name} {}:{} {col}", f.orig_h, f.orig_p);
+            let mut mine: Vec<Value> = rows
+                .iter()
+                .filter(|r| ConnPair::of_row(r).as_ref() == Some(&key))
+                .cloned()
+                .collect();
+            // A partial row without endpoints belongs to the trace's only connection.
+            if mine.is_empty() && facts.len() == 1 && rows.len() == 1 {
+                mine.clone_from(&rows);
+            }
+            compare_ssl_rows(&mut t, &what, f, &mine);
+        }
+    }
+    report("Zeek's ssl.log of QUIC traces", "Zeek's ssl.log", t);
 }
 
 #[test]
