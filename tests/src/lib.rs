@@ -1,6 +1,7 @@
 //! Cross-crate test support: the conformance harness against Zeek ([`conformance`], with the
 //! real analyzer behind [`adapter`]) and the tshark differential ([`tshark`] dissects with tshark,
-//! [`tshark_diff`] builds our side and compares), [`require`], what a test does when an
+//! [`tshark_diff`] builds our side and compares; [`tshark_quic`], tshark's view of QUIC
+//! connections), [`require`], what a test does when an
 //! optional tool or the corpus is missing, and [`snapshot_failures`], snapshot loops that report
 //! every mismatch of a run; [`support`], helpers several test binaries share;
 //! [`zeek_quic`], conformance with Zeek's QUIC regression tests.
@@ -12,4 +13,5 @@ pub mod snapshot_failures;
 pub mod support;
 pub mod tshark;
 pub mod tshark_diff;
+pub mod tshark_quic;
 pub mod zeek_quic;
