@@ -201,11 +201,14 @@ struct Exec<'a> {
 }
 
 impl Exec<'_> {
+    /// Writes or appends; appending to the output of a failed run keeps the failure (the
+    /// file's baseline cannot match, and the report should say why).
     fn write(&mut self, to: &Redirect, state: FileState) {
         let next = match (state, self.files.get(&to.file)) {
             (FileState::Written(add), Some(FileState::Written(old))) if to.append => {
                 FileState::Written(format!("{old}{add}"))
             }
+            (_, Some(failed @ FileState::RunFailed(_))) if to.append => failed.clone(),
             (s, _) => s,
         };
         self.files.insert(to.file.clone(), next);
@@ -238,8 +241,7 @@ impl Exec<'_> {
                     self.files.insert(l.into(), FileState::RunFailed(e.clone()));
                 }
                 if let Some(to) = &r.stdout {
-                    self.files
-                        .insert(to.file.clone(), FileState::RunFailed(e.clone()));
+                    self.write(to, FileState::RunFailed(e.clone()));
                 }
                 return;
             }
