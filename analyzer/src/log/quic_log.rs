@@ -578,7 +578,9 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].history, "ISr");
         assert_eq!(rows[0].client_initial_dcid.as_deref(), Some("abcd"));
-        assert_eq!(rows[0].server_scid.as_deref(), Some("01"));
+        // A Retry of a session that exists only adds its letter (main.zeek calls set_session
+        // only when there is none), so the server's id stays unset, as in Zeek's retry test.
+        assert_eq!(rows[0].server_scid, None);
         assert_eq!(rows[0].server_name.as_deref(), Some(&b"example.com"[..]));
         assert_eq!(rows[1].ts, 3.0);
         assert_eq!(rows[1].history, "Io");

@@ -244,7 +244,8 @@ impl Quic {
         let keys = InitialKeys::derive(long.version, dcid, side_keys)
             .ok_or_else(|| DECRYPTION_FAILED.to_string())?;
         let packet = data
-            .get(..long.packet_len.min(MAX_PACKET_LEN))
+            .get(..long.packet_len)
+            .filter(|p| !long.truncated && p.len() <= MAX_PACKET_LEN)
             .ok_or_else(|| DECRYPTION_FAILED.to_string())?;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();

@@ -48,6 +48,9 @@ pub struct Long<'a> {
     pub scid: &'a [u8],
     /// Bytes of the datagram this packet spans.
     pub packet_len: usize,
+    /// The Length field claims more bytes than the datagram has left (the packet then spans
+    /// the rest of it and cannot be decrypted).
+    pub truncated: bool,
     /// Where the protected Packet Number starts (the header's length).
     pub pn_offset: usize,
 }
@@ -141,22 +144,21 @@ pub fn parse(data: &[u8], client_cid_len: u8) -> Result<Packet<'_>, String> {
         | QuicLongHeaderBody::Unhandled(_)
         | QuicLongHeaderBody::Unknown { .. } => (LongKind::Unhandled, None),
     };
-    let packet_len = match length {
-        // Packet Number and payload must be in the datagram (Zeek's `skip bytes &size=length`).
+    // Packet Number and payload: `length` bytes, or what the datagram has left. Zeek skips them
+    // without failing when the datagram is shorter (its analysis of
+    // `383379789-decrypt-crash.pcap` raises the Initial's event, then fails to decrypt).
+    let (packet_len, truncated) = match length {
         Some(len) => {
             let end = u64::try_from(pn_offset)
                 .ok()
                 .and_then(|o| o.checked_add(len))
-                .filter(|&end| end <= data.len() as u64)
-                .ok_or_else(|| {
-                    format!(
-                        "QuicLongHeader: packet of {len} bytes after its header, {} in the datagram",
-                        rest.len()
-                    )
-                })?;
-            usize::try_from(end).unwrap_or(data.len())
+                .unwrap_or(u64::MAX);
+            match usize::try_from(end) {
+                Ok(end) if end <= data.len() => (end, false),
+                _ => (data.len(), true),
+            }
         }
-        None => data.len(),
+        None => (data.len(), false),
     };
     Ok(Packet::Long(Long {
         version: header.version,
@@ -164,6 +166,7 @@ pub fn parse(data: &[u8], client_cid_len: u8) -> Result<Packet<'_>, String> {
         scid: header.scid,
         kind,
         packet_len,
+        truncated,
         pn_offset,
         header,
     }))
