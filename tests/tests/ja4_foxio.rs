@@ -2,11 +2,12 @@
 //! own captures (`../shared/conformance/ja4/`: each `CAPTURE.expected.json` lists one JSON
 //! object per handshake with the values FoxIO's `rust/ja4` printed; see that directory's README).
 //!
-//! Every TCP handshake must match, unless `tests/conformance/deviations.toml` has a
-//! `[[deviation]]` with `source = "foxio ja4"` covering it (selectors `capture`, `connection`
-//! as `src:src_port > dst:dst_port`, `field` = `ja4`/`ja4s`). QUIC handshakes (`transport:
-//! udp`) are skipped and counted until TLS-in-QUIC exists. Captures are found by their
-//! `.expected.json` files, so new ones are picked up; a capture without one is ignored.
+//! Every handshake must match, over TCP and in QUIC (`transport: udp`, JA4's `q`), unless
+//! `tests/conformance/deviations.toml` has a `[[deviation]]` with `source = "foxio ja4"`
+//! covering it (selectors `capture`, `connection` as `src:src_port > dst:dst_port`, `field` =
+//! `ja4`/`ja4s`/`server_name`). A QUIC handshake must also have its ssl.log row with FoxIO's
+//! `tls_server_name` as `server_name`. Captures are found by their `.expected.json` files, so
+//! new ones are picked up; a capture without one is ignored.
 //!
 //! Skips visibly when the corpus is absent (`pac_no_conformance`, or at run time).
 
@@ -101,7 +102,8 @@ fn ja4_matches_foxio_reference() {
     } else {
         FingerprintSet::NONE.with(Method::Ja4)
     };
-    let (mut matched, mut total, mut quic, mut deviated) = (0, 0, 0, 0);
+    let (mut matched, mut total, mut deviated) = (0, 0, 0);
+    let (mut quic_matched, mut quic_total, mut names_matched, mut names_total) = (0, 0, 0, 0);
     let (mut ja4s_matched, mut ja4s_total) = (0, 0);
     let mut failures = Vec::new();
     for exp in &expected_files {
@@ -119,10 +121,7 @@ fn ja4_matches_foxio_reference() {
         let text = std::fs::read_to_string(exp).expect("expected file");
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let e: Value = serde_json::from_str(line).expect("expected line parses");
-            if e.get("transport").and_then(Value::as_str) == Some("udp") {
-                quic += 1;
-                continue;
-            }
+            let is_quic = e.get("transport").and_then(Value::as_str) == Some("udp");
             let h = |k: &str| {
                 e.get(k)
                     .and_then(Value::as_str)
@@ -141,8 +140,9 @@ fn ja4_matches_foxio_reference() {
             let row = rows
                 .iter()
                 .find(|r| ConnPair::of_row(r).as_ref() == Some(&key));
-            let mut check = |field: &str, counts: (&mut i32, &mut i32)| {
-                let Some(want) = e.get(field).and_then(Value::as_str) else {
+            // `want` names FoxIO's value, `field` our ssl.log column.
+            let mut check = |want: &str, field: &str, counts: (&mut i32, &mut i32)| {
+                let Some(want) = e.get(want).and_then(Value::as_str) else {
                     return;
                 };
                 *counts.1 += 1;
@@ -166,20 +166,32 @@ fn ja4_matches_foxio_reference() {
                     )),
                 }
             };
-            check("ja4", (&mut matched, &mut total));
+            if is_quic {
+                check("ja4", "ja4", (&mut quic_matched, &mut quic_total));
+                // A QUIC handshake has its ssl.log row, with the server name FoxIO saw.
+                check(
+                    "tls_server_name",
+                    "server_name",
+                    (&mut names_matched, &mut names_total),
+                );
+            } else {
+                check("ja4", "ja4", (&mut matched, &mut total));
+            }
             if with_ja4s {
-                check("ja4s", (&mut ja4s_matched, &mut ja4s_total));
+                check("ja4s", "ja4s", (&mut ja4s_matched, &mut ja4s_total));
             }
         }
     }
     eprintln!(
-        "FoxIO ja4 corpus: JA4 {matched} of {total} TCP handshakes matched; {deviated} covered by \
-         deviations; {quic} QUIC handshakes skipped (no TLS-in-QUIC yet)"
+        "FoxIO ja4 corpus: JA4 {matched} of {total} TCP handshakes and {quic_matched} of \
+         {quic_total} QUIC handshakes matched; {deviated} covered by deviations; server_name of \
+         {names_matched} of {names_total} QUIC handshakes matched"
     );
     if with_ja4s {
-        eprintln!("FoxIO ja4 corpus: JA4S {ja4s_matched} of {ja4s_total} TCP handshakes matched");
+        eprintln!("FoxIO ja4 corpus: JA4S {ja4s_matched} of {ja4s_total} handshakes (TCP and QUIC) matched");
     }
     assert!(total > 0, "no TCP handshake in {}", dir.display());
+    assert!(quic_total > 0, "no QUIC handshake in {}", dir.display());
     assert!(
         failures.is_empty(),
         "JA4 differs from FoxIO's:\n{}",
