@@ -189,9 +189,9 @@ type QuicAckFrame(frame_type: varint) = record {
 ## RFC 9000 §19.3.1 — one more range of acknowledged packets, below the previous one.
 type QuicAckRange = record {
     ## Unacknowledged packets between this range and the previous one, minus one.
-    gap       : varint;
-    ## The ACK Range Length field: acknowledged packets in this range, minus one.
-    ack_range : varint;
+    gap              : varint;
+    ## Acknowledged packets in this range, minus one.
+    ack_range_length : varint;
 };
 
 ## RFC 9000 §19.3.2 — ECN counts of an ACK frame of type 0x03.

@@ -80,7 +80,10 @@ fn contexts(record_version: u64) -> [Context<'static>; 4] {
 }
 
 /// Runs `walk` under every context and visits every event it raises.
-fn walk_all<'a>(record_version: u64, walk: impl Fn(&Context, &mut dyn FnMut(SslEvent<'a>))) {
+fn walk_all<'a>(
+    record_version: u64,
+    walk: impl Fn(&Context<'static>, &mut dyn FnMut(SslEvent<'a>)),
+) {
     let mut values = NullValues::default();
     for ctx in contexts(record_version) {
         walk(&ctx, &mut |ev: SslEvent<'a>| {

@@ -400,7 +400,7 @@ fn every_frame_type_of_rfc_9000() {
     assert_eq!(
         a.ack_ranges
             .iter()
-            .map(|r| (r.gap, r.ack_range))
+            .map(|r| (r.gap, r.ack_range_length))
             .collect::<Vec<_>>(),
         [(2, 3)]
     );
