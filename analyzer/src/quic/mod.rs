@@ -83,10 +83,13 @@ pub enum Out<'a> {
     },
 }
 
-/// Per side (client = 0): the CRYPTO stream and the short-header packet counts.
+/// Per side (client = 0): the CRYPTO stream, the Initial keys and the short-header counts.
 #[derive(Debug, Default)]
 struct SideState {
     crypto: CryptoStream,
+    /// The side's Initial keys and the version they were derived for: derived once (about a
+    /// microsecond), not per packet as Zeek does; forgotten with the DCID they come from.
+    keys: Option<(u32, Box<InitialKeys>)>,
     short_total: u64,
     short_next_threshold: u64,
 }
@@ -206,6 +209,7 @@ impl Quic {
                         self.initial_dcid = None;
                         for s in &mut self.sides {
                             s.crypto = CryptoStream::default();
+                            s.keys = None;
                         }
                         out(Out::ResetSsl);
                         return Ok(long.packet_len);
@@ -239,10 +243,17 @@ impl Quic {
         out: &mut dyn FnMut(Out<'_>),
     ) -> Result<(), String> {
         const DECRYPTION_FAILED: &str = "decryption failed";
-        let dcid = self.initial_dcid.as_deref().unwrap_or_default();
-        let side_keys = if is_orig { Side::Client } else { Side::Server };
-        let keys = InitialKeys::derive(long.version, dcid, side_keys)
-            .ok_or_else(|| DECRYPTION_FAILED.to_string())?;
+        let side = &mut self.sides[usize::from(!is_orig)];
+        let keys = match &mut side.keys {
+            Some((version, keys)) if *version == long.version => keys,
+            slot => {
+                let dcid = self.initial_dcid.as_deref().unwrap_or_default();
+                let which = if is_orig { Side::Client } else { Side::Server };
+                let keys = InitialKeys::derive(long.version, dcid, which)
+                    .ok_or_else(|| DECRYPTION_FAILED.to_string())?;
+                &mut slot.insert((long.version, Box::new(keys))).1
+            }
+        };
         let packet = data
             .get(..long.packet_len)
             .filter(|p| !long.truncated && p.len() <= MAX_PACKET_LEN)
@@ -250,7 +261,8 @@ impl Quic {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         scratch.extend_from_slice(packet);
-        let result = match keys.open_in_place(&mut scratch, long.pn_offset) {
+        let opened = keys.open_in_place(&mut scratch, long.pn_offset);
+        let result = match opened {
             Ok(opened) => {
                 if !self.confirmed {
                     self.confirmed = true;
