@@ -21,8 +21,10 @@
 //!   stay small, so the truncated value is the full one. A peer that numbered an Initial past
 //!   `2^(8 * pn_length)` would make the nonce wrong and the tag fail, as it does in Zeek.
 //! * a packet whose protected part (packet number, payload and tag) is shorter than 20 bytes
-//!   (no room for the 4 + 16 bytes header protection samples) or longer than 10,000 bytes
-//!   (Zeek's cap, "allows for jumbo frames") is not opened.
+//!   (no room for the header protection sample, which starts 4 bytes in and is 16 long) or
+//!   longer than 10,000 bytes (Zeek's cap, sized for jumbo frames) is not opened. Zeek also
+//!   counts a decryption that yields no frames as a failure; [`Opened::payload`] can be empty
+//!   and the caller decides.
 //!
 //! Everything works in place on the caller's buffer and allocates nothing: [`InitialKeys`]
 //! holds the expanded AES-GCM key, the header protection key and the IV by value.
