@@ -10,8 +10,9 @@
 //! - `derive+open`: both, what a connection's first Initial costs (and what every Initial costs
 //!   in Zeek, which derives the keys again for each packet).
 //!
-//! The crate was chosen with the same three timings over ring, aws-lc-rs and RustCrypto in a
-//! scratch crate (numbers in docs/PERFORMANCE.md); only the winner is a dependency.
+//! The crates were chosen with the same timings over ring, aws-lc-rs, RustCrypto and the ring
+//! AEAD + RustCrypto HKDF mix in a scratch crate outside the repository (numbers in
+//! docs/PERFORMANCE.md); only the winner is a dependency.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tls_analyzer::quic::protection::{InitialKeys, Side, TAG_LEN, VERSION_1};
