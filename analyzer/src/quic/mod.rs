@@ -263,6 +263,8 @@ impl Quic {
         scratch.extend_from_slice(packet);
         let opened = keys.open_in_place(&mut scratch, long.pn_offset);
         let result = match opened {
+            // Zeek counts a decryption that yields no frames as a failure.
+            Ok(opened) if opened.payload.is_empty() => Err(DECRYPTION_FAILED.to_string()),
             Ok(opened) => {
                 if !self.confirmed {
                     self.confirmed = true;
