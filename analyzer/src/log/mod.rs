@@ -20,6 +20,7 @@ pub mod dn;
 pub mod names;
 pub mod quic_log;
 pub mod stream;
+pub mod table;
 pub mod writer;
 pub mod x509;
 pub mod x509_log;

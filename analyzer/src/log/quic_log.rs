@@ -15,9 +15,10 @@
 use std::io::Write;
 
 use super::stream::LogFormat;
-use super::writer::{format_log_time, json_key, json_opt, sep, tsv_header, tsv_opt, tsv_str};
+use super::table::{json_conn, tsv_conn, TableLog};
+use super::writer::{json_key, json_opt, sep, tsv_opt, tsv_str};
 use crate::capture::ConnId;
-use crate::output::escape::{fixed6, json_double, json_string, push_addr, push_u64};
+use crate::output::escape::json_string;
 use crate::output::stream::Destination;
 
 /// Zeek's default for `QUIC::max_history_length`.
@@ -385,86 +386,59 @@ fn hex(b: &[u8]) -> String {
 
 /// quic.log of a run.
 pub struct QuicOutput<'w> {
-    format: LogFormat,
-    buf: Vec<u8>,
-    header_written: bool,
-    open_ts: f64,
-    /// Where the rows go, and how many there were.
-    pub dest: Destination<'w>,
+    table: TableLog<'w>,
 }
 
 impl<'w> QuicOutput<'w> {
     /// quic.log in `format`, written to `out`.
     pub fn new(format: LogFormat, out: &'w mut dyn Write) -> Self {
         QuicOutput {
-            format,
-            buf: Vec::new(),
-            header_written: false,
-            open_ts: 0.0,
-            dest: Destination::new(out),
+            table: TableLog::new(
+                format,
+                QUIC_LOG_PATH,
+                &QUIC_LOG_FIELDS,
+                &QUIC_LOG_TYPES,
+                out,
+            ),
         }
     }
 
     /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
     pub fn set_open_ts(&mut self, ts: f64) {
-        self.open_ts = ts;
+        self.table.set_open_ts(ts);
     }
 
     /// Formats one row (after the TSV header, the first time).
     pub fn row(&mut self, r: &QuicLogRow) {
-        match self.format {
-            LogFormat::Tsv => {
-                if !self.header_written {
-                    tsv_header(
-                        &mut self.buf,
-                        QUIC_LOG_PATH,
-                        self.open_ts,
-                        &QUIC_LOG_FIELDS,
-                        &QUIC_LOG_TYPES,
-                    );
-                    self.header_written = true;
-                }
-                tsv_row(&mut self.buf, r);
-            }
-            LogFormat::Json => json_row(&mut self.buf, r),
-        }
-        self.dest.count();
+        self.table.row(|b, format| match format {
+            LogFormat::Tsv => tsv_row(b, r),
+            LogFormat::Json => json_row(b, r),
+        });
     }
 
     /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
     pub fn footer(&mut self, close_ts: f64) {
-        if self.header_written {
-            let _ = writeln!(self.buf, "#close\t{}", format_log_time(close_ts));
-        }
+        self.table.footer(close_ts);
     }
 
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let buf = &mut self.buf;
-        self.dest.write(|out| {
-            let r = out.write_all(buf);
-            buf.clear();
-            r
-        });
+        self.table.flush();
+    }
+
+    /// Where the rows go, and how many there were.
+    pub fn dest(&self) -> &Destination<'w> {
+        &self.table.dest
+    }
+
+    /// The first error writing the log, taken.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.table.dest.take_error()
     }
 }
 
 fn tsv_row(b: &mut Vec<u8>, r: &QuicLogRow) {
-    fixed6(b, r.ts);
-    sep(b);
-    tsv_str(b, r.uid.as_bytes());
-    sep(b);
-    push_addr(b, r.id.orig_h);
-    sep(b);
-    push_u64(b, u64::from(r.id.orig_p));
-    sep(b);
-    push_addr(b, r.id.resp_h);
-    sep(b);
-    push_u64(b, u64::from(r.id.resp_p));
-    sep(b);
+    tsv_conn(b, r.ts, &r.uid, &r.id);
     tsv_str(b, r.version.as_bytes());
     sep(b);
     tsv_opt(b, r.client_initial_dcid.as_deref().map(str::as_bytes));
@@ -482,17 +456,7 @@ fn tsv_row(b: &mut Vec<u8>, r: &QuicLogRow) {
 }
 
 fn json_row(b: &mut Vec<u8>, r: &QuicLogRow) {
-    b.extend_from_slice(b"{\"ts\":");
-    json_double(b, r.ts);
-    json_str(b, "uid", r.uid.as_bytes());
-    b.extend_from_slice(b",\"id.orig_h\":\"");
-    push_addr(b, r.id.orig_h);
-    b.extend_from_slice(b"\",\"id.orig_p\":");
-    push_u64(b, u64::from(r.id.orig_p));
-    b.extend_from_slice(b",\"id.resp_h\":\"");
-    push_addr(b, r.id.resp_h);
-    b.extend_from_slice(b"\",\"id.resp_p\":");
-    push_u64(b, u64::from(r.id.resp_p));
+    json_conn(b, r.ts, &r.uid, &r.id);
     json_str(b, "version", r.version.as_bytes());
     let opt = json_opt;
     opt(
