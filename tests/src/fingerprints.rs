@@ -144,7 +144,8 @@ pub fn tshark_ja3(capture: &Path) -> Result<BTreeMap<ConnPair, TsharkJa3>, Tshar
         let port = |i: usize| get(i).and_then(|p| p.parse::<u16>().ok());
         let (sp, dp, ja3, ja3s) = match (port(4), port(5), port(6), port(7)) {
             (Some(s), Some(d), _, _) => (s, d, get(8), get(9)),
-            (_, _, Some(s), Some(d)) => (s, d, get(10), get(11)),
+            // Over UDP: DTLS's fields, or TLS's for a QUIC hello.
+            (_, _, Some(s), Some(d)) => (s, d, get(10).or(get(8)), get(11).or(get(9))),
             _ => continue,
         };
         let e = map

@@ -118,8 +118,10 @@ fn ja3_matches_tshark_on_test_captures() {
         return;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut captures: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
-        .expect("tests/captures")
+    // The TCP and DTLS captures, and the QUIC ones in their folder.
+    let mut captures: Vec<(String, PathBuf)> = [dir.clone(), dir.join("quic")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("tests/captures"))
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
