@@ -60,6 +60,9 @@ struct Builder {
     conn: Connection,
     flipped: bool,
     dtls: bool,
+    /// A QUIC connection: left out, `tshark_quic` compares those (this differential dissects
+    /// TLS over TCP and DTLS).
+    quic: bool,
     /// Pending extensions of the client (index 0) and server (index 1) side.
     pending: [PendingExtensions; 2],
 }
@@ -123,6 +126,7 @@ pub fn from_events(events: &[Event]) -> Dissection {
     let connections = order
         .into_iter()
         .filter_map(|k| builders.remove(&k))
+        .filter(|b| !b.quic)
         .map(Builder::finish)
         .collect();
     Dissection {
@@ -187,6 +191,7 @@ impl Builder {
         if let Some(atype) = arg("atype").as_str() {
             self.dtls |= atype.ends_with("DTLS");
         }
+        self.quic |= e.name.starts_with("QUIC::");
         if is_dtls_version(count(arg("record_version"))) {
             self.dtls = true;
         }
