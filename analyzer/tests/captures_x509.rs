@@ -2,7 +2,8 @@
 //! `#open`/`#close` masked), plus the facts `tests/captures/README.md` states about their
 //! certificates asserted directly: TLS 1.3 certificates are encrypted (no rows), the client
 //! certificate of `tls12-client-cert.pcap` is flagged, the chain of `tls12-large-chain.pcap` is
-//! logged certificate by certificate with the leaf's 61 SANs, DTLS certificates are logged.
+//! logged certificate by certificate with the leaf's 61 SANs, DTLS certificates are logged,
+//! QUIC certificates (ours and those of Zeek's QUIC corpus) are encrypted, so not logged.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ mod snapshot_failures;
 use snapshot_failures::SnapshotFailures;
 #[path = "log_text.rs"]
 mod log_text;
+#[path = "../../tests/src/require.rs"]
+mod require;
 use log_text::mask_open_close;
 
 use serde_json::Value;
@@ -148,4 +151,71 @@ fn a_capture_read_twice_logs_each_certificate_once() {
     )
     .unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4);
+}
+
+/// `.pcap`/`.pcapng` files under `dir`, recursively, sorted.
+fn pcaps_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            pcaps_under(&p, out);
+        } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+            out.push(p);
+        }
+    }
+    out.sort();
+}
+
+/// A QUIC server's Certificate message travels in Handshake packets, which an observer cannot
+/// decrypt (only Initial packets can be): neither Zeek nor we log a QUIC certificate. Our QUIC
+/// captures write ssl.log rows but no x509.log row.
+#[test]
+fn quic_certificates_are_encrypted_so_not_logged() {
+    let mut ours = Vec::new();
+    pcaps_under(&capture("quic"), &mut ours);
+    assert!(ours.len() >= 5, "tests/captures/quic has its captures");
+    for p in &ours {
+        assert_eq!(x509(p, LogFormat::Json), "", "{}", p.display());
+    }
+}
+
+/// The same on Zeek's QUIC traces; Zeek's own QUIC test baselines (`zeek-quic/*/`) hold ssl.log
+/// and quic.log files but no x509.log.
+#[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
+fn zeeks_quic_traces_log_no_certificate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    let (zeek_quic, traces) = (root.join("zeek-quic"), root.join("zeek/traces/quic"));
+    if !zeek_quic.is_dir() || !traces.is_dir() {
+        require::skip_or_fail("conformance", "Zeek's QUIC traces and baselines");
+        return;
+    }
+    let mut files = Vec::new();
+    pcaps_under(&traces, &mut files);
+    pcaps_under(&zeek_quic.join("traces"), &mut files);
+    assert!(files.len() >= 10, "Zeek's QUIC traces");
+    for p in &files {
+        assert_eq!(x509(p, LogFormat::Json), "", "{}", p.display());
+    }
+    // Zeek's baselines: ssl.log for QUIC handshakes, never an x509.log.
+    let mut logs = Vec::new();
+    let mut stack = vec![zeek_quic];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(n) = p.file_name().and_then(|n| n.to_str()) {
+                logs.push(n.to_owned());
+            }
+        }
+    }
+    assert!(logs.iter().any(|n| n == "ssl.log"));
+    assert!(!logs.iter().any(|n| n.starts_with("x509")), "{logs:?}");
 }
