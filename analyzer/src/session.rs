@@ -13,6 +13,7 @@ use crate::fingerprint::ja4::Transport;
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
 use crate::log::quic_log::{QuicLogState, QuicPacketEvent};
+use crate::log::x509_log::X509_LOG_STREAM;
 use crate::log::{LogOutput, LogShared, LogTrigger, QuicOutput, SslLogState, X509Output};
 use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_QUIC, ANALYZER_SSL};
 use crate::quic::{self, Quic, QuicConfig};
@@ -529,7 +530,15 @@ impl EventSink for Sink<'_, '_, '_> {
                     b.certificate_cached(*is_client, der, &mut self.w.log_shared.certs);
                 }
                 if let Some(x) = self.w.x509.as_deref_mut() {
-                    x.certificate(ts, *is_client, *first, der, &mut self.w.log_shared.certs);
+                    let weirds =
+                        x.certificate(ts, *is_client, *first, der, &mut self.w.log_shared.certs);
+                    // Zeek's logging framework raises them while writing the row: weirds of
+                    // no connection, naming the stream.
+                    if let (false, Some(e)) = (weirds.is_empty(), self.w.events.as_deref_mut()) {
+                        for name in weirds {
+                            e.line(|l| l.net_weird(ts, name, X509_LOG_STREAM.as_bytes(), ""));
+                        }
+                    }
                 }
             }
             // Raised after the hello event, which created the record.

@@ -19,7 +19,7 @@ use log_text::mask_open_close;
 
 use serde_json::Value;
 use tls_analyzer::capture::Input;
-use tls_analyzer::run::{run_with_x509, LogFormat, Outputs, RunOptions};
+use tls_analyzer::run::{run_with_x509, EventFormat, LogFormat, Outputs, RunOptions};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -218,4 +218,58 @@ fn zeeks_quic_traces_log_no_certificate() {
     }
     assert!(logs.iter().any(|n| n == "ssl.log"));
     assert!(!logs.iter().any(|n| n.starts_with("x509")), "{logs:?}");
+}
+
+/// Zeek's `tls/tls-fragmented-handshake.pcap.gz`: one certificate with 10,000 SAN DNS names.
+/// Zeek's logging framework writes its row with the first 500 names
+/// (`X509::default_max_field_container_elements`) and raises the weird
+/// `log_container_field_truncated` without a connection, naming the stream; the event stream
+/// of the same run carries it as a `net_weird` line at the certificate's time.
+#[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
+fn ten_thousand_sans_are_logged_as_zeek_caps_them() {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/zeek/traces/tls/tls-fragmented-handshake.pcap.gz");
+    if !trace.is_file() {
+        require::skip_or_fail("conformance", "the 10,000-SAN certificate of Zeek's traces");
+        return;
+    }
+    let (mut events, mut x509) = (Vec::new(), Vec::new());
+    run_with_x509(
+        &[Input::Path(trace)],
+        &RunOptions::default(),
+        Outputs {
+            events: Some((EventFormat::Json, &mut events)),
+            log: None,
+        },
+        Some((LogFormat::Json, &mut x509)),
+    )
+    .unwrap();
+    let rows: Vec<Value> = String::from_utf8(x509)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    let dns = rows[0]["san.dns"].as_array().unwrap();
+    assert_eq!(dns.len(), 500);
+    assert_eq!(dns[0], "1.alt.helloIamADomain.example");
+    assert_eq!(dns[499], "500.alt.helloIamADomain.example");
+    assert_eq!(rows[0]["certificate.subject"], "CN=Bro");
+    let weirds: Vec<Value> = String::from_utf8(events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "net_weird")
+        .collect();
+    assert_eq!(weirds.len(), 1, "{weirds:?}");
+    assert_eq!(weirds[0]["args"]["name"], "log_container_field_truncated");
+    assert_eq!(weirds[0]["args"]["addl"], "X509::LOG");
+    assert_eq!(
+        weirds[0]["ts"], rows[0]["ts"],
+        "raised when the row is written"
+    );
 }
