@@ -145,6 +145,56 @@ impl<'w> RowLimiter<'w> {
     }
 }
 
+/// The name of ssl.log's stream, the `addl` of the weirds its caps raise.
+pub const SSL_LOG_STREAM: &str = "SSL::LOG";
+
+/// Applies Zeek's caps for ssl.log ([`LOG_DEFAULT_LIMITS`]: the SSL module sets none of its
+/// own) to `row` in place, in column order; the weirds are appended to `weirds`. In practice
+/// only two things reach them: a chain of more than 100 certificates (`cert_chain_fps`,
+/// `client_cert_chain_fps`) and an SNI of more than 4,096 bytes (`server_name`); `ssl_history`
+/// too when `--max-ssl-history-length` is above 4,096. The fingerprint columns
+/// (`--fingerprints`, after Zeek's columns) are not capped.
+pub fn limit_ssl_row(row: &mut super::SslLogRow, weirds: &mut Vec<&'static str>) {
+    let mut l = RowLimiter::new(LOG_DEFAULT_LIMITS, weirds);
+    let text = |l: &mut RowLimiter<'_>, s: &mut Option<String>| {
+        if let Some(s) = s {
+            let n = l.string(s.len());
+            truncate_bytes(s, n);
+        }
+    };
+    let n = l.string(row.uid.len());
+    truncate_bytes(&mut row.uid, n);
+    text(&mut l, &mut row.version);
+    text(&mut l, &mut row.cipher);
+    text(&mut l, &mut row.curve);
+    if let Some(sni) = row.server_name.as_mut() {
+        // Bytes, cut as bytes (Zeek's cut).
+        let n = l.string(sni.len());
+        sni.truncate(n);
+    }
+    text(&mut l, &mut row.last_alert);
+    if let Some(p) = row.next_protocol.as_mut() {
+        let n = l.string(p.len());
+        p.truncate(n);
+    }
+    let n = l.string(row.ssl_history.len());
+    truncate_bytes(&mut row.ssl_history, n);
+    for v in [&mut row.cert_chain_fps, &mut row.client_cert_chain_fps]
+        .into_iter()
+        .flatten()
+    {
+        l.string_vec(v);
+    }
+    for s in [
+        &mut row.subject,
+        &mut row.issuer,
+        &mut row.client_subject,
+        &mut row.client_issuer,
+    ] {
+        text(&mut l, s);
+    }
+}
+
 /// Cuts `s` to at most `n` bytes. Zeek cuts bytes; the texts logged here are ASCII (certificate
 /// names, hex, OpenSSL's escaped renderings), where every byte position is a character
 /// boundary, so this is the same cut; on the rare non-ASCII text it ends before the character
@@ -235,6 +285,67 @@ mod tests {
             [
                 WEIRD_LOG_CONTAINER_FIELD_TRUNCATED,
                 WEIRD_LOG_STRING_FIELD_TRUNCATED
+            ]
+        );
+    }
+
+    fn ssl_row() -> crate::log::SslLogRow {
+        let a = std::net::IpAddr::from([127, 0, 0, 1]);
+        crate::log::SslLogRow {
+            ts: 1.0,
+            uid: "CHhAvVGS1DHFjwGM9".into(),
+            id: crate::output::ConnId {
+                orig_h: a,
+                orig_p: 1,
+                resp_h: a,
+                resp_p: 443,
+            },
+            version: Some("TLSv12".into()),
+            cipher: None,
+            curve: None,
+            server_name: Some(b"example.test".to_vec()),
+            resumed: false,
+            last_alert: None,
+            next_protocol: None,
+            established: true,
+            ssl_history: "CsxknGIi".into(),
+            cert_chain_fps: Some(vec!["ab".repeat(32); 2]),
+            client_cert_chain_fps: Some(Vec::new()),
+            subject: None,
+            issuer: None,
+            client_subject: None,
+            client_issuer: None,
+            sni_matches_cert: Some(false),
+            fingerprints: Default::default(),
+        }
+    }
+
+    #[test]
+    fn an_ordinary_ssl_row_is_not_touched() {
+        let mut row = ssl_row();
+        let before = row.clone();
+        let mut w = Vec::new();
+        limit_ssl_row(&mut row, &mut w);
+        assert_eq!(row, before);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn ssl_rows_keep_100_fingerprints_and_4096_bytes_of_sni() {
+        let mut row = ssl_row();
+        row.server_name = Some(vec![b'a'; 5000]);
+        row.cert_chain_fps = Some((0..150).map(|i| format!("{i:064}")).collect());
+        let mut w = Vec::new();
+        limit_ssl_row(&mut row, &mut w);
+        assert_eq!(row.server_name.as_ref().map(Vec::len), Some(4096));
+        let fps = row.cert_chain_fps.unwrap_or_default();
+        assert_eq!(fps.len(), LOG_DEFAULT_MAX_FIELD_CONTAINER_ELEMENTS);
+        assert_eq!(fps[99], format!("{:064}", 99));
+        assert_eq!(
+            w,
+            [
+                WEIRD_LOG_STRING_FIELD_TRUNCATED,
+                WEIRD_LOG_CONTAINER_FIELD_TRUNCATED
             ]
         );
     }
