@@ -66,10 +66,18 @@ fn capture(sni_len: usize) -> Vec<u8> {
 
 /// Events (JSON) and ssl.log rows of one run.
 fn analyse(sni_len: usize) -> (Vec<Value>, Vec<Value>) {
+    analyse_with(sni_len, 1)
+}
+
+/// [`analyse`] with `threads` worker threads.
+fn analyse_with(sni_len: usize, threads: usize) -> (Vec<Value>, Vec<Value>) {
     let (mut events, mut log) = (Vec::new(), Vec::new());
+    let mut opts = RunOptions::default();
+    opts.threads = threads;
+    opts.capture.seed = Some(3);
     run(
         &[Input::Memory("sni".into(), capture(sni_len))],
-        &RunOptions::default(),
+        &opts,
         Outputs {
             events: Some((EventFormat::Json, &mut events)),
             log: Some((LogFormat::Json, &mut log)),
@@ -105,6 +113,11 @@ fn an_sni_over_4096_bytes_is_cut_in_ssl_log_with_zeeks_weird() {
     assert_eq!(weirds[0]["args"]["name"], "log_string_field_truncated");
     assert_eq!(weirds[0]["args"]["addl"], "SSL::LOG");
     assert!(weirds[0].get("uid").is_none(), "a weird of no connection");
+}
+
+#[test]
+fn the_weird_is_the_same_with_threads() {
+    assert_eq!(analyse_with(5000, 2), analyse_with(5000, 1));
 }
 
 #[test]
