@@ -82,7 +82,8 @@ enum Command {
 struct LogFiles {
     /// The log printed on stdout: ssl (ssl.log), x509 (x509.log, one row per certificate, with
     /// Zeek's deduplication) or quic (quic.log, one row per QUIC session); x509 and quic runs
-    /// are single-threaded.
+    /// are single-threaded (--threads is ignored: the deduplication is run-wide and rows keep
+    /// the order the certificates were seen in).
     #[arg(long = "log", value_enum, default_value_t = LogKindArg::Ssl)]
     kind: LogKindArg,
     /// Write DIR/ssl.log, DIR/x509.log and DIR/quic.log (Zeek's file names, in --format)
@@ -180,7 +181,8 @@ struct Common {
     #[arg(long, default_value_t = tls_analyzer::quic::DEFAULT_MAX_DISCARDED_PACKET_EVENTS, allow_negative_numbers = true)]
     quic_max_discarded_packet_events: i64,
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
-    /// (same output, merged as it is produced within a bounded buffer).
+    /// (same output, merged as it is produced within a bounded buffer). Ignored by runs that
+    /// write x509.log or quic.log (--log x509, --log quic, --logdir), which are single-threaded.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
     /// Connections tracked at once (TCP and UDP); past it the least recently active one is

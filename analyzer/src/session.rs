@@ -12,7 +12,9 @@ use crate::detect::Detected;
 use crate::fingerprint::ja4::Transport;
 use crate::ftp_adat::{self, FtpAdat};
 use crate::log::builder::SESSION_EVENTS;
+use crate::log::limits::{limit_ssl_row, SSL_LOG_STREAM};
 use crate::log::quic_log::{QuicLogState, QuicPacketEvent};
+use crate::log::x509_log::X509_LOG_STREAM;
 use crate::log::{LogOutput, LogShared, LogTrigger, QuicOutput, SslLogState, X509Output};
 use crate::output::{EventLines, EventOutput, ANALYZER_DTLS, ANALYZER_QUIC, ANALYZER_SSL};
 use crate::quic::{self, Quic, QuicConfig};
@@ -209,11 +211,11 @@ impl Session {
         sink.drain_quic_log(ts);
     }
 
-    /// The connection ended: flush the analyzer and write the rows not yet written.
-    pub fn end(&mut self, c: &ConnInfo, w: &mut Outputs<'_, '_>) {
+    /// The connection ended at `ts`: flush the analyzer and write the rows not yet written.
+    pub fn end(&mut self, c: &ConnInfo, ts: f64, w: &mut Outputs<'_, '_>) {
         let mut sink = Sink::new(c, &mut self.log, quic_log(&mut self.carrier), w);
         self.analyzer.finish(&mut sink);
-        sink.finish_log(LogTrigger::ConnectionEnd);
+        sink.finish_log(ts, LogTrigger::ConnectionEnd);
         let (uid, id) = (sink.uid, *sink.id);
         if let Some(q) = sink.quic.as_deref_mut() {
             q.finish(uid, id);
@@ -411,16 +413,25 @@ impl<'s, 'a, 'w> Sink<'s, 'a, 'w> {
         }
     }
 
-    /// Hands the row out if this trigger writes it (only the first trigger does).
-    fn finish_log(&mut self, trigger: LogTrigger) {
+    /// Hands the row out if this trigger, at `ts`, writes it (only the first trigger does).
+    fn finish_log(&mut self, ts: f64, trigger: LogTrigger) {
         let Some(b) = self.log.as_mut() else {
             return;
         };
-        let Some(row) = b.finish(trigger, self.uid, *self.id) else {
+        let Some(mut row) = b.finish(trigger, self.uid, *self.id) else {
             return;
         };
         if let Some(log) = self.w.log.as_deref_mut() {
+            // Zeek's logging framework caps the row as it writes it; the weirds (nearly
+            // always none) belong to no connection and name the stream.
+            let mut weirds = Vec::new();
+            limit_ssl_row(&mut row, &mut weirds);
             log.row(&row);
+            if let (false, Some(e)) = (weirds.is_empty(), self.w.events.as_deref_mut()) {
+                for name in weirds {
+                    e.line(|l| l.net_weird(ts, name, SSL_LOG_STREAM.as_bytes(), ""));
+                }
+            }
         }
     }
 
@@ -492,7 +503,7 @@ impl<'s, 'a, 'w> Sink<'s, 'a, 'w> {
         }
         self.drain_log_weirds(ts);
         if matches!(ev, SslEvent::SslEstablished {}) {
-            self.finish_log(LogTrigger::Established);
+            self.finish_log(ts, LogTrigger::Established);
         }
     }
 }
@@ -507,7 +518,7 @@ impl EventSink for Sink<'_, '_, '_> {
             Event::Violation { analyzer, reason } => {
                 self.print_violation(ts, *analyzer, reason.as_bytes());
                 if *analyzer != Analyzer::Quic {
-                    self.finish_log(LogTrigger::Violation);
+                    self.finish_log(ts, LogTrigger::Violation);
                 }
             }
             // main.zeek's analyzer_confirmation_info handler creates the record as well (for
@@ -529,7 +540,15 @@ impl EventSink for Sink<'_, '_, '_> {
                     b.certificate_cached(*is_client, der, &mut self.w.log_shared.certs);
                 }
                 if let Some(x) = self.w.x509.as_deref_mut() {
-                    x.certificate(ts, *is_client, *first, der, &mut self.w.log_shared.certs);
+                    let weirds =
+                        x.certificate(ts, *is_client, *first, der, &mut self.w.log_shared.certs);
+                    // Zeek's logging framework raises them while writing the row: weirds of
+                    // no connection, naming the stream.
+                    if let (false, Some(e)) = (weirds.is_empty(), self.w.events.as_deref_mut()) {
+                        for name in weirds {
+                            e.line(|l| l.net_weird(ts, name, X509_LOG_STREAM.as_bytes(), ""));
+                        }
+                    }
                 }
             }
             // Raised after the hello event, which created the record.

@@ -2,7 +2,8 @@
 //! `#open`/`#close` masked), plus the facts `tests/captures/README.md` states about their
 //! certificates asserted directly: TLS 1.3 certificates are encrypted (no rows), the client
 //! certificate of `tls12-client-cert.pcap` is flagged, the chain of `tls12-large-chain.pcap` is
-//! logged certificate by certificate with the leaf's 61 SANs, DTLS certificates are logged.
+//! logged certificate by certificate with the leaf's 61 SANs, DTLS certificates are logged,
+//! QUIC certificates (ours and those of Zeek's QUIC corpus) are encrypted, so not logged.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::path::{Path, PathBuf};
@@ -12,11 +13,13 @@ mod snapshot_failures;
 use snapshot_failures::SnapshotFailures;
 #[path = "log_text.rs"]
 mod log_text;
+#[path = "../../tests/src/require.rs"]
+mod require;
 use log_text::mask_open_close;
 
 use serde_json::Value;
 use tls_analyzer::capture::Input;
-use tls_analyzer::run::{run_with_x509, LogFormat, Outputs, RunOptions};
+use tls_analyzer::run::{run_with_x509, EventFormat, LogFormat, Outputs, RunOptions};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -148,4 +151,125 @@ fn a_capture_read_twice_logs_each_certificate_once() {
     )
     .unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4);
+}
+
+/// `.pcap`/`.pcapng` files under `dir`, recursively, sorted.
+fn pcaps_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            pcaps_under(&p, out);
+        } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+            out.push(p);
+        }
+    }
+    out.sort();
+}
+
+/// A QUIC server's Certificate message travels in Handshake packets, which an observer cannot
+/// decrypt (only Initial packets can be): neither Zeek nor we log a QUIC certificate. Our QUIC
+/// captures write ssl.log rows but no x509.log row.
+#[test]
+fn quic_certificates_are_encrypted_so_not_logged() {
+    let mut ours = Vec::new();
+    pcaps_under(&capture("quic"), &mut ours);
+    assert!(ours.len() >= 5, "tests/captures/quic has its captures");
+    for p in &ours {
+        assert_eq!(x509(p, LogFormat::Json), "", "{}", p.display());
+    }
+}
+
+/// The same on Zeek's QUIC traces; Zeek's own QUIC test baselines (`zeek-quic/*/`) hold ssl.log
+/// and quic.log files but no x509.log.
+#[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
+fn zeeks_quic_traces_log_no_certificate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    let (zeek_quic, traces) = (root.join("zeek-quic"), root.join("zeek/traces/quic"));
+    if !zeek_quic.is_dir() || !traces.is_dir() {
+        require::skip_or_fail("conformance", "Zeek's QUIC traces and baselines");
+        return;
+    }
+    let mut files = Vec::new();
+    pcaps_under(&traces, &mut files);
+    pcaps_under(&zeek_quic.join("traces"), &mut files);
+    assert!(files.len() >= 10, "Zeek's QUIC traces");
+    for p in &files {
+        assert_eq!(x509(p, LogFormat::Json), "", "{}", p.display());
+    }
+    // Zeek's baselines: ssl.log for QUIC handshakes, never an x509.log.
+    let mut logs = Vec::new();
+    let mut stack = vec![zeek_quic];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(n) = p.file_name().and_then(|n| n.to_str()) {
+                logs.push(n.to_owned());
+            }
+        }
+    }
+    assert!(logs.iter().any(|n| n == "ssl.log"));
+    assert!(!logs.iter().any(|n| n.starts_with("x509")), "{logs:?}");
+}
+
+/// Zeek's `tls/tls-fragmented-handshake.pcap.gz`: one certificate with 10,000 SAN DNS names.
+/// Zeek's logging framework writes its row with the first 500 names
+/// (`X509::default_max_field_container_elements`) and raises the weird
+/// `log_container_field_truncated` without a connection, naming the stream; the event stream
+/// of the same run carries it as a `net_weird` line at the certificate's time.
+#[test]
+#[cfg_attr(
+    pac_no_conformance,
+    ignore = "the conformance corpus (../shared/conformance) is absent; probed at build time"
+)]
+fn ten_thousand_sans_are_logged_as_zeek_caps_them() {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/zeek/traces/tls/tls-fragmented-handshake.pcap.gz");
+    if !trace.is_file() {
+        require::skip_or_fail("conformance", "the 10,000-SAN certificate of Zeek's traces");
+        return;
+    }
+    let (mut events, mut x509) = (Vec::new(), Vec::new());
+    run_with_x509(
+        &[Input::Path(trace)],
+        &RunOptions::default(),
+        Outputs {
+            events: Some((EventFormat::Json, &mut events)),
+            log: None,
+        },
+        Some((LogFormat::Json, &mut x509)),
+    )
+    .unwrap();
+    let rows: Vec<Value> = String::from_utf8(x509)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    let dns = rows[0]["san.dns"].as_array().unwrap();
+    assert_eq!(dns.len(), 500);
+    assert_eq!(dns[0], "1.alt.helloIamADomain.example");
+    assert_eq!(dns[499], "500.alt.helloIamADomain.example");
+    assert_eq!(rows[0]["certificate.subject"], "CN=Bro");
+    let weirds: Vec<Value> = String::from_utf8(events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "net_weird")
+        .collect();
+    assert_eq!(weirds.len(), 1, "{weirds:?}");
+    assert_eq!(weirds[0]["args"]["name"], "log_container_field_truncated");
+    assert_eq!(weirds[0]["args"]["addl"], "X509::LOG");
+    assert_eq!(
+        weirds[0]["ts"], rows[0]["ts"],
+        "raised when the row is written"
+    );
 }

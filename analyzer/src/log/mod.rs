@@ -10,13 +10,15 @@
 //! and what all connections' builders share.
 //!
 //! x509.log: [`x509`] renders a certificate's columns, [`x509_log`] decides (Zeek's
-//! deduplication) which certificates are logged and writes the rows.
+//! deduplication) which certificates are logged and writes the rows, under Zeek's
+//! logging-framework caps ([`limits`]).
 
 pub mod builder;
 pub mod cert;
 pub mod cert_cache;
 mod compact;
 pub mod dn;
+pub mod limits;
 pub mod names;
 pub mod quic_log;
 pub mod stream;

@@ -93,13 +93,13 @@ fn record_of(cert: &X509Certificate<'_>) -> X509Record {
     };
     let key_alg = algorithm_name(&key_oid)
         .map(str::to_owned)
-        .unwrap_or_else(|| key_oid.clone());
+        .unwrap_or_else(|| clip(key_oid.clone(), KEY_ALG_TEXT_MAX));
     let sig_alg = algorithm_name(&cert.signature_algorithm.algorithm.to_id_string())
         .unwrap_or("")
         .to_owned();
     let mut r = X509Record {
         version: u64::from(cert.version().0) + 1,
-        serial: serial_text(cert.raw_serial()),
+        serial: clip(serial_text(cert.raw_serial()), SERIAL_TEXT_MAX),
         subject: rfc2253(cert.subject()),
         issuer: rfc2253(cert.issuer()),
         not_valid_before: cert.validity().not_before.timestamp() as f64,
@@ -245,6 +245,21 @@ fn named_curve(oid: &str) -> Option<(&'static str, u64)> {
     })
 }
 
+/// Most bytes of the serial's text: Zeek reads `i2a_ASN1_INTEGER`'s output with one
+/// `BIO_read` into a 2,048-byte buffer.
+pub const SERIAL_TEXT_MAX: usize = 2048;
+/// Most bytes of an unknown key algorithm's OID text: Zeek's `i2t_ASN1_OBJECT` writes into 255
+/// bytes, the last of which is the terminating NUL.
+pub const KEY_ALG_TEXT_MAX: usize = 254;
+
+/// `s` cut to `max` bytes (ASCII text: hex digits, OID digits and dots).
+fn clip(mut s: String, max: usize) -> String {
+    if s.len() > max && s.is_char_boundary(max) {
+        s.truncate(max);
+    }
+    s
+}
+
 /// Bytes of a serial per line of `i2a_ASN1_INTEGER`'s output, which breaks longer ones with a
 /// backslash-newline.
 const I2A_BYTES_PER_LINE: usize = 35;
@@ -332,6 +347,18 @@ mod tests {
         assert_eq!(serial_text(&[0xff, 0x00]), "-0100");
         let long = serial_text(&[0x11; 36]);
         assert!(long.starts_with(&"11".repeat(35)) && long.ends_with("\\\n11"));
+    }
+
+    #[test]
+    fn long_texts_are_cut_where_zeeks_buffers_end() {
+        // A 1,100-byte serial: 2,200 hex digits plus a line break every 35 bytes.
+        let serial = clip(serial_text(&[0x11; 1100]), SERIAL_TEXT_MAX);
+        assert_eq!(serial.len(), SERIAL_TEXT_MAX);
+        assert_eq!(clip("1.2.3".into(), KEY_ALG_TEXT_MAX), "1.2.3");
+        assert_eq!(
+            clip("1.".repeat(200), KEY_ALG_TEXT_MAX).len(),
+            KEY_ALG_TEXT_MAX
+        );
     }
 
     #[test]

@@ -19,11 +19,25 @@
 //! `ts` is the file's `ts`: when the certificate's bytes were seen. `host_cert` is Zeek's
 //! `application/x-x509-user-cert` MIME type, which the SSL analyzer gives the first certificate
 //! of each Certificate message; `client_cert` is the client's side.
+//!
+//! A row is written under the caps Zeek's logging framework puts on x509.log's stream
+//! ([`X509_LOG_LIMITS`], see [`super::limits`]): at most 500 elements per container column
+//! (`X509::default_max_field_container_elements`) and 1,500 in all
+//! (`X509::default_max_total_container_elements`), 4,096 bytes per string and 256,000 in all
+//! (the `Log::` defaults). A certificate with more names is logged with the first 500 of them,
+//! and each cut column raises the weird Zeek raises (`log_container_field_truncated` or
+//! `log_string_field_truncated`, no connection, `addl` `X509::LOG`), which
+//! [`X509Output::certificate`] returns for the event stream.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
 use super::cert_cache::CertCache;
+use super::limits::{
+    truncate_bytes, LogLimits, RowLimiter, LOG_DEFAULT_MAX_FIELD_STRING_BYTES,
+    LOG_DEFAULT_MAX_TOTAL_STRING_BYTES,
+};
 use super::stream::LogFormat;
 use super::writer::{
     format_log_time, json_bool, json_key, json_vec, sep, tsv_bool, tsv_header, tsv_opt, tsv_set,
@@ -37,6 +51,22 @@ use crate::output::stream::Destination;
 pub const KNOWN_LOG_CERTS_MAXIMUM_SIZE: usize = 1_000_000;
 /// Zeek's `X509::relog_known_certificates_after`, in seconds.
 pub const RELOG_KNOWN_CERTIFICATES_AFTER: f64 = 86_400.0;
+
+/// `X509::default_max_field_container_elements`: x509.log's own cap (the `Log::` default is
+/// 100), so that long SAN lists are kept.
+pub const X509_MAX_FIELD_CONTAINER_ELEMENTS: usize = 500;
+/// `X509::default_max_total_container_elements` (the `Log::` default is 500).
+pub const X509_MAX_TOTAL_CONTAINER_ELEMENTS: usize = 1500;
+/// The caps of Zeek's x509.log stream: `X509::default_max_field_string_bytes` is the `Log::`
+/// default, the total string bytes are not set by the X509 module, so also the default.
+pub const X509_LOG_LIMITS: LogLimits = LogLimits {
+    max_field_string_bytes: LOG_DEFAULT_MAX_FIELD_STRING_BYTES,
+    max_total_string_bytes: LOG_DEFAULT_MAX_TOTAL_STRING_BYTES,
+    max_field_container_elements: X509_MAX_FIELD_CONTAINER_ELEMENTS,
+    max_total_container_elements: X509_MAX_TOTAL_CONTAINER_ELEMENTS,
+};
+/// The stream's name, the `addl` of the weirds its caps raise.
+pub const X509_LOG_STREAM: &str = "X509::LOG";
 
 /// Column names of Zeek's default x509.log, in Zeek's order.
 pub const X509_LOG_FIELDS: [&str; 22] = [
@@ -141,6 +171,9 @@ pub struct X509Output<'w> {
     header_written: bool,
     open_ts: f64,
     known: KnownCerts,
+    limits: LogLimits,
+    /// The weirds of the last certificate's row.
+    weirds: Vec<&'static str>,
     /// Where the rows go, and how many there were.
     pub dest: Destination<'w>,
 }
@@ -154,8 +187,15 @@ impl<'w> X509Output<'w> {
             header_written: false,
             open_ts: 0.0,
             known: KnownCerts::default(),
+            limits: X509_LOG_LIMITS,
+            weirds: Vec::new(),
             dest: Destination::new(out),
         }
+    }
+
+    /// Replaces Zeek's caps on a row (what redefining the `X509::default_max_*` options does).
+    pub fn set_limits(&mut self, limits: LogLimits) {
+        self.limits = limits;
     }
 
     /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
@@ -165,6 +205,8 @@ impl<'w> X509Output<'w> {
 
     /// One certificate seen at `ts`: logged unless it does not parse or Zeek's deduplication
     /// suppresses it. `cache` has the certificates' fingerprints (ssl.log computes them too).
+    /// Returns the weirds Zeek's caps raised for its row (nearly always none), in order; each
+    /// is a `net_weird` with `addl` [`X509_LOG_STREAM`].
     pub fn certificate(
         &mut self,
         ts: f64,
@@ -172,24 +214,30 @@ impl<'w> X509Output<'w> {
         first: bool,
         der: &[u8],
         cache: &mut CertCache,
-    ) {
+    ) -> &[&'static str] {
+        self.weirds.clear();
         let facts = cache.facts(der);
         let Some(fp) = facts.fingerprint.as_deref() else {
-            return;
+            return &self.weirds;
         };
         let Some(digest) = hex32(fp) else {
-            return;
+            return &self.weirds;
         };
         if !self.known.should_log((digest, first, is_client), ts) {
-            return;
+            return &self.weirds;
         }
         let Some(rec) = x509_record(der) else {
-            return;
+            return &self.weirds;
         };
+        let mut weirds = std::mem::take(&mut self.weirds);
+        let (fp, rec) = limited(fp, &rec, self.limits, &mut weirds);
         self.row(ts, fp, &rec, first, is_client);
+        self.weirds = weirds;
+        &self.weirds
     }
 
-    /// Formats one row (after the TSV header, the first time).
+    /// Formats one row (after the TSV header, the first time), as given: the caller has
+    /// applied the caps ([`limited`]).
     pub fn row(&mut self, ts: f64, fp: &str, r: &X509Record, host: bool, client: bool) {
         match self.format {
             LogFormat::Tsv => {
@@ -239,6 +287,80 @@ impl<'w> X509Output<'w> {
     pub fn known_certs(&self) -> &KnownCerts {
         &self.known
     }
+}
+
+/// Counts the string and container columns of a row in column order, as Zeek converts them.
+fn account(l: &mut RowLimiter<'_>, fp: &str, r: &X509Record) {
+    for s in [fp, &r.serial, &r.subject, &r.issuer, &r.key_alg, &r.sig_alg] {
+        l.string(s.len());
+    }
+    for s in [r.key_type, r.exponent.as_deref(), r.curve]
+        .into_iter()
+        .flatten()
+    {
+        l.string(s.len());
+    }
+    if let Some(san) = &r.san {
+        for v in [&san.dns, &san.uri, &san.email].into_iter().flatten() {
+            l.string_slice_fits(v);
+        }
+        if let Some(ip) = &san.ip {
+            l.container(ip.len());
+        }
+    }
+}
+
+/// The row of `fp` and `r` under `limits`: borrowed as it is when nothing is cut (the rule),
+/// otherwise a copy cut as Zeek cuts it, with the weirds appended to `weirds`.
+pub fn limited<'r>(
+    fp: &'r str,
+    r: &'r X509Record,
+    limits: LogLimits,
+    weirds: &mut Vec<&'static str>,
+) -> (&'r str, Cow<'r, X509Record>) {
+    let mut probe = Vec::new();
+    account(&mut RowLimiter::new(limits, &mut probe), fp, r);
+    if probe.is_empty() {
+        return (fp, Cow::Borrowed(r));
+    }
+    let mut c = r.clone();
+    let mut l = RowLimiter::new(limits, weirds);
+    let fp = &fp[..l.string(fp.len())];
+    for s in [
+        &mut c.serial,
+        &mut c.subject,
+        &mut c.issuer,
+        &mut c.key_alg,
+        &mut c.sig_alg,
+    ] {
+        let n = l.string(s.len());
+        truncate_bytes(s, n);
+    }
+    // Key types and curve names are short ASCII names: a cut lands on a character boundary.
+    let cut_static = |l: &mut RowLimiter<'_>, v: &mut Option<&'static str>| {
+        if let Some(t) = *v {
+            *v = Some(t.get(..l.string(t.len())).unwrap_or(""));
+        }
+    };
+    cut_static(&mut l, &mut c.key_type);
+    if let Some(e) = c.exponent.as_mut() {
+        let n = l.string(e.len());
+        truncate_bytes(e, n);
+    }
+    cut_static(&mut l, &mut c.curve);
+    if let Some(san) = c.san.as_mut() {
+        for v in [&mut san.dns, &mut san.uri, &mut san.email]
+            .into_iter()
+            .flatten()
+        {
+            l.string_vec(v);
+        }
+        if let Some(ip) = san.ip.as_mut() {
+            let keep = l.container(ip.len());
+            ip.truncate(keep);
+        }
+    }
+    (fp, Cow::Owned(c))
 }
 
 /// The 32 bytes of a lowercase hex SHA-256.
@@ -380,6 +502,9 @@ fn json_str(b: &mut Vec<u8>, k: &str, v: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::limits::{
+        WEIRD_LOG_CONTAINER_FIELD_TRUNCATED, WEIRD_LOG_STRING_FIELD_TRUNCATED,
+    };
     use super::*;
 
     #[test]
@@ -413,6 +538,136 @@ mod tests {
         assert!(x.known_certs().is_empty());
         drop(x);
         assert!(out.is_empty(), "no rows, no header");
+    }
+
+    fn record(dns: usize, uri: usize, email: usize, ip: usize) -> X509Record {
+        let names = |n: usize, what: &str| {
+            (n > 0).then(|| (1..=n).map(|i| format!("{i}.{what}")).collect::<Vec<_>>())
+        };
+        X509Record {
+            version: 3,
+            serial: "01".into(),
+            subject: "CN=Bro".into(),
+            issuer: "CN=Bro".into(),
+            not_valid_before: 0.0,
+            not_valid_after: 1.0,
+            key_alg: "rsaEncryption".into(),
+            sig_alg: "sha256WithRSAEncryption".into(),
+            key_type: Some("rsa"),
+            key_length: Some(2048),
+            exponent: Some("65537".into()),
+            curve: None,
+            san: Some(super::super::x509::San {
+                dns: names(dns, "alt.example"),
+                uri: names(uri, "uri"),
+                email: names(email, "mail"),
+                ip: (ip > 0).then(|| vec![std::net::IpAddr::from([10, 0, 0, 1]); ip]),
+            }),
+            basic_constraints: Some((false, None)),
+        }
+    }
+
+    const FP: &str = "af4a46e989dc24078ee2a205490856e059e7f2f9d2114cec4d4c44974add9d34";
+
+    fn san_lens(r: &X509Record) -> [usize; 4] {
+        let s = r.san.as_ref().unwrap_or_else(|| unreachable!());
+        let n = |v: &Option<Vec<String>>| v.as_ref().map_or(0, Vec::len);
+        [
+            n(&s.dns),
+            n(&s.uri),
+            n(&s.email),
+            s.ip.as_ref().map_or(0, Vec::len),
+        ]
+    }
+
+    #[test]
+    fn a_row_within_the_caps_is_written_as_it_is() {
+        let r = record(61, 2, 1, 1);
+        let mut w = Vec::new();
+        let (fp, out) = limited(FP, &r, X509_LOG_LIMITS, &mut w);
+        assert!(matches!(out, Cow::Borrowed(_)), "no copy");
+        assert_eq!(fp, FP);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn ten_thousand_names_are_cut_to_zeeks_500() {
+        // tls-fragmented-handshake.pcap's certificate: 10,000 DNS names.
+        let r = record(10_000, 0, 0, 0);
+        let mut w = Vec::new();
+        let (fp, out) = limited(FP, &r, X509_LOG_LIMITS, &mut w);
+        assert_eq!(fp, FP);
+        assert_eq!(san_lens(&out), [500, 0, 0, 0]);
+        let dns = out.san.as_ref().and_then(|s| s.dns.as_ref());
+        assert_eq!(
+            dns.and_then(|d| d.last()).map(String::as_str),
+            Some("500.alt.example")
+        );
+        assert_eq!(w, [WEIRD_LOG_CONTAINER_FIELD_TRUNCATED]);
+        // Everything else is untouched.
+        assert_eq!(
+            (out.subject.as_str(), out.exponent.as_deref()),
+            ("CN=Bro", Some("65537"))
+        );
+    }
+
+    #[test]
+    fn the_rows_container_cap_empties_later_columns() {
+        // 500 + 500 + 500 reach X509::default_max_total_container_elements (1500): san.ip,
+        // the last container column, is written empty.
+        let r = record(600, 600, 600, 5);
+        let mut w = Vec::new();
+        let (_, out) = limited(FP, &r, X509_LOG_LIMITS, &mut w);
+        assert_eq!(san_lens(&out), [500, 500, 500, 0]);
+        assert_eq!(w, [WEIRD_LOG_CONTAINER_FIELD_TRUNCATED; 4]);
+        let mut json = Vec::new();
+        json_row(&mut json, 1.0, FP, &out, true, false);
+        let text = String::from_utf8_lossy(&json);
+        assert!(
+            text.contains("\"san.ip\":[]"),
+            "an empty vector, as Zeek's JSON: {text}"
+        );
+    }
+
+    #[test]
+    fn strings_are_cut_at_4096_bytes_and_the_rows_256000() {
+        let mut r = record(2, 0, 0, 0);
+        if let Some(d) = r.san.as_mut().and_then(|s| s.dns.as_mut()) {
+            d[0] = "a".repeat(5000);
+        }
+        let mut w = Vec::new();
+        let (_, out) = limited(FP, &r, X509_LOG_LIMITS, &mut w);
+        let dns = out
+            .san
+            .as_ref()
+            .and_then(|s| s.dns.clone())
+            .unwrap_or_default();
+        assert_eq!((dns[0].len(), dns[1].as_str()), (4096, "2.alt.example"));
+        assert_eq!(w, [WEIRD_LOG_STRING_FIELD_TRUNCATED]);
+        // 100 names of 4,000 bytes: the row's 256,000 bytes run out within the 64th name.
+        let mut r = record(100, 0, 0, 0);
+        if let Some(d) = r.san.as_mut().and_then(|s| s.dns.as_mut()) {
+            d.iter_mut().for_each(|n| *n = "b".repeat(4000));
+        }
+        let mut w = Vec::new();
+        let (_, out) = limited(FP, &r, X509_LOG_LIMITS, &mut w);
+        let dns = out
+            .san
+            .as_ref()
+            .and_then(|s| s.dns.clone())
+            .unwrap_or_default();
+        assert_eq!(dns.len(), 100, "no container is cut: 100 < 500");
+        let before: usize =
+            FP.len() + "01CN=BroCN=BrorsaEncryptionsha256WithRSAEncryptionrsa65537".len();
+        let full = (LOG_DEFAULT_MAX_TOTAL_STRING_BYTES - before) / 4000;
+        assert!(dns[..full].iter().all(|n| n.len() == 4000));
+        assert_eq!(
+            dns[full].len(),
+            LOG_DEFAULT_MAX_TOTAL_STRING_BYTES - before - full * 4000
+        );
+        assert!(dns[full + 1..].iter().all(String::is_empty));
+        assert_eq!(w.len(), 100 - full);
+        assert!(w.iter().all(|n| *n == WEIRD_LOG_STRING_FIELD_TRUNCATED));
     }
 
     #[test]

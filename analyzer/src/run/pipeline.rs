@@ -443,7 +443,7 @@ impl FlowHandler for Pipeline<'_> {
         self.note_ts(ts);
         match self.take_state(c) {
             ConnState::Ssl(mut session) => {
-                session.end(c, &mut self.outputs());
+                session.end(c, ts, &mut self.outputs());
                 self.flush();
             }
             ConnState::Detecting { scanned, quic, .. } => {

@@ -323,10 +323,18 @@ impl Event {
 }
 
 /// Parses a whole event stream.
+///
+/// `net_weird` lines are left out: they belong to no connection (ours are the logging
+/// framework's `log_*_truncated` weirds and capture-level weirds), zeek-live records only
+/// connection events, and every comparison here is per connection.
 pub fn parse_events(text: &str, what: &str) -> Result<Vec<Event>, String> {
     parse_jsonl(text, what)?
         .iter()
         .enumerate()
+        .filter(|(_, v)| v.get("event").and_then(Value::as_str) != Some(NET_WEIRD))
         .map(|(i, v)| Event::from_line(i, v).map_err(|e| format!("{what}: {e}")))
         .collect()
 }
+
+/// The event of a weird without a connection.
+pub const NET_WEIRD: &str = "net_weird";

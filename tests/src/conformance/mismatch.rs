@@ -122,6 +122,8 @@ pub struct Tally {
     pub events: usize,
     /// Leaf fields compared in matched events and rows.
     pub fields: usize,
+    /// zeek-live x509.log, counted apart for its summary line.
+    pub x509: X509Tally,
 }
 
 impl std::ops::AddAssign for Tally {
@@ -129,5 +131,93 @@ impl std::ops::AddAssign for Tally {
         self.rows += o.rows;
         self.events += o.events;
         self.fields += o.fields;
+        self.x509 += o.x509;
+    }
+}
+
+/// zeek-live x509.log rows: Zeek's, those of ours equal to them in every column, ours that Zeek
+/// did not write, and the captures with at least one of Zeek's rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct X509Tally {
+    /// Zeek's rows.
+    pub rows: usize,
+    /// Zeek's rows matched by one of ours in every column (before deviations).
+    pub matched: usize,
+    /// Our rows without a Zeek row.
+    pub extra: usize,
+    /// Captures with at least one Zeek row.
+    pub captures: usize,
+}
+
+impl std::ops::AddAssign for X509Tally {
+    fn add_assign(&mut self, o: X509Tally) {
+        self.rows += o.rows;
+        self.matched += o.matched;
+        self.extra += o.extra;
+        self.captures += o.captures;
+    }
+}
+
+impl X509Tally {
+    /// The tally of one capture's comparison, from the mismatches it produced.
+    pub fn of(zeek_rows: usize, mismatches: &[Mismatch]) -> X509Tally {
+        let mut bad: Vec<usize> = mismatches
+            .iter()
+            .filter(|m| m.kind != MismatchKind::ExtraRow)
+            .filter_map(|m| m.index)
+            .collect();
+        bad.sort_unstable();
+        bad.dedup();
+        X509Tally {
+            rows: zeek_rows,
+            matched: zeek_rows.saturating_sub(bad.len()),
+            extra: mismatches
+                .iter()
+                .filter(|m| m.kind == MismatchKind::ExtraRow)
+                .count(),
+            captures: usize::from(zeek_rows > 0),
+        }
+    }
+
+    /// The summary line.
+    pub fn line(&self) -> String {
+        format!(
+            "zeek-live x509.log: {}/{} of Zeek's rows matched in every column ({} captures with \
+             rows); rows of ours without a Zeek row: {} (each needs a deviation)",
+            self.matched, self.rows, self.captures, self.extra
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x509_tally_counts_rows_not_mismatches() {
+        let at = |kind, i| {
+            let mut m = Mismatch::new("c", "zeek-live x509.log", kind);
+            m.index = Some(i);
+            m
+        };
+        // Row 1 differs in two columns, row 3 is missing, and one of ours is extra.
+        let ms = [
+            at(MismatchKind::Value, 1),
+            at(MismatchKind::Value, 1),
+            at(MismatchKind::MissingRow, 3),
+            at(MismatchKind::ExtraRow, 4),
+        ];
+        let t = X509Tally::of(5, &ms);
+        assert_eq!(
+            t,
+            X509Tally {
+                rows: 5,
+                matched: 3,
+                extra: 1,
+                captures: 1
+            }
+        );
+        assert_eq!(X509Tally::of(0, &[]).captures, 0);
+        assert!(t.line().contains("3/5 of Zeek's rows"));
     }
 }

@@ -127,6 +127,7 @@ impl Report {
                 .filter(|c| matches!(c.status, Status::Unsupported(_)))
                 .count()
         );
+        let _ = writeln!(s, "{}", t.x509.line());
         s
     }
 

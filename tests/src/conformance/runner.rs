@@ -12,7 +12,7 @@ use super::corpus::{parse_events, parse_jsonl, read_jsonl, CaptureEntry, Corpus,
 use super::deviations::Deviations;
 use super::expected::{checks_for, run_check};
 use super::live::{compare_events, LIVE_EVENTS, LIVE_SSL, LIVE_X509};
-use super::mismatch::{Mismatch, MismatchKind, Tally};
+use super::mismatch::{Mismatch, MismatchKind, Tally, X509Tally};
 use super::report::{CaptureReport, Report, Status};
 use super::rows::{compare_rows, Columns, RowContext};
 use super::value::{Comparer, Style};
@@ -213,6 +213,7 @@ fn compare_capture(
                             source: LIVE_X509,
                             notes: &[],
                         };
+                        let before = out.len();
                         compare_rows(
                             &ctx,
                             &zeek_x509,
@@ -223,6 +224,7 @@ fn compare_capture(
                             &mut cr.tally,
                             out,
                         );
+                        cr.tally.x509 += X509Tally::of(zeek_x509.len(), &out[before..]);
                     }
                     Err(e) => out.push(run_failed(LIVE_EVENTS, &opts, &e)),
                 },
