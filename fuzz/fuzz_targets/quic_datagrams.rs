@@ -12,11 +12,11 @@
 //! Random bytes never pass an AEAD tag, so a custom mutator makes the fuzzer structure-aware:
 //! in `QUIC_FUZZ_FRAMES` percent of the mutations (environment variable, default 50) it opens
 //! one decryptable Initial of the input (the keys come from the first client Initial's
-//! Destination Connection ID, as the analyzer's do), lets libFuzzer mutate only the plaintext
-//! frames (or the packet number or token), and seals it again with the analyzer's own sealing
-//! (`InitialKeys::seal_in_place`: ring). The remaining mutations are libFuzzer's own on the raw
-//! bytes. `QUIC_FUZZ_FRAMES=0` is the raw mode, `=100` the frames mode. Seeds: the datagrams
-//! of real captures (`fuzz/seeds.py`).
+//! Destination Connection ID, after a Retry from the next one's, as the analyzer's do), lets
+//! libFuzzer mutate only the plaintext frames (or the packet number or token), and seals it
+//! again with the analyzer's own sealing (`InitialKeys::seal_in_place`: ring). The remaining
+//! mutations are libFuzzer's own on the raw bytes. `QUIC_FUZZ_FRAMES=0` is the raw mode,
+//! `=100` the frames mode. Seeds: the datagrams of real captures (`fuzz/seeds.py`).
 //!
 //! Out: nothing; a panic, overflow, hang or runaway allocation is the finding.
 
@@ -29,11 +29,10 @@ use tls_analyzer::capture::{ConnId, ConnInfo, Proto};
 use tls_analyzer::detect::Detected;
 use tls_analyzer::log::{LogFormat, LogOutput, LogShared, OptionalColumns, QuicOutput};
 use tls_analyzer::output::{EventFormat, EventOutput};
-use tls_analyzer::quic::protection::Side;
 use tls_analyzer::quic::QuicConfig;
 use tls_analyzer::session::{Outputs, QuicOptions, Session};
 use tls_analyzer::ssl::Config;
-use tls_analyzer_fuzz::quic_craft::{long_layout, Initial};
+use tls_analyzer_fuzz::quic_craft::decryptable_initials;
 use tls_analyzer_fuzz::{deliveries, encode};
 
 fuzz_target!(|data: &[u8]| {
@@ -126,46 +125,6 @@ impl Rng {
     }
 }
 
-/// One decryptable Initial of the input: which datagram, where in it, and its plaintext.
-struct Found {
-    datagram: usize,
-    start: usize,
-    len: usize,
-    side: Side,
-    initial: Initial,
-}
-
-/// Every Initial of the input that opens with the keys of the first client Initial's DCID,
-/// walking coalesced packets by their Length fields.
-fn decryptable(datagrams: &[(bool, &[u8])]) -> (Vec<u8>, Vec<Found>) {
-    let Some(client_dcid) = datagrams
-        .iter()
-        .filter(|(o, _)| *o)
-        .find_map(|(_, d)| long_layout(d).filter(|l| l.is_initial).map(|l| l.dcid))
-    else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut found = Vec::new();
-    for (i, (is_orig, d)) in datagrams.iter().enumerate() {
-        let side = if *is_orig { Side::Client } else { Side::Server };
-        let mut start = 0;
-        while let Some(layout) = d.get(start..).and_then(long_layout) {
-            let Some(end) = layout.end else { break };
-            if let Some((initial, len)) = Initial::open(&d[start..], &client_dcid, side) {
-                found.push(Found {
-                    datagram: i,
-                    start,
-                    len,
-                    side,
-                    initial,
-                });
-            }
-            start += end;
-        }
-    }
-    (client_dcid, found)
-}
-
 /// Mutates the plaintext of one decryptable Initial and seals it again; the new input's length,
 /// or `None` when the input has no such Initial or the result does not fit.
 fn mutate_frames(data: &mut [u8], size: usize, max_size: usize, seed: u32) -> Option<usize> {
@@ -175,7 +134,7 @@ fn mutate_frames(data: &mut [u8], size: usize, max_size: usize, seed: u32) -> Op
         .iter()
         .map(|d| (d.is_orig, d.data))
         .collect();
-    let (client_dcid, found) = decryptable(&datagrams);
+    let found = decryptable_initials(&datagrams);
     if found.is_empty() {
         return None;
     }
@@ -212,15 +171,15 @@ fn mutate_frames(data: &mut [u8], size: usize, max_size: usize, seed: u32) -> Op
             initial.frames.extend_from_slice(&copy);
         }
     }
-    let sealed = initial.seal(&client_dcid, f.side)?;
+    let sealed = f.reseal(&initial)?;
     let items: Vec<(bool, Vec<u8>)> = datagrams
         .iter()
         .enumerate()
         .map(|(i, (o, d))| {
             if i == f.datagram {
-                let mut n = d[..f.start].to_vec();
+                let mut n = d[..f.offset].to_vec();
                 n.extend_from_slice(&sealed);
-                n.extend_from_slice(&d[f.start + f.len..]);
+                n.extend_from_slice(&d[f.offset + f.len..]);
                 (*o, n)
             } else {
                 (*o, d.to_vec())

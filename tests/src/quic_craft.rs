@@ -256,6 +256,79 @@ impl Initial {
     }
 }
 
+/// Whether `data` starts with a Retry packet (long header, the version's Retry type bits).
+pub fn is_retry(data: &[u8]) -> bool {
+    let (Some(&first), Some(version)) = (data.first(), data.get(1..5)) else {
+        return false;
+    };
+    let version = u32::from_be_bytes([version[0], version[1], version[2], version[3]]);
+    let retry_bits = if version == VERSION_2 { 0x00 } else { 0x30 };
+    first & 0xc0 == 0xc0 && version != 0 && first & 0x30 == retry_bits
+}
+
+/// An Initial of a flow that opens with the keys the analyzer would use.
+#[derive(Debug, Clone)]
+pub struct Decryptable {
+    /// Index of its datagram.
+    pub datagram: usize,
+    /// Where it starts in the datagram (after coalesced packets before it).
+    pub offset: usize,
+    /// Its length.
+    pub len: usize,
+    /// Whose keys.
+    pub side: Side,
+    /// The client Destination Connection ID the keys come from.
+    pub client_dcid: Vec<u8>,
+    /// The packet opened.
+    pub initial: Initial,
+}
+
+impl Decryptable {
+    /// `self.initial` edited and sealed again with its keys; `None` when sealing refuses.
+    pub fn reseal(&self, edited: &Initial) -> Option<Vec<u8>> {
+        edited.seal(&self.client_dcid, self.side)
+    }
+}
+
+/// Every Initial of `flow` that opens, walking coalesced packets by their Length fields. The
+/// keys are the analyzer's: from the first client Initial's Destination Connection ID, and
+/// after a Retry from the next client Initial's.
+pub fn decryptable_initials(flow: &[(bool, &[u8])]) -> Vec<Decryptable> {
+    let mut dcid: Option<Vec<u8>> = None;
+    let mut out = Vec::new();
+    for (i, (is_orig, d)) in flow.iter().enumerate() {
+        if !*is_orig && is_retry(d) {
+            dcid = None;
+            continue;
+        }
+        if *is_orig && dcid.is_none() {
+            dcid = long_layout(d).filter(|l| l.is_initial).map(|l| l.dcid);
+        }
+        let Some(client_dcid) = &dcid else {
+            continue;
+        };
+        let side = if *is_orig { Side::Client } else { Side::Server };
+        let mut at = 0;
+        while let Some(end) = d.get(at..).and_then(long_layout).and_then(|l| l.end) {
+            if let Some((initial, len)) = d
+                .get(at..)
+                .and_then(|p| Initial::open(p, client_dcid, side))
+            {
+                out.push(Decryptable {
+                    datagram: i,
+                    offset: at,
+                    len,
+                    side,
+                    client_dcid: client_dcid.clone(),
+                    initial,
+                });
+            }
+            at += end;
+        }
+    }
+    out
+}
+
 /// The CRYPTO frames of a decrypted payload (offset, data), in order; `None` if a frame other
 /// than PADDING, PING, ACK, CRYPTO or CONNECTION_CLOSE appears or one is cut.
 pub fn crypto_frames(mut frames: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
