@@ -990,3 +990,108 @@ fn a_flood_of_initials_stops_the_history_at_its_limit() {
     let history = rows[0]["history"].as_str().unwrap();
     assert_eq!(history.len(), 100, "{history}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The 10,000-byte cap on a protected payload (protection::MAX_PROTECTED_LEN)
+// ---------------------------------------------------------------------------------------------
+
+/// The QUIC v1 client Initial keys of `dcid` (RFC 9001 §5.2) with ring directly: the
+/// analyzer's sealing refuses packets above its cap, so a packet just above it is sealed here.
+/// Returns (AEAD key, IV, header protection key).
+fn v1_client_keys(
+    dcid: &[u8],
+) -> (
+    ring::aead::LessSafeKey,
+    [u8; 12],
+    ring::aead::quic::HeaderProtectionKey,
+) {
+    use ring::hkdf::{KeyType, Prk, Salt, HKDF_SHA256};
+    struct Len(usize);
+    impl KeyType for Len {
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
+    // HKDF-Expand-Label (RFC 8446 §7.1) with an empty context.
+    fn expand(prk: &Prk, label: &[u8], out: &mut [u8]) {
+        let full = [b"tls13 ".as_slice(), label].concat();
+        let length = (out.len() as u16).to_be_bytes();
+        let info: [&[u8]; 4] = [&length, &[full.len() as u8], &full, &[0]];
+        prk.expand(&info, Len(out.len()))
+            .unwrap()
+            .fill(out)
+            .unwrap();
+    }
+    const SALT_V1: [u8; 20] = [
+        0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c,
+        0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+    ];
+    let initial = Salt::new(HKDF_SHA256, &SALT_V1).extract(dcid);
+    let mut secret = [0u8; 32];
+    expand(&initial, b"client in", &mut secret);
+    let secret = Prk::new_less_safe(HKDF_SHA256, &secret);
+    let (mut key, mut iv, mut hp) = ([0u8; 16], [0u8; 12], [0u8; 16]);
+    expand(&secret, b"quic key", &mut key);
+    expand(&secret, b"quic iv", &mut iv);
+    expand(&secret, b"quic hp", &mut hp);
+    let aead = ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &key).unwrap();
+    let hp = ring::aead::quic::HeaderProtectionKey::new(&ring::aead::quic::AES_128, &hp).unwrap();
+    (ring::aead::LessSafeKey::new(aead), iv, hp)
+}
+
+/// A v1 client Initial (empty SCID and token, 1-byte packet number 0, 2-byte Length) sealed
+/// with ring, whatever its size.
+fn seal_v1_client_uncapped(dcid: &[u8], frames: &[u8]) -> Vec<u8> {
+    let (aead, iv, hp) = v1_client_keys(dcid);
+    let length = 1 + frames.len() + 16;
+    let mut p = vec![0xc0, 0, 0, 0, 1, dcid.len() as u8];
+    p.extend_from_slice(dcid);
+    p.extend_from_slice(&[0, 0]); // SCID length, token length
+    p.extend(varint_with_len(length as u64, 2).unwrap());
+    let pn_offset = p.len();
+    p.push(0); // packet number 0
+    let mut payload = frames.to_vec();
+    let nonce = ring::aead::Nonce::assume_unique_for_key(iv); // packet number 0: the IV itself
+    let tag = aead
+        .seal_in_place_separate_tag(nonce, ring::aead::Aad::from(&p[..]), &mut payload)
+        .unwrap();
+    p.extend_from_slice(&payload);
+    p.extend_from_slice(tag.as_ref());
+    let mask = hp.new_mask(&p[pn_offset + 4..pn_offset + 20]).unwrap();
+    p[0] ^= mask[0] & 0x0f;
+    p[pn_offset] ^= mask[1];
+    p
+}
+
+#[test]
+fn protected_payloads_above_10000_bytes_are_not_opened() {
+    use tls_analyzer::quic::protection::MAX_PROTECTED_LEN;
+    let hello = crypto_frame(0, &handshake_message(1, 200));
+    // The ring sealing above agrees with the analyzer's on a small packet.
+    let mut frames = hello.clone();
+    frames.extend(padding(1000));
+    let theirs = Initial::new(1, DCID, b"", 0, frames.clone())
+        .seal(DCID, Side::Client)
+        .unwrap();
+    assert_eq!(seal_v1_client_uncapped(DCID, &frames), theirs);
+    // Packet number (1), frames and tag (16): exactly the cap opens, one byte more does not.
+    for (extra, opens) in [(0usize, true), (1, false)] {
+        let mut frames = hello.clone();
+        frames.extend(padding(MAX_PROTECTED_LEN + extra - 17 - hello.len()));
+        let p = seal_v1_client_uncapped(DCID, &frames);
+        let o = run_quic(&[(true, p)]);
+        if opens {
+            assert!(o.has("confirmation"), "{:?}", o.lines);
+            assert_eq!(o.tls[0].len(), 5 + 4 + 200, "{:?}", o.lines);
+        } else {
+            assert_eq!(
+                o.lines,
+                [
+                    "quic QUIC::initial_packet",
+                    "violation decryption failed",
+                    "disabled"
+                ]
+            );
+        }
+    }
+}
