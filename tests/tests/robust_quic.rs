@@ -4,7 +4,8 @@
 //! In: client Initials built with `pac_tests::quic_craft` (sealed with the analyzer's own keys,
 //! so they decrypt) carrying one-byte CRYPTO frames out of order. Out: the heap growth while
 //! `quic::Quic` reassembles them, compared with `crypto_stream::MAX_CRYPTO_BUFFERED`, the cap
-//! on the bytes it keeps out of order.
+//! on the bytes it keeps out of order; and what one oversized Initial leaves behind (the
+//! connection's scratch buffer). Findings Q1 and Q2 of docs/ROBUSTNESS.md.
 
 use std::alloc::System;
 use std::sync::Mutex;
@@ -128,4 +129,30 @@ fn crypto_reassembly_heap_stays_near_max_crypto_buffered() {
     // The kept bytes, the analyzer's scratch buffer (a 10,000-byte packet) and slack.
     let bound = 2 * MAX_CRYPTO_BUFFERED as usize + 32 * 1024;
     assert!(peak <= bound, "{peak} bytes of heap, bound {bound}");
+}
+
+#[test]
+fn the_scratch_buffer_is_kept_at_the_largest_packet_copied() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A client Initial header whose Length covers 60,000 bytes of the datagram: too long to
+    // open (MAX_PROTECTED_LEN), `decryption failed`; Q2: the copy stays with the connection.
+    let mut d = vec![0xc0, 0, 0, 0, 1, 8];
+    d.extend_from_slice(DCID);
+    d.extend_from_slice(&[0, 0]);
+    d.extend(pac_tests::quic_craft::varint_with_len(60_000, 4).expect("fits"));
+    d.resize(d.len() + 60_000, 0x5a);
+    let base = live_bytes();
+    let mut quic = Quic::new(QuicConfig::default());
+    let mut violations = Vec::new();
+    quic.datagram(true, &d, &mut |o| {
+        if let Out::Violation(r) = o {
+            violations.push(r.to_string());
+        }
+    });
+    let kept = live_bytes().saturating_sub(base);
+    eprintln!("kept after one {}-byte Initial: {kept} bytes", d.len());
+    assert_eq!(violations, ["decryption failed"]);
+    // Today: the whole packet (Q2); with the proposed fix it would stay near zero.
+    assert!(kept <= tls_analyzer::quic::MAX_PACKET_LEN + 4096, "{kept}");
+    drop(quic);
 }
