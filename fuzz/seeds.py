@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Builds the seed corpora of the fuzz targets from the project's captures and fixtures.
 
-In: tests/captures/*.pcap (Ethernet, from scripts/make-captures.sh) and tests/fixtures/**/*.hex.
+In: tests/captures/*.pcap (Ethernet, from scripts/make-captures.sh), tests/fixtures/**/*.hex,
+tests/captures/quic/*.pcap and, when present, Zeek's QUIC traces in
+../shared/conformance/zeek/traces/quic/ (classic Ethernet pcaps only; never copied into the
+repository, only read).
 Out: fuzz/corpus/<target>/<name> files in each target's input format (see fuzz/src/lib.rs and
 the targets' docs). Corpora are not committed: rerun this after a fresh clone, then let the
 fuzzer grow them.
@@ -208,6 +211,17 @@ def main():
             ext = hello_extensions(data)
             if ext:
                 write("parse_units", bytes([SEL_EXTENSIONS]) + ext)
+
+    # quic_datagrams: each QUIC flow's datagrams, whole and cut to its first four (the Initials
+    # and the first short headers: cheaper to execute, and what the frames mutator edits).
+    quic = sorted(glob.glob(os.path.join(ROOT, "tests", "captures", "quic", "*.pcap")))
+    quic += sorted(glob.glob(os.path.join(ROOT, "..", "shared", "conformance", "zeek", "traces", "quic", "*.pcap")))
+    for path in quic:
+        write("capture", open(path, "rb").read())
+        for proto, items in conversations(path):
+            if proto == "udp" and items:
+                write("quic_datagrams", bytes([0]) + encode(items[:64]))
+                write("quic_datagrams", bytes([0]) + encode(items[:4]))
 
     write("parse_units", bytes([SEL_SSLV2]) + SSLV2_CLIENT_HELLO)
     write("ssl_stream", bytes([0]) + encode([(True, SSLV2_CLIENT_HELLO)]))

@@ -5,7 +5,12 @@
 //! consume events without keeping them ([`Drain`]) or keep their printed form for comparisons
 //! ([`Transcript`]). The delivery encoding is mirrored in `tests/tests/robust_regressions.rs`,
 //! which replays findings without this crate (the fuzz crate is outside the workspace); change
-//! both together.
+//! both together. [`quic_craft`] (shared with the tests, `tests/src/quic_craft.rs`) opens and
+//! seals QUIC Initials for the `quic_datagrams` target's frames mutator.
+
+/// QUIC Initials opened and sealed with the analyzer's keys (see the file's docs).
+#[path = "../../tests/src/quic_craft.rs"]
+pub mod quic_craft;
 
 use std::fmt::Write as _;
 use std::io::Write as _;

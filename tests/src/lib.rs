@@ -4,10 +4,12 @@
 //! connections), [`require`], what a test does when an
 //! optional tool or the corpus is missing, and [`snapshot_failures`], snapshot loops that report
 //! every mismatch of a run; [`support`], helpers several test binaries share;
-//! [`zeek_quic`], conformance with Zeek's QUIC regression tests.
+//! [`zeek_quic`], conformance with Zeek's QUIC regression tests; [`quic_craft`], QUIC Initials
+//! opened and sealed for hostile-input tests.
 pub mod adapter;
 pub mod conformance;
 pub mod fingerprints;
+pub mod quic_craft;
 pub mod require;
 pub mod snapshot_failures;
 pub mod support;

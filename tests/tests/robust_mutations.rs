@@ -17,6 +17,12 @@
 //! * nothing before the damage is lost: the events the clean input produces before the packet
 //!   (or delivery) holding the first damaged byte are a prefix of the mutated run's events.
 //!
+//! QUIC: the captures of `tests/captures/quic` join the pipeline campaign, and a third campaign
+//! drives `quic::Quic` with an `SslAnalyzer` behind it (as `session.rs` wires them) on each QUIC
+//! flow: half of its mutations damage a datagram's raw bytes, the other half open a decryptable
+//! Initial (`pac_tests::quic_craft`), mutate its plaintext frames and seal it again, so that
+//! the damage reaches CRYPTO reassembly and the SSL hand-off instead of failing the AEAD tag.
+//!
 //! Iteration counts are small enough for a debug build on two cores in well under two minutes
 //! (see docs/ROBUSTNESS.md for the measured time); set `ROBUST_MUTATIONS_SCALE=N` to run N
 //! times as many mutations per input locally.
@@ -31,9 +37,11 @@ use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
+use pac_tests::quic_craft::{decryptable_initials, pcap_udp_flows, Datagrams};
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use support::*;
 use tls_analyzer::capture::Proto;
+use tls_analyzer::quic::{Out, Quic, QuicConfig};
 use tls_analyzer::ssl::{Config, Event, EventSink, SslAnalyzer};
 
 /// Every allocation of this test binary goes through the counting system allocator.
@@ -47,6 +55,8 @@ static SERIAL: Mutex<()> = Mutex::new(());
 const PIPELINE_MUTATIONS_PER_CAPTURE: usize = 40;
 /// Mutations per connection (and per fixture) for the analyzer campaign.
 const ANALYZER_MUTATIONS_PER_FLOW: usize = 60;
+/// Mutations per QUIC flow for the QUIC analyzer campaign (half raw, half on decrypted frames).
+const QUIC_MUTATIONS_PER_FLOW: usize = 200;
 /// Output bytes allowed per input byte. Linear, but large: like Zeek (`RecordText(this)[]`),
 /// a ChangeCipherSpec record raises one `ssl_change_cipher_spec` per byte, and each becomes a
 /// JSON line of ~190 bytes (more with IPv6 addresses); an empty extension (4 bytes) raises two
@@ -378,6 +388,21 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// The QUIC captures: (name, capture bytes). Kept apart from [`inputs`]: the SSL analyzer
+/// campaign would read their UDP payloads as DTLS.
+fn quic_inputs() -> Vec<(String, Vec<u8>)> {
+    quic_captures()
+        .iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| format!("quic/{}", n.to_string_lossy()))
+                .unwrap_or_default();
+            (name, std::fs::read(p).expect("capture readable"))
+        })
+        .collect()
+}
+
 fn scale() -> usize {
     std::env::var("ROBUST_MUTATIONS_SCALE")
         .ok()
@@ -388,7 +413,10 @@ fn scale() -> usize {
 #[test]
 fn pipeline_survives_mutations_and_keeps_the_prefix() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let inputs = inputs();
+    let mut inputs = inputs();
+    let quic = quic_inputs();
+    assert_eq!(quic.len(), 9, "the QUIC captures");
+    inputs.extend(quic);
     assert!(
         inputs.len() >= 30,
         "captures and fixtures found: {}",
@@ -486,17 +514,30 @@ struct HashingSink<'h> {
     heap: &'h mut HeapWatch,
 }
 
-impl EventSink for HashingSink<'_> {
-    fn event(&mut self, _ts: f64, ev: &Event<'_>) {
-        self.heap.sample();
+impl HashingSink<'_> {
+    /// Hashes one line of output that is not an SSL event (the QUIC campaign's).
+    fn record(&mut self, line: &str) {
         self.buf.clear();
-        let _ = write!(self.buf, "{ev:?}");
+        self.buf.push_str(line);
+        self.hash_buf();
+    }
+
+    fn hash_buf(&mut self) {
         self.bytes += self.buf.len();
         // FNV-1a: stable and dependency-free.
         let h = self.buf.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
         self.hashes.push(h);
+    }
+}
+
+impl EventSink for HashingSink<'_> {
+    fn event(&mut self, _ts: f64, ev: &Event<'_>) {
+        self.heap.sample();
+        self.buf.clear();
+        let _ = write!(self.buf, "{ev:?}");
+        self.hash_buf();
     }
 }
 
@@ -614,6 +655,184 @@ fn ssl_analyzer_survives_mutations_and_keeps_the_prefix() {
         }
     }
     eprintln!("analyzer campaign: {tally:?}");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// What a QUIC analyzer run produced: hashes of every output (QUIC events, TLS bytes handed
+/// on, SSL events, violations, weirds) and the number before each datagram, the outputs' text
+/// size, the heap peak, each datagram's violations and whether it handed TLS bytes on.
+struct QuicRun {
+    hashes: Vec<u64>,
+    before: Vec<usize>,
+    bytes: usize,
+    heap_peak: usize,
+    violations: Vec<Vec<String>>,
+    tls: Vec<bool>,
+}
+
+/// Runs `quic::Quic` over the datagrams with an `SslAnalyzer` behind it, as `session.rs` does
+/// (TLS bytes to the analyzer, a fresh one after a Retry).
+fn analyze_quic(datagrams: &[(bool, Vec<u8>)]) -> QuicRun {
+    let mut heap = HeapWatch::start();
+    let mut sink = HashingSink {
+        hashes: Vec::with_capacity(1024),
+        buf: String::with_capacity(1 << 16),
+        bytes: 0,
+        heap: &mut heap,
+    };
+    let mut before = Vec::with_capacity(datagrams.len());
+    let mut violations = Vec::with_capacity(datagrams.len());
+    let mut tls = Vec::with_capacity(datagrams.len());
+    let mut quic = Quic::new(QuicConfig::default());
+    let mut ssl = SslAnalyzer::new(Config::default());
+    for (i, (is_orig, data)) in datagrams.iter().enumerate() {
+        before.push(sink.hashes.len());
+        let mut v = Vec::new();
+        let mut handed_on = false;
+        let ts = 1.0 + i as f64;
+        quic.datagram(*is_orig, data, &mut |o| {
+            sink.heap.sample();
+            match o {
+                Out::Tls(bytes) => {
+                    handed_on = true;
+                    sink.record(&format!("tls {bytes:?}"));
+                    ssl.deliver(*is_orig, ts, bytes, &mut sink);
+                }
+                Out::ResetSsl => {
+                    sink.record("reset");
+                    ssl.finish(&mut sink);
+                    ssl = SslAnalyzer::new(Config::default());
+                }
+                Out::Violation(r) => {
+                    sink.record(&format!("violation {r}"));
+                    v.push(r.to_string());
+                }
+                other => sink.record(&format!("{other:?}")),
+            }
+        });
+        violations.push(v);
+        tls.push(handed_on);
+        sink.heap.sample();
+    }
+    ssl.finish(&mut sink);
+    let (hashes, bytes) = (sink.hashes, sink.bytes);
+    QuicRun {
+        hashes,
+        before,
+        bytes,
+        heap_peak: heap.peak,
+        violations,
+        tls,
+    }
+}
+
+#[test]
+fn quic_analyzer_survives_mutations_and_keeps_the_prefix() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut flows_all: Vec<(String, Datagrams)> = Vec::new();
+    for (name, bytes) in quic_inputs() {
+        for (i, f) in pcap_udp_flows(&bytes).into_iter().enumerate() {
+            flows_all.push((format!("{name} flow {i}"), f));
+        }
+    }
+    assert_eq!(flows_all.len(), 11, "UDP flows of the QUIC captures");
+    let mut failures = Vec::new();
+    let mut tally = Tally::default();
+    let (mut frame_runs, mut frame_runs_with_tls) = (0usize, 0usize);
+    for (idx, (name, flow)) in flows_all.iter().enumerate() {
+        let partner = &flows_all[(idx + 1) % flows_all.len()].1;
+        let partner_bytes: Vec<u8> = partner.iter().flat_map(|(_, d)| d.clone()).collect();
+        let refs: Vec<(bool, &[u8])> = flow.iter().map(|(o, d)| (*o, d.as_slice())).collect();
+        let initials = decryptable_initials(&refs);
+        assert!(
+            initials.len() >= 2,
+            "{name}: client and server Initials open"
+        );
+        let clean = analyze_quic(flow);
+        let mut rng = Rng(0x901c ^ idx as u64);
+        for i in 0..QUIC_MUTATIONS_PER_FLOW * scale() {
+            let mut items = flow.clone();
+            let frames_mode = i % 2 == 1;
+            let (d, what) = if frames_mode {
+                // An Initial's plaintext frames, damaged, sealed again in place.
+                let f = &initials[rng.below(initials.len())];
+                let mut edited = f.initial.clone();
+                let m = mutate(&mut rng, &mut edited.frames, 0, &partner_bytes);
+                let Some(sealed) = f.reseal(&edited) else {
+                    continue; // grown past the 10,000-byte cap: nothing to seal
+                };
+                let (d, at) = (f.datagram, f.offset);
+                items[d].1.splice(at..at + f.len, sealed);
+                (
+                    d,
+                    format!("datagram {d} Initial at {at}, frames: {}", m.what),
+                )
+            } else {
+                let d = rng.below(items.len());
+                let m = mutate(&mut rng, &mut items[d].1, 0, &partner_bytes);
+                (d, format!("datagram {d}: {}", m.what))
+            };
+            let case = format!("{name}: mutation {i}: {what}");
+            let input_len: usize = items.iter().map(|(_, b)| b.len()).sum();
+            let run = match guarded(&case, || analyze_quic(&items)) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(e);
+                    continue;
+                }
+            };
+            tally.runs += 1;
+            tally.max_output_ratio = tally
+                .max_output_ratio
+                .max(run.bytes as f64 / input_len.max(1) as f64);
+            tally.max_heap = tally.max_heap.max(run.heap_peak);
+            if run.bytes > OUTPUT_FACTOR * input_len + OUTPUT_SLACK {
+                failures.push(format!(
+                    "{case}: {} output bytes for {input_len} input bytes",
+                    run.bytes
+                ));
+            }
+            if run.heap_peak > HEAP_FACTOR * input_len + HEAP_SLACK {
+                failures.push(format!(
+                    "{case}: heap grew by {} bytes for {input_len} input bytes",
+                    run.heap_peak
+                ));
+            }
+            let keep = clean.before[d];
+            if run.hashes.len() < keep || run.hashes[..keep] != clean.hashes[..keep] {
+                failures.push(format!(
+                    "{case}: the {keep} outputs before the damaged datagram changed"
+                ));
+            }
+            tally.prefix_checked_events += keep;
+            if frames_mode {
+                // A re-sealed Initial opens: its datagram never fails to decrypt.
+                frame_runs += 1;
+                if run.violations[d].iter().any(|v| v == "decryption failed") {
+                    failures.push(format!("{case}: the re-sealed Initial did not decrypt"));
+                }
+                if run.tls[d] {
+                    frame_runs_with_tls += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "QUIC analyzer campaign: {tally:?}, {frame_runs} frame mutations \
+         ({frame_runs_with_tls} handed TLS bytes from the damaged datagram on)"
+    );
+    // Most re-sealed Initials reach the CRYPTO stream (the others are Initials of a side whose
+    // hello was complete, which the analyzer does not decrypt, or lost their CRYPTO frames).
+    assert!(frame_runs > 1_000, "{frame_runs}");
+    assert!(
+        frame_runs_with_tls * 2 > frame_runs,
+        "{frame_runs_with_tls} of {frame_runs}"
+    );
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",

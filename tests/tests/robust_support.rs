@@ -33,6 +33,18 @@ pub fn captures() -> Vec<PathBuf> {
     v
 }
 
+/// Every `*.pcap` of `tests/captures/quic` (QUIC on loopback, see tests/captures/README.md),
+/// sorted.
+pub fn quic_captures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(crate_dir().join("captures").join("quic"))
+        .expect("tests/captures/quic is readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+        .collect();
+    v.sort();
+    v
+}
+
 /// One hex fixture of `tests/fixtures`: its bytes and what its `# params:` line says.
 #[derive(Debug, Clone)]
 pub struct Fixture {
