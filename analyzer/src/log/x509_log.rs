@@ -39,9 +39,10 @@ use super::limits::{
     LOG_DEFAULT_MAX_TOTAL_STRING_BYTES,
 };
 use super::stream::LogFormat;
+use super::table::TableLog;
 use super::writer::{
-    format_log_time, json_bool, json_key, json_vec, sep, tsv_bool, tsv_header, tsv_opt, tsv_set,
-    tsv_str, tsv_vec, TSV_UNSET_FIELD,
+    json_bool, json_key, json_vec, sep, tsv_bool, tsv_opt, tsv_set, tsv_str, tsv_vec,
+    TSV_UNSET_FIELD,
 };
 use super::x509::{x509_record, X509Record};
 use crate::output::escape::{fixed6, json_double, json_string, push_addr, push_u64};
@@ -166,30 +167,27 @@ impl KnownCerts {
 
 /// x509.log of a run; see the module docs.
 pub struct X509Output<'w> {
-    format: LogFormat,
-    buf: Vec<u8>,
-    header_written: bool,
-    open_ts: f64,
+    table: TableLog<'w>,
     known: KnownCerts,
     limits: LogLimits,
     /// The weirds of the last certificate's row.
     weirds: Vec<&'static str>,
-    /// Where the rows go, and how many there were.
-    pub dest: Destination<'w>,
 }
 
 impl<'w> X509Output<'w> {
     /// x509.log in `format`, written to `out`.
     pub fn new(format: LogFormat, out: &'w mut dyn Write) -> Self {
         X509Output {
-            format,
-            buf: Vec::new(),
-            header_written: false,
-            open_ts: 0.0,
+            table: TableLog::new(
+                format,
+                X509_LOG_PATH,
+                &X509_LOG_FIELDS,
+                &X509_LOG_TYPES,
+                out,
+            ),
             known: KnownCerts::default(),
             limits: X509_LOG_LIMITS,
             weirds: Vec::new(),
-            dest: Destination::new(out),
         }
     }
 
@@ -200,7 +198,7 @@ impl<'w> X509Output<'w> {
 
     /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
     pub fn set_open_ts(&mut self, ts: f64) {
-        self.open_ts = ts;
+        self.table.set_open_ts(ts);
     }
 
     /// One certificate seen at `ts`: logged unless it does not parse or Zeek's deduplication
@@ -239,48 +237,30 @@ impl<'w> X509Output<'w> {
     /// Formats one row (after the TSV header, the first time), as given: the caller has
     /// applied the caps ([`limited`]).
     pub fn row(&mut self, ts: f64, fp: &str, r: &X509Record, host: bool, client: bool) {
-        match self.format {
-            LogFormat::Tsv => {
-                if !self.header_written {
-                    self.header();
-                    self.header_written = true;
-                }
-                tsv_row(&mut self.buf, ts, fp, r, host, client);
-            }
-            LogFormat::Json => json_row(&mut self.buf, ts, fp, r, host, client),
-        }
-        self.dest.count();
-    }
-
-    fn header(&mut self) {
-        let b = &mut self.buf;
-        tsv_header(
-            b,
-            X509_LOG_PATH,
-            self.open_ts,
-            &X509_LOG_FIELDS,
-            &X509_LOG_TYPES,
-        );
+        self.table.row(|b, format| match format {
+            LogFormat::Tsv => tsv_row(b, ts, fp, r, host, client),
+            LogFormat::Json => json_row(b, ts, fp, r, host, client),
+        });
     }
 
     /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
     pub fn footer(&mut self, close_ts: f64) {
-        if self.header_written {
-            let _ = writeln!(self.buf, "#close\t{}", format_log_time(close_ts));
-        }
+        self.table.footer(close_ts);
     }
 
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let buf = &mut self.buf;
-        self.dest.write(|out| {
-            let r = out.write_all(buf);
-            buf.clear();
-            r
-        });
+        self.table.flush();
+    }
+
+    /// Where the rows go, and how many there were.
+    pub fn dest(&self) -> &Destination<'w> {
+        &self.table.dest
+    }
+
+    /// The first error writing the log, taken.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.table.dest.take_error()
     }
 
     /// Certificates Zeek's deduplication remembers.
@@ -534,7 +514,7 @@ mod tests {
         }
         x.footer(2.0);
         x.flush();
-        assert_eq!(x.dest.written(), 0);
+        assert_eq!(x.dest().written(), 0);
         assert!(x.known_certs().is_empty());
         drop(x);
         assert!(out.is_empty(), "no rows, no header");

@@ -180,7 +180,7 @@ impl<'w> Pipeline<'w> {
     fn output_failed(&self) -> bool {
         self.events.as_ref().is_some_and(|e| e.dest.failed())
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
-            || self.x509.as_ref().is_some_and(|x| x.dest.failed())
+            || self.x509.as_ref().is_some_and(|x| x.dest().failed())
             || self.quic.as_ref().is_some_and(|q| q.dest().failed())
     }
 
@@ -373,7 +373,7 @@ impl<'w> Pipeline<'w> {
         self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
         let error = self.events.as_mut().and_then(|e| e.dest.take_error());
         let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
-        let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.dest.take_error()));
+        let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.take_error()));
         match error.or_else(|| self.quic.as_mut().and_then(|q| q.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
