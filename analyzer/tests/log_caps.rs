@@ -72,8 +72,10 @@ fn analyse(sni_len: usize) -> (Vec<Value>, Vec<Value>) {
 /// [`analyse`] with `threads` worker threads.
 fn analyse_with(sni_len: usize, threads: usize) -> (Vec<Value>, Vec<Value>) {
     let (mut events, mut log) = (Vec::new(), Vec::new());
-    let mut opts = RunOptions::default();
-    opts.threads = threads;
+    let mut opts = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
     opts.capture.seed = Some(3);
     run(
         &[Input::Memory("sni".into(), capture(sni_len))],
