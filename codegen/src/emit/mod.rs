@@ -6,6 +6,7 @@
 //! the `Visitor` trait, Zeek records, the context, the event enum, and walkers. Deterministic:
 //! items are emitted in spec order.
 
+mod encode;
 mod expr;
 mod visit;
 
@@ -35,6 +36,9 @@ pub struct Gen<'g> {
     fixed_sizes: BTreeMap<String, u64>,
     /// Visitor method names by callback key (see `visit.rs`).
     visit_names: BTreeMap<String, String>,
+    /// While `read_validated` of a record is emitted: the paths of its varint slots, whose
+    /// encoded widths the view keeps for its encoder (see `encode.rs`).
+    tracking: std::cell::RefCell<Vec<String>>,
 }
 
 /// Generates the Rust items of the spec as tokens (formatted by [`format`]), or an error for a
@@ -76,6 +80,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
             .collect(),
         visit_names: visit::method_names(spec),
         fixed_sizes: spec.fixed_sizes(),
+        tracking: std::cell::RefCell::new(Vec::new()),
     };
     let mut items = Vec::new();
     items.extend(spec.enums.iter().map(|e| g.enum_item(e)));
@@ -302,6 +307,7 @@ impl Gen<'_> {
         quote! {
             #doc
             #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+            #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
             pub struct #name(pub #base);
             #[allow(non_upper_case_globals)]
             impl #name {
@@ -426,6 +432,18 @@ impl Gen<'_> {
             }
             self.collect_cases(m, &mut cases);
         }
+        let slots = encode::varint_slots(r);
+        let widths_start = if slots.is_empty() {
+            quote!()
+        } else {
+            fields.push(quote! {
+                /// The encoded widths of this record's varints that were not minimal, so that
+                /// `encode` re-emits the parsed bytes.
+                pub varint_widths: #rt::VarIntWidths,
+            });
+            inits.push(quote!(varint_widths: __vw,));
+            quote!(let mut __vw = #rt::VarIntWidths::default();)
+        };
         if r.sourcedata {
             fields.push(
                 quote!(#[doc = " The raw bytes of the whole record."] pub sourcedata: &'a [u8],),
@@ -454,7 +472,9 @@ impl Gen<'_> {
         // What validation must compute rather than skip; parameters it never reads are `_`-named.
         let uses = r.parse_uses();
         let skip_params = self.used_params(r, &uses);
+        *self.tracking.borrow_mut() = slots;
         let built: Vec<TokenStream> = r.members.iter().map(|m| self.member_stmt(m)).collect();
+        self.tracking.borrow_mut().clear();
         let skipped: Vec<TokenStream> =
             r.members.iter().map(|m| self.skip_stmt(m, &uses)).collect();
         let (bound, end, bound_validated) = match &r.length {
@@ -504,6 +524,7 @@ impl Gen<'_> {
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
+        let encoder = self.encoder(r);
         let visit = self.visit_fn(r, &bound, &end);
         let fixed_size = match self
             .fixed_sizes
@@ -554,6 +575,7 @@ impl Gen<'_> {
                 pub fn read_validated #fn_lt (r: &mut #rt::Reader<'a>, #(#params),*) -> Self {
                     #bound_validated
                     #start
+                    #widths_start
                     #(#built)*
                     Self { #(#inits)* }
                 }
@@ -578,6 +600,7 @@ impl Gen<'_> {
             }
             #walk
             #(#cases)*
+            #encoder
         }
     }
 
@@ -673,7 +696,18 @@ impl Gen<'_> {
                 quote!(r.#method())
             }
             Kind::VarInt if checked => quote!(r.varint(#path)?),
-            Kind::VarInt => quote!(r.varint_validated()),
+            Kind::VarInt => {
+                let slot = self.tracking.borrow().iter().position(|p| p == path);
+                match slot.and_then(|i| u32::try_from(i).ok()) {
+                    Some(i) => quote!({
+                        let __p = r.pos();
+                        let __v = r.varint_validated();
+                        __vw.note(#i, __v, r.pos() - __p);
+                        __v
+                    }),
+                    None => quote!(r.varint_validated()),
+                }
+            }
             Kind::Enum(e, w) if checked => {
                 let id = ident(e);
                 let method = reader_method(*w);
