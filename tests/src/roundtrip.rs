@@ -38,7 +38,7 @@ pub fn hex(b: &[u8]) -> String {
 /// Bytes from hex digits (whitespace ignored); `None` on anything else or an odd count.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits
