@@ -66,6 +66,19 @@ pub enum EncodeError {
         /// The condition's value.
         expected_present: bool,
     },
+    /// A member that runs to the end of its input (`&restofdata`, an unknown case body, an
+    /// `&optional` field) is followed by more bytes, which the parser would read as part of it
+    /// (a QUIC STREAM frame without a length must be a packet's last frame).
+    OpenEnded {
+        /// Spec path of the member.
+        path: &'static str,
+    },
+    /// A `let` the layout evaluates fails on the value (an out-of-range slice or arithmetic),
+    /// as the parser would fail on the encoding.
+    Arithmetic {
+        /// Spec path of the `let`.
+        path: &'static str,
+    },
     /// A `&check` constraint does not hold for the value.
     Check {
         /// Spec path of the field.
@@ -101,6 +114,12 @@ impl fmt::Display for EncodeError {
                 } else {
                     write!(f, "{path}: present but its condition is false")
                 }
+            }
+            EncodeError::OpenEnded { path } => {
+                write!(f, "{path}: runs to the end of its input but more follows")
+            }
+            EncodeError::Arithmetic { path } => {
+                write!(f, "{path}: out-of-range arithmetic or slice on the value")
             }
             EncodeError::Check { path, constraint } => {
                 write!(f, "{path}: constraint `{constraint}` does not hold")

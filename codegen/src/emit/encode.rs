@@ -153,6 +153,93 @@ fn derived(spec: &Spec, r: &Record) -> BTreeMap<String, Derived> {
         .collect()
 }
 
+/// Where a selector field's value can be read from the value itself: the case member it
+/// selects (`case <field> of` in the same record), or a record member that receives the field
+/// as the parameter its own case member is selected by (`Handshake.msg_type` ->
+/// `HandshakeMessage(msg_type, ..).body`). The owned field is then an `Option`, `None` meaning
+/// "the first label of the variant held" (the tag of an `Unknown`/`Other`).
+#[derive(Clone, Debug)]
+struct Selected {
+    /// The member of this record that holds (or is) the case (Rust identifier).
+    member: String,
+    /// The case member inside that record, when the case is one level down.
+    inner: Option<String>,
+}
+
+/// The selector fields of a record that its encoder reads from the variant held.
+fn selectors(
+    spec: &Spec,
+    r: &Record,
+    lengths: &BTreeMap<String, Derived>,
+) -> BTreeMap<String, Selected> {
+    let mut let_reads = BTreeSet::new();
+    for m in &r.members {
+        if let Kind::Let(_, e) = &m.kind {
+            e.collect_vars(&mut let_reads);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (i, f) in r.members.iter().enumerate() {
+        if !matches!(f.kind, Kind::Int(_) | Kind::VarInt | Kind::Enum(..))
+            || f.if_cond.is_some()
+            || f.optional
+            || !f.checks.is_empty()
+            || lengths.contains_key(&f.rust)
+            || let_reads.contains(&f.rust)
+        {
+            continue;
+        }
+        let found = r.members[i + 1..].iter().find_map(|m| {
+            if m.if_cond.is_some() || m.optional {
+                return None;
+            }
+            match &m.kind {
+                Kind::Case(c) if var(&c.selector) == Some(f.rust.as_str()) => Some(Selected {
+                    member: m.rust.clone(),
+                    inner: None,
+                }),
+                Kind::Record(rn, args) => {
+                    let i = args.iter().position(|a| var(a) == Some(f.rust.as_str()))?;
+                    let rec = spec.records.iter().find(|x| &x.name == rn)?;
+                    let p = &rec.params.get(i)?.0;
+                    let inner = rec.members.iter().find(|x| {
+                        x.if_cond.is_none()
+                            && !x.optional
+                            && matches!(&x.kind, Kind::Case(c) if var(&c.selector) == Some(p.as_str()))
+                    })?;
+                    Some(Selected {
+                        member: m.rust.clone(),
+                        inner: Some(inner.rust.clone()),
+                    })
+                }
+                _ => None,
+            }
+        });
+        if let Some(sel) = found {
+            out.insert(f.rust.clone(), sel);
+        }
+    }
+    out
+}
+
+/// `ROUND_TRIPS` (feature `arbitrary`): every record's round-trip property case by name.
+pub fn round_trip_table(spec: &Spec) -> TokenStream {
+    let entries = spec.records.iter().map(|r| {
+        let n = &r.name;
+        let owned = ident(&owned_name(n));
+        quote!((#n, #owned::arbitrary_round_trip),)
+    });
+    quote! {
+        /// One round-trip property case (see `<Name>Owned::arbitrary_round_trip`).
+        #[cfg(feature = "arbitrary")]
+        pub type RoundTripFn =
+            fn(&mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Result<(), String>>>;
+        /// Every record's round-trip property case, by spec name, in spec order.
+        #[cfg(feature = "arbitrary")]
+        pub const ROUND_TRIPS: &[(&str, RoundTripFn)] = &[#(#entries)*];
+    }
+}
+
 /// Paths of the varint fields of a record in slot order: its varint members, then (depth
 /// first, in order) the varint fields of its case arms.
 pub fn varint_slots(r: &Record) -> Vec<String> {
@@ -266,6 +353,7 @@ impl Gen<'_> {
         let view = ident(&r.name);
         let owned = ident(&owned_name(&r.name));
         let derived = derived(self.spec, r);
+        let selected = selectors(self.spec, r, &derived);
         let slots = varint_slots(r);
         let spec_line = format!(" Spec: {}:{}", r.origin.file, r.origin.line);
         let doc1 = format!(
@@ -275,6 +363,7 @@ impl Gen<'_> {
         let mut fields = Vec::new();
         let mut cases = Vec::new();
         let mut conv = Vec::new();
+        let mut fixups = Vec::new();
         for m in &r.members {
             self.owned_cases(m, &mut cases);
             if let Kind::Let(..) = m.kind {
@@ -296,6 +385,31 @@ impl Gen<'_> {
                     pub #id: Option<#t>,
                 });
                 conv.push(quote!(#id: None,));
+                continue;
+            }
+            if let Some(sel) = selected.get(&m.rust) {
+                let t = self.owned_type(m);
+                fields.push(quote! {
+                    #d
+                    #[doc = ""]
+                    #[doc = " The first label of the variant held when `None`; a value set here must choose that variant (except through `encode_raw`)."]
+                    #[cfg_attr(feature = "arbitrary", arbitrary(default))]
+                    pub #id: Option<#t>,
+                });
+                conv.push(quote!(#id: Some(self.#id),));
+                let held = ident(&sel.member);
+                let tag = match &sel.inner {
+                    Some(inner) => {
+                        let inner = ident(inner);
+                        quote!(__o.#held.#inner.tag())
+                    }
+                    None => quote!(__o.#held.tag()),
+                };
+                let mine = match m.kind {
+                    Kind::Enum(..) => quote!(__o.#id),
+                    _ => quote!(__o.#id.map(u64::from)),
+                };
+                fixups.push(quote!(if #tag == #mine { __o.#id = None; }));
                 continue;
             }
             let t = self.owned_type(m);
@@ -329,11 +443,25 @@ impl Gen<'_> {
                 quote!(#id)
             })
             .collect();
+        let param_tys: Vec<TokenStream> =
+            r.params.iter().map(|(_, ty)| self.param_type(ty)).collect();
+        let what = format!("{} ({}:{})", r.name, r.origin.file, r.origin.line);
         let view_params = r.params.iter().map(|(p, _)| {
             let id = ident(p);
             quote!(self.#id)
         });
-        let body = self.encode_body(r, &derived, &slots);
+        let body = self.encode_body(r, &derived, &selected, &slots);
+        let owned_body = if fixups.is_empty() {
+            quote!(#owned { #(#conv)* })
+        } else {
+            quote! {
+                let mut __o = #owned { #(#conv)* };
+                // A selector the variant implies is left to the encoder.
+                #(#fixups)*
+                __o
+            }
+        };
+        let open_method = self.record_open(r);
         let view_lt = if r.borrows { quote!(<'_>) } else { quote!() };
         let param_doc = if r.params.is_empty() {
             quote!()
@@ -366,6 +494,13 @@ impl Gen<'_> {
                     self.encode(&mut out, #(#param_names),*)?;
                     Ok(out)
                 }
+                /// True when the encoding runs to the end of its input (it ends in
+                /// `&restofdata`, an unknown case body or an `&optional` field), so that nothing
+                /// may follow it where the parser reads it.
+                #[allow(clippy::all)]
+                pub fn open_ended(&self) -> bool {
+                    #open_method
+                }
                 /// Appends the encoding in the given mode (what `encode` and `encode_raw` call,
                 /// and what enclosing records call).
                 #[allow(unused_variables, unused_mut, clippy::all)]
@@ -378,11 +513,41 @@ impl Gen<'_> {
                 /// computed, varint widths kept), which encodes back to the same bytes.
                 #[allow(clippy::all)]
                 pub fn owned(&self) -> #owned {
-                    #owned { #(#conv)* }
+                    #owned_body
                 }
                 /// Re-emits this parsed value: the bytes it was parsed from.
                 pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), #rt::EncodeError> {
                     self.owned().encode(out, #(#view_params),*)
+                }
+            }
+            #[cfg(feature = "arbitrary")]
+            impl #owned {
+                /// One round-trip property case: an arbitrary value and arguments from `u`,
+                /// encoded, parsed back and compared. `Ok(None)` when the value does not encode
+                /// (a variant its arguments do not choose, a bound it does not meet);
+                /// `Ok(Some(Err(why)))` names the type and its spec line when the round trip
+                /// breaks.
+                pub fn arbitrary_round_trip(
+                    u: &mut arbitrary::Unstructured<'_>,
+                ) -> arbitrary::Result<Option<Result<(), String>>> {
+                    let __value: Self = u.arbitrary()?;
+                    #(let #param_names: #param_tys = u.arbitrary()?;)*
+                    let Ok(__bytes) = __value.to_bytes(#(#param_names),*) else {
+                        return Ok(None);
+                    };
+                    let __what = #what;
+                    Ok(Some(match #view::parse(&__bytes, #(#param_names),*) {
+                        Err(e) => Err(format!("{__what}: the encoding {__bytes:02x?} of {__value:?} does not parse: {e:?}")),
+                        Ok((_, rest)) if !rest.is_empty() => Err(format!("{__what}: {} bytes left after parsing the encoding of {__value:?}", rest.len())),
+                        Ok((__parsed, _)) => {
+                            let __back = __parsed.owned();
+                            if __back == __value {
+                                Ok(())
+                            } else {
+                                Err(format!("{__what}: {__value:?} encodes to {__bytes:02x?}, which parses back as {__back:?}"))
+                            }
+                        }
+                    }))
                 }
             }
             impl From<&#view #view_lt> for #owned {
@@ -468,6 +633,68 @@ impl Gen<'_> {
             }
         };
         let _ = first_default;
+        // `tag()`: the selector value that chooses the variant held (its first label).
+        let mut tags = Vec::new();
+        for a in &c.arms {
+            let var = ident(&a.variant);
+            let pat = if a.field.is_some() {
+                quote!(#en::#var(..))
+            } else {
+                quote!(#en::#var)
+            };
+            let label = a.labels.first().map(|l| match (l, &c.selector.ty) {
+                (Pattern::Const(e, k), _) => {
+                    let (e, k) = (ident(e), ident(k));
+                    quote!(#e::#k)
+                }
+                (Pattern::Int(v), Ty::Enum(e)) => {
+                    let e = ident(e);
+                    let v = Literal::u64_unsuffixed(*v);
+                    quote!(#e(#v))
+                }
+                (Pattern::Int(v), _) => {
+                    let v = Literal::u64_suffixed(*v);
+                    quote!(#v)
+                }
+                (Pattern::Bool(b), _) => quote!(#b),
+            });
+            match label {
+                Some(l) => tags.push(quote!(#pat => Some(#l),)),
+                None => tags.push(quote!(#pat => None,)),
+            }
+        }
+        match &c.default {
+            None => tags.push(quote!(#en::Unknown { tag, .. } => Some(*tag),)),
+            Some(None) => tags.push(quote!(#en::Other { tag } => Some(*tag),)),
+            Some(Some(f)) => {
+                let var = ident(&camel(&f.name));
+                tags.push(quote!(#en::#var(..) => None,));
+            }
+        }
+        let mut opens = Vec::new();
+        for a in &c.arms {
+            let var = ident(&a.variant);
+            match &a.field {
+                Some(f) => {
+                    let o = self
+                        .open_expr(f, quote!(__f))
+                        .unwrap_or_else(|| quote!(false));
+                    opens.push(quote!(#en::#var(__f) => #o,));
+                }
+                None => opens.push(quote!(#en::#var => false,)),
+            }
+        }
+        match &c.default {
+            None => opens.push(quote!(#en::Unknown { .. } => true,)),
+            Some(None) => opens.push(quote!(#en::Other { .. } => false,)),
+            Some(Some(f)) => {
+                let var = ident(&camel(&f.name));
+                let o = self
+                    .open_expr(f, quote!(__f))
+                    .unwrap_or_else(|| quote!(false));
+                opens.push(quote!(#en::#var(__f) => #o,));
+            }
+        }
         let d = docs(&m.origin);
         let view_lt = if c.borrows { quote!(<'_>) } else { quote!() };
         out.push(quote! {
@@ -475,6 +702,18 @@ impl Gen<'_> {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
             pub enum #en { #(#variants)* }
+            impl #en {
+                /// The selector value that chooses the variant held: its first label, the tag of
+                /// an unknown or other value, `None` for a default arm's field.
+                pub fn tag(&self) -> Option<#tag_ty> {
+                    match self { #(#tags)* }
+                }
+                /// True when the variant's encoding runs to the end of its input.
+                #[allow(clippy::all)]
+                pub fn open_ended(&self) -> bool {
+                    match self { #(#opens)* }
+                }
+            }
             impl Default for #en {
                 /// The default arm, so that a default value of the enclosing record is the one
                 /// whose selector chooses nothing in particular.
@@ -534,6 +773,7 @@ impl Gen<'_> {
         &self,
         r: &Record,
         derived: &BTreeMap<String, Derived>,
+        selected: &BTreeMap<String, Selected>,
         slots: &[String],
     ) -> TokenStream {
         let rt = &self.rt;
@@ -542,6 +782,32 @@ impl Gen<'_> {
         // Scalars and byte strings straight from the value, as the parser's locals are.
         for m in &r.members {
             if derived.contains_key(&m.rust) {
+                continue;
+            }
+            if let Some(sel) = selected.get(&m.rust) {
+                let id = ident(&m.rust);
+                let path = m.path.as_str();
+                let held = ident(&sel.member);
+                let tag = match &sel.inner {
+                    Some(inner) => {
+                        let inner = ident(inner);
+                        quote!(self.#held.#inner.tag())
+                    }
+                    None => quote!(self.#held.tag()),
+                };
+                let (set, ty) = match m.kind {
+                    Kind::Enum(ref e, _) => {
+                        let e = ident(e);
+                        (quote!(self.#id), quote!(#e))
+                    }
+                    _ => (quote!(self.#id.map(u64::from)), quote!(u64)),
+                };
+                binds.push(quote! {
+                    let #id: #ty = match (#set, #tag) {
+                        (Some(__v), _) | (None, Some(__v)) => __v,
+                        (None, None) => return Err(#rt::EncodeError::CaseMismatch { path: #path }),
+                    };
+                });
                 continue;
             }
             let id = ident(&m.rust);
@@ -596,11 +862,37 @@ impl Gen<'_> {
         for m in &r.members {
             if let Kind::Let(ty, e) = &m.kind {
                 let id = ident(&m.rust);
-                let v = match ty {
+                let path = m.path.as_str();
+                let value = |eg: &ExprGen<'_>| match ty {
                     Ty::Bool | Ty::Enum(_) | Ty::Bytes => eg.value(e),
                     _ => eg.int(e),
                 };
-                binds.push(quote!(let #id = #v;));
+                let v = value(&eg);
+                if e.can_fail() {
+                    // The parser fails where the let's arithmetic or slice does (a Retry
+                    // shorter than its tag): evaluate it as the parser does, over an empty
+                    // reader that only supplies the error's offset.
+                    let strict = value(&ExprGen {
+                        gen: self,
+                        mode: Mode::Parse,
+                        path,
+                    });
+                    binds.push(quote! {
+                        let #id = {
+                            let r = &mut #rt::Reader::new(&[]);
+                            let __strict = (|| -> Result<_, #rt::ParseError> { Ok(#strict) })();
+                            match __strict {
+                                Ok(__v) => __v,
+                                Err(_) if __mode.checks() => {
+                                    return Err(#rt::EncodeError::Arithmetic { path: #path });
+                                }
+                                Err(_) => #v,
+                            }
+                        };
+                    });
+                } else {
+                    binds.push(quote!(let #id = #v;));
+                }
             }
         }
         // Derived fields, in order: measure the member each one bounds.
@@ -654,8 +946,7 @@ impl Gen<'_> {
             }
             let id = ident(&m.rust);
             let path = m.path.as_str();
-            if let Some(d) = derived.get(&m.rust) {
-                let _ = d;
+            if derived.contains_key(&m.rust) {
                 let w = match m.kind {
                     Kind::VarInt => {
                         let slot = self.slot_width(slots, path);
@@ -664,7 +955,24 @@ impl Gen<'_> {
                     Kind::Int(w) => quote!(#rt::encode::put_uint(__out, #id, #w, #path)?;),
                     _ => quote!(),
                 };
-                writes.push(w);
+                // A computed length must still meet the field's `&check`s (a QUIC connection
+                // id of 1 to 20 bytes): the parser rejects it otherwise.
+                let checks = self.encode_checks(m);
+                writes.push(quote!(#w #checks));
+                continue;
+            }
+            if selected.contains_key(&m.rust) {
+                writes.push(match m.kind {
+                    Kind::VarInt => {
+                        let width = self.slot_width(slots, path);
+                        quote!(#rt::encode::put_varint(__out, #id, #width, #path)?;)
+                    }
+                    Kind::Int(w) => quote!(#rt::encode::put_uint(__out, #id, #w, #path)?;),
+                    Kind::Enum(_, w) => {
+                        quote!(#rt::encode::put_uint(__out, u64::from(#id.0), #w, #path)?;)
+                    }
+                    _ => quote!(),
+                });
                 continue;
             }
             if let Some(buf) = pre.get(&m.rust) {
@@ -673,6 +981,40 @@ impl Gen<'_> {
             }
             writes.push(self.write_member(r, m, quote!(&self.#id), false, slots));
         }
+        // A member that runs to the end of its input must be the last thing written: the
+        // parser would take whatever follows as part of it.
+        let last = r
+            .members
+            .iter()
+            .rposition(|m| !matches!(m.kind, Kind::Let(..)));
+        let mut w = 0;
+        let mut with_open = Vec::new();
+        for (i, m) in r.members.iter().enumerate() {
+            if let Kind::Let(..) = m.kind {
+                continue;
+            }
+            let stmt = writes.get(w).cloned().unwrap_or_default();
+            w += 1;
+            let id = ident(&m.rust);
+            let path = m.path.as_str();
+            match self.open_expr(m, quote!((&self.#id))) {
+                Some(open) if Some(i) != last => with_open.push(quote! {
+                    #stmt
+                    if __mode.checks() && #open {
+                        __open = Some((#path, __out.len()));
+                    }
+                }),
+                _ => with_open.push(stmt),
+            }
+        }
+        let writes = with_open;
+        let open_end = quote! {
+            if let Some((__path, __at)) = __open {
+                if __out.len() > __at {
+                    return Err(#rt::EncodeError::OpenEnded { path: __path });
+                }
+            }
+        };
         let (start, end) = match &r.length {
             Some(len) => {
                 let n = eg.int(len);
@@ -686,10 +1028,79 @@ impl Gen<'_> {
         quote! {
             #(#binds)*
             #start
+            let mut __open: Option<(&'static str, usize)> = None;
             #(#writes)*
+            #open_end
             #end
             Ok(())
         }
+    }
+
+    /// The body of `open_ended()`: true when the value's encoding runs to the end of its
+    /// input (ends in `&restofdata`, an unknown case body, or an `&optional` field).
+    fn record_open(&self, r: &Record) -> TokenStream {
+        if r.length.is_some() {
+            return quote!(false);
+        }
+        let Some(m) = r
+            .members
+            .iter()
+            .rev()
+            .find(|m| !matches!(m.kind, Kind::Let(..)))
+        else {
+            return quote!(false);
+        };
+        let id = ident(&m.rust);
+        self.open_expr(m, quote!((&self.#id)))
+            .unwrap_or_else(|| quote!(false))
+    }
+
+    /// Whether member `m` (its value a reference at `place`) runs to the end of its input, or
+    /// `None` when it never does (a bound, a fixed size, a count).
+    fn open_expr(&self, m: &Member, place: TokenStream) -> Option<TokenStream> {
+        if m.length.is_some() {
+            return None;
+        }
+        if m.rest {
+            return Some(quote!(true));
+        }
+        let inner = |v: TokenStream| -> Option<TokenStream> {
+            match &m.kind {
+                Kind::Bytes => Some(quote!(true)),
+                Kind::List { count: None, .. } => Some(quote!(true)),
+                Kind::Record(..) | Kind::Case(_) => Some(quote!(#v.open_ended())),
+                _ => None,
+            }
+        };
+        if m.optional {
+            let some = inner(quote!(__x)).unwrap_or_else(|| quote!(false));
+            Some(quote!(match #place { None => true, Some(__x) => #some }))
+        } else if m.if_cond.is_some() {
+            let some = inner(quote!(__x))?;
+            Some(quote!(match #place { None => false, Some(__x) => #some }))
+        } else {
+            inner(place)
+        }
+    }
+
+    /// The member's `&check`s, evaluated on the encoder's locals (strict mode only).
+    fn encode_checks(&self, m: &Member) -> TokenStream {
+        let rt = &self.rt;
+        let path = m.path.as_str();
+        let eg = ExprGen {
+            gen: self,
+            mode: Mode::Validated,
+            path,
+        };
+        let checks = m.checks.iter().map(|(c, text)| {
+            let c = eg.boolean(c);
+            quote! {
+                if __mode.checks() && !#c {
+                    return Err(#rt::EncodeError::Check { path: #path, constraint: #text });
+                }
+            }
+        });
+        quote!(#(#checks)*)
     }
 
     /// The width to write a varint slot with, as tokens.
@@ -744,15 +1155,7 @@ impl Gen<'_> {
             }
             _ => quote!(),
         };
-        let checks = m.checks.iter().map(|(c, text)| {
-            let c = eg.boolean(c);
-            quote! {
-                if __mode.checks() && !#c {
-                    return Err(#rt::EncodeError::Check { path: #path, constraint: #text });
-                }
-            }
-        });
-        let checks = quote!(#(#checks)*);
+        let checks = self.encode_checks(m);
         // `&check`s read the field by its name: bind it for them where it is not bound yet.
         let inner = quote!({ #count_check #bounded #checks });
         if let Some(c) = &m.if_cond {
@@ -815,7 +1218,15 @@ impl Gen<'_> {
                         quote!(__e.encode_with(__out, #(#args,)* __mode)?;)
                     }
                 };
-                quote!(for __e in #v.iter() { #each })
+                let open = match elem {
+                    Elem::Record(_) => quote! {
+                        if __mode.checks() && __i + 1 < #v.len() && __e.open_ended() {
+                            return Err(#rt::EncodeError::OpenEnded { path: #path });
+                        }
+                    },
+                    _ => quote!(),
+                };
+                quote!(for (__i, __e) in #v.iter().enumerate() { #open #each })
             }
             Kind::Record(rn, args) => {
                 let args = self.record_args(rn, args, &eg);

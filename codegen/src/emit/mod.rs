@@ -89,6 +89,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
     items.extend(spec.zeek_records.iter().map(|z| g.zeek_record(z)));
     items.push(g.context());
     items.push(g.events());
+    items.push(encode::round_trip_table(spec));
     Ok(quote!(#(#items)*))
 }
 
@@ -292,6 +293,30 @@ impl Gen<'_> {
                 }
             }
         }
+        // Arbitrary values: half of them a named constant (so that structure-aware inputs reach
+        // the arms the spec names), the rest any value of the base width.
+        let known: Vec<Literal> = e
+            .consts
+            .iter()
+            .map(|c| Literal::u64_unsuffixed(c.value))
+            .collect();
+        let mask = match e.width {
+            3 => quote!(&0x00ff_ffff),
+            6 => quote!(&0xffff_ffff_ffff),
+            _ => quote!(),
+        };
+        let arbitrary = quote! {
+            #[cfg(feature = "arbitrary")]
+            impl<'a> arbitrary::Arbitrary<'a> for #name {
+                fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+                    const KNOWN: &[#base] = &[#(#known),*];
+                    if !KNOWN.is_empty() && u.arbitrary::<bool>()? {
+                        return Ok(Self(*u.choose(KNOWN)?));
+                    }
+                    Ok(Self(u.arbitrary::<#base>()? #mask))
+                }
+            }
+        };
         let derives = e.derives.iter().map(|d| {
             let m = ident(&d.method);
             let t = ident(&d.target);
@@ -307,8 +332,8 @@ impl Gen<'_> {
         quote! {
             #doc
             #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-            #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
             pub struct #name(pub #base);
+            #arbitrary
             #[allow(non_upper_case_globals)]
             impl #name {
                 #(#consts)*
