@@ -291,13 +291,13 @@ impl Gen<'_> {
                 let id = ident(e);
                 quote!(#id)
             }
-            Kind::Bytes => match fixed_bytes(m) {
+            Kind::Bytes => match fixed_bytes(m).map(Literal::usize_unsuffixed) {
                 Some(n) => quote!([u8; #n]),
                 None => quote!(Vec<u8>),
             },
             Kind::List { elem, .. } => {
                 let t = self.owned_elem(elem);
-                match fixed_count(m) {
+                match fixed_count(m).map(Literal::usize_unsuffixed) {
                     Some(n) => quote!([#t; #n]),
                     None => quote!(Vec<#t>),
                 }
@@ -743,7 +743,7 @@ impl Gen<'_> {
     fn owned_value(&self, m: &Member, v: TokenStream) -> TokenStream {
         match &m.kind {
             Kind::Int(_) | Kind::VarInt | Kind::Enum(..) | Kind::Let(..) => v,
-            Kind::Bytes => match fixed_bytes(m) {
+            Kind::Bytes => match fixed_bytes(m).map(Literal::usize_unsuffixed) {
                 Some(n) => quote!(<[u8; #n]>::try_from(#v).unwrap_or([0; #n])),
                 None => quote!(#v.to_vec()),
             },
