@@ -6,11 +6,13 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]      # default: all targets
 #
 # Seeds first: python3 fuzz/seeds.py. Crashes land in fuzz/artifacts/<target>/.
+# Without cargo-fuzz: fuzz/build.sh TARGET builds the same binary with nightly cargo, then run
+# fuzz/target/x86_64-unknown-linux-gnu/release/TARGET corpus/TARGET -max_total_time=SECONDS.
 set -eu
 cd "$(dirname "$0")"
 secs=${1:-900}
 [ $# -gt 0 ] && shift
-targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet}
+targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet structured_flight}
 mkdir -p logs
 for t in $targets; do
     mkdir -p "corpus/$t"
