@@ -179,3 +179,43 @@ proptest! {
         prop_assert_eq!(parsed.owned(), msg);
     }
 }
+
+/// The one-line ClientHello of docs/SPEC-LANGUAGE.md §5 encodes as the RFC lays it out.
+#[test]
+fn one_line_client_hello() -> Result<(), pac_runtime::EncodeError> {
+    use tls_grammar::*;
+    let bytes = HandshakeOwned {
+        message: HandshakeMessageOwned {
+            body: HandshakeMessageBodyOwned::ClientHello(ClientHelloOwned {
+                client_version: ProtocolVersion::TLSv12,
+                cipher_suites: vec![CipherSuite(0x1301)],
+                compression_methods: vec![0],
+                ..Default::default()
+            }),
+        },
+        ..Default::default()
+    }
+    .to_bytes(false, false, false, KeyExchangeClass::RSA)?;
+    // type 1, length 41: version, 32-byte random, empty session id, one suite, one method.
+    let mut want = vec![1, 0, 0, 41, 3, 3];
+    want.extend([0; 32]);
+    want.extend([0, 0, 2, 0x13, 0x01, 1, 0]);
+    assert_eq!(bytes, want);
+    // A hand-set length that disagrees is an error, unless written raw.
+    let wrong = HandshakeOwned {
+        length: Some(7),
+        ..Default::default()
+    };
+    let params = (false, false, false, KeyExchangeClass::RSA);
+    assert!(matches!(
+        wrong.to_bytes(params.0, params.1, params.2, params.3),
+        Err(pac_runtime::EncodeError::LengthMismatch {
+            path: "Handshake.length",
+            ..
+        })
+    ));
+    let mut raw = Vec::new();
+    wrong.encode_raw(&mut raw, params.0, params.1, params.2, params.3)?;
+    assert_eq!(&raw[..4], &[0, 0, 0, 7]);
+    Ok(())
+}
