@@ -12,11 +12,13 @@
 # Without cargo-fuzz (`cargo +nightly fuzz`), the targets are built with the flags cargo-fuzz
 # passes (SanitizerCoverage, `--cfg fuzzing`, debug assertions, overflow checks) and the
 # libFuzzer binaries are run directly.
+# Without cargo-fuzz: fuzz/build.sh TARGET builds the same binary with nightly cargo, then run
+# fuzz/target/x86_64-unknown-linux-gnu/release/TARGET corpus/TARGET -max_total_time=SECONDS.
 set -eu
 cd "$(dirname "$0")"
 secs=${1:-900}
 [ $# -gt 0 ] && shift
-targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet quic_datagrams}
+targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet quic_datagrams structured_flight}
 mkdir -p logs
 triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
 for t in $targets; do

@@ -103,6 +103,9 @@ pub enum Severity {
     Error,
     /// Compilation continues; the generated code guards at run time.
     Warning,
+    /// Information about the generated code (how an encoder handles a layout it cannot
+    /// invert); rendered apart from errors and warnings, never printed by builds.
+    Note,
 }
 
 /// One finding.
@@ -181,6 +184,23 @@ impl Diags {
         )
     }
 
+    /// Records a note; secondary labels can be added to the returned finding.
+    pub fn note(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> &mut Diag {
+        self.push(
+            Severity::Note,
+            span,
+            message.into(),
+            label.into(),
+            help.into(),
+        )
+    }
+
     /// Records a finding and returns it.
     fn push(
         &mut self,
@@ -208,9 +228,19 @@ impl Diags {
         self.list.iter().any(|d| d.severity == Severity::Error)
     }
 
-    /// Renders every finding, sorted by position so the output is stable.
+    /// Renders every error and warning, sorted by position so the output is stable.
     pub fn render(&self, files: &Files) -> String {
-        let mut sorted: Vec<&Diag> = self.list.iter().collect();
+        self.render_where(files, |s| s != Severity::Note)
+    }
+
+    /// Renders the notes only, sorted by position.
+    pub fn render_notes(&self, files: &Files) -> String {
+        self.render_where(files, |s| s == Severity::Note)
+    }
+
+    /// Renders the findings whose severity `keep` accepts, sorted by position.
+    fn render_where(&self, files: &Files, keep: impl Fn(Severity) -> bool) -> String {
+        let mut sorted: Vec<&Diag> = self.list.iter().filter(|d| keep(d.severity)).collect();
         sorted.sort_by_key(|d| (d.span, d.message.clone()));
         let mut out = NoColor::new(Vec::new());
         let config = term::Config::default();
@@ -218,6 +248,7 @@ impl Diags {
             let diag = match d.severity {
                 Severity::Error => Diagnostic::error(),
                 Severity::Warning => Diagnostic::warning(),
+                Severity::Note => Diagnostic::note(),
             };
             let mut notes = Vec::new();
             if !d.help.is_empty() {

@@ -60,6 +60,9 @@ pub struct Output {
     pub code: String,
     /// Rendered warnings (empty when none).
     pub warnings: String,
+    /// Rendered encoder notes: the layouts an encoder cannot invert from the value alone and
+    /// how it handles each (`pacc encoders`; empty when none).
+    pub notes: String,
 }
 
 /// A failed compilation: every diagnostic of the failing stage, rendered.
@@ -177,6 +180,7 @@ fn pipeline(input: Input<'_>, opts: &Options, until: Until) -> Result<Output, Fa
         return Err(failed(&diags, &files));
     }
     let warnings = diags.render(&files);
+    let notes = diags.render_notes(&files);
     // Lower: the checked spec -> IR (never fails).
     let ir = lower::lower(&spec, &checked, &files);
     if until == Until::Ir {
@@ -184,13 +188,19 @@ fn pipeline(input: Input<'_>, opts: &Options, until: Until) -> Result<Output, Fa
             ir,
             code: String::new(),
             warnings,
+            notes,
         });
     }
     // Emit: IR -> Rust tokens; format: tokens -> the `@generated` file.
     let internal = |rendered| Failure { rendered };
     let tokens = emit::generate(&ir, opts).map_err(internal)?;
     let code = emit::format(tokens).map_err(internal)?;
-    Ok(Output { ir, code, warnings })
+    Ok(Output {
+        ir,
+        code,
+        warnings,
+        notes,
+    })
 }
 
 /// Formats the IR for `pacc dump-ir` and snapshots (stable: `Debug` of ordered data).

@@ -1,5 +1,6 @@
 //! Every checker rule in `src/check/` documents itself with a small ```` ```pac ```` example whose
-//! last line says what the compiler reports (`# error: ...` or `# warning: ...`). This test
+//! last line says what the compiler reports (`# error: ...`, `# warning: ...`, or an encoder
+//! `# note: ...`). This test
 //! compiles each example and checks that it does report that, so the examples stay true.
 
 use pac_codegen::{Options, Source};
@@ -60,8 +61,10 @@ fn every_rule_example_reports_what_it_says() {
     let mut wrong = Vec::new();
     for ex in &all {
         assert!(
-            ex.expected.starts_with("error: ") || ex.expected.starts_with("warning: "),
-            "{}: the last line must be `# error: ...` or `# warning: ...`, not {:?}",
+            ex.expected.starts_with("error: ")
+                || ex.expected.starts_with("warning: ")
+                || ex.expected.starts_with("note: "),
+            "{}: the last line must be `# error: ...`, `# warning: ...` or `# note: ...`, not {:?}",
             ex.at,
             ex.expected
         );
@@ -70,7 +73,7 @@ fn every_rule_example_reports_what_it_says() {
             text: ex.spec.clone(),
         };
         let rendered = match pac_codegen::front(vec![src], &Options::default()) {
-            Ok(out) => out.warnings,
+            Ok(out) => format!("{}{}", out.warnings, out.notes),
             Err(f) => f.rendered,
         };
         if !rendered.lines().any(|l| l == ex.expected) {

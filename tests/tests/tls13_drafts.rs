@@ -1,7 +1,7 @@
 //! TLS 1.3 draft ServerHellos through the whole pipeline, one per layout Zeek tells apart.
 //!
 //! In: the crafted ServerHello fixtures `tests/fixtures/crafted/server_hello-tls13-*.hex`
-//! (built by `tests/fixtures/crafted/make.py`), each put into a synthetic TCP conversation: a
+//! (built by `tests/tests/crafted_fixtures.rs` from the encoders), each put into a synthetic TCP conversation: a
 //! ClientHello offering the drafts, the fixture's ServerHello, then encrypted records both
 //! ways. Out: the ssl.log row Zeek writes for such a connection (read off Zeek's
 //! `tls-handshake-protocol.pac`, whose `ServerHelloChoice` picks the layout by the version

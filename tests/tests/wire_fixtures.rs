@@ -2,7 +2,7 @@
 //!
 //! In: the fixtures (`handshake/`, `dtls/`, `records/` cut from our captures by
 //! `tests/fixtures/extract.py`; `rfc8448/` from RFC 8448; `crafted/` built by
-//! `tests/fixtures/crafted/make.py`), each a `# title` line, a `# params:` line and hex.
+//! `tests/tests/crafted_fixtures.rs` from the encoders), each a `# title` line, a `# params:` line and hex.
 //! Out: one snapshot per fixture holding the parse (the generated `Debug`, with byte
 //! strings shown as hex) and the events the walker raises (`name(arg=value, ...)`), plus the
 //! property that every strict prefix of a fixture is a parse error, never a panic.

@@ -1,7 +1,8 @@
 //! `pacc`: the spec compiler for humans.
 //!
 //! In: a spec directory or `.pac` files. Out: `check` (diagnostics, exit 1 on error), `expand`
-//! (the generated Rust), `dump-ir` (the resolved IR), `docs` (Markdown event/type reference).
+//! (the generated Rust), `dump-ir` (the resolved IR), `docs` (Markdown event/type reference),
+//! `encoders` (the notes on layouts an encoder cannot invert from the value alone).
 
 use clap::{Parser, Subcommand};
 use pac_codegen::{Failure, Options};
@@ -28,6 +29,8 @@ enum Cmd {
     DumpIr(Args),
     /// Print the Markdown event and type reference.
     Docs(Args),
+    /// Print how the generated encoders handle layouts they cannot invert.
+    Encoders(Args),
 }
 
 /// Shared arguments.
@@ -60,7 +63,7 @@ fn files(args: &Args) -> Result<Vec<PathBuf>, Failure> {
 
 fn run(cli: Cli) -> Result<String, Failure> {
     let args = match &cli.cmd {
-        Cmd::Check(a) | Cmd::Expand(a) | Cmd::DumpIr(a) | Cmd::Docs(a) => a,
+        Cmd::Check(a) | Cmd::Expand(a) | Cmd::DumpIr(a) | Cmd::Docs(a) | Cmd::Encoders(a) => a,
     };
     let opts = Options {
         root: args.root.clone(),
@@ -84,6 +87,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
         Cmd::Expand(_) => out.code,
         Cmd::DumpIr(_) => pac_codegen::dump_ir(&out.ir),
         Cmd::Docs(_) => pac_codegen::docs::render(&out.ir),
+        Cmd::Encoders(_) => out.notes,
     })
 }
 

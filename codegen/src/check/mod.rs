@@ -8,11 +8,13 @@
 //! The rules are grouped by what they look at: [`resolve`] (names, duplicates, types by name),
 //! [`expr`] (expression typing), [`enums`] (enums and derive tables), [`record`] (records,
 //! fields, cases), [`glue`] (Zeek types, context, events, glue lines) and [`lints`] (findings
-//! about a spec that is otherwise well-formed).
+//! about a spec that is otherwise well-formed) and [`invertible`] (notes on layouts an encoder
+//! cannot invert from the value alone).
 
 mod enums;
 mod expr;
 mod glue;
+mod invertible;
 mod lints;
 mod record;
 mod resolve;
@@ -112,6 +114,10 @@ pub fn check<'s>(spec: &'s Spec, diags: &mut Diags) -> Checked<'s> {
     // only when nothing else is wrong, so each fixture shows its one real error.
     if !c.diags.has_errors() {
         c.unused_lengths(spec);
+    }
+    // How encoders handle layouts they cannot invert: notes, for a spec that is otherwise fine.
+    if !c.diags.has_errors() {
+        c.encoder_notes(spec);
     }
     Checked {
         env: c.env,

@@ -6,6 +6,7 @@
 //! the `Visitor` trait, Zeek records, the context, the event enum, and walkers. Deterministic:
 //! items are emitted in spec order.
 
+mod encode;
 mod expr;
 mod visit;
 
@@ -35,6 +36,9 @@ pub struct Gen<'g> {
     fixed_sizes: BTreeMap<String, u64>,
     /// Visitor method names by callback key (see `visit.rs`).
     visit_names: BTreeMap<String, String>,
+    /// While `read_validated` of a record is emitted: the paths of its varint slots, whose
+    /// encoded widths the view keeps for its encoder (see `encode.rs`).
+    tracking: std::cell::RefCell<Vec<String>>,
 }
 
 /// Generates the Rust items of the spec as tokens (formatted by [`format`]), or an error for a
@@ -76,6 +80,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
             .collect(),
         visit_names: visit::method_names(spec),
         fixed_sizes: spec.fixed_sizes(),
+        tracking: std::cell::RefCell::new(Vec::new()),
     };
     let mut items = Vec::new();
     items.extend(spec.enums.iter().map(|e| g.enum_item(e)));
@@ -84,6 +89,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> Result<TokenStream, String> {
     items.extend(spec.zeek_records.iter().map(|z| g.zeek_record(z)));
     items.push(g.context());
     items.push(g.events());
+    items.push(encode::round_trip_table(spec));
     Ok(quote!(#(#items)*))
 }
 
@@ -287,6 +293,30 @@ impl Gen<'_> {
                 }
             }
         }
+        // Arbitrary values: half of them a named constant (so that structure-aware inputs reach
+        // the arms the spec names), the rest any value of the base width.
+        let known: Vec<Literal> = e
+            .consts
+            .iter()
+            .map(|c| Literal::u64_unsuffixed(c.value))
+            .collect();
+        let mask = match e.width {
+            3 => quote!(&0x00ff_ffff),
+            6 => quote!(&0xffff_ffff_ffff),
+            _ => quote!(),
+        };
+        let arbitrary = quote! {
+            #[cfg(feature = "arbitrary")]
+            impl<'a> arbitrary::Arbitrary<'a> for #name {
+                fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+                    const KNOWN: &[#base] = &[#(#known),*];
+                    if !KNOWN.is_empty() && u.arbitrary::<bool>()? {
+                        return Ok(Self(*u.choose(KNOWN)?));
+                    }
+                    Ok(Self(u.arbitrary::<#base>()? #mask))
+                }
+            }
+        };
         let derives = e.derives.iter().map(|d| {
             let m = ident(&d.method);
             let t = ident(&d.target);
@@ -303,6 +333,7 @@ impl Gen<'_> {
             #doc
             #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
             pub struct #name(pub #base);
+            #arbitrary
             #[allow(non_upper_case_globals)]
             impl #name {
                 #(#consts)*
@@ -426,6 +457,18 @@ impl Gen<'_> {
             }
             self.collect_cases(m, &mut cases);
         }
+        let slots = encode::varint_slots(r);
+        let widths_start = if slots.is_empty() {
+            quote!()
+        } else {
+            fields.push(quote! {
+                /// The encoded widths of this record's varints that were not minimal, so that
+                /// `encode` re-emits the parsed bytes.
+                pub varint_widths: #rt::VarIntWidths,
+            });
+            inits.push(quote!(varint_widths: __vw,));
+            quote!(let mut __vw = #rt::VarIntWidths::default();)
+        };
         if r.sourcedata {
             fields.push(
                 quote!(#[doc = " The raw bytes of the whole record."] pub sourcedata: &'a [u8],),
@@ -454,7 +497,9 @@ impl Gen<'_> {
         // What validation must compute rather than skip; parameters it never reads are `_`-named.
         let uses = r.parse_uses();
         let skip_params = self.used_params(r, &uses);
+        *self.tracking.borrow_mut() = slots;
         let built: Vec<TokenStream> = r.members.iter().map(|m| self.member_stmt(m)).collect();
+        self.tracking.borrow_mut().clear();
         let skipped: Vec<TokenStream> =
             r.members.iter().map(|m| self.skip_stmt(m, &uses)).collect();
         let (bound, end, bound_validated) = match &r.length {
@@ -504,6 +549,7 @@ impl Gen<'_> {
         let fn_lt = if r.borrows { quote!() } else { quote!(<'a>) };
         let self_ty = self.record_type(&r.name, quote!('a));
         let walk = self.walker(r);
+        let encoder = self.encoder(r);
         let visit = self.visit_fn(r, &bound, &end);
         let fixed_size = match self
             .fixed_sizes
@@ -554,6 +600,7 @@ impl Gen<'_> {
                 pub fn read_validated #fn_lt (r: &mut #rt::Reader<'a>, #(#params),*) -> Self {
                     #bound_validated
                     #start
+                    #widths_start
                     #(#built)*
                     Self { #(#inits)* }
                 }
@@ -578,6 +625,7 @@ impl Gen<'_> {
             }
             #walk
             #(#cases)*
+            #encoder
         }
     }
 
@@ -673,7 +721,18 @@ impl Gen<'_> {
                 quote!(r.#method())
             }
             Kind::VarInt if checked => quote!(r.varint(#path)?),
-            Kind::VarInt => quote!(r.varint_validated()),
+            Kind::VarInt => {
+                let slot = self.tracking.borrow().iter().position(|p| p == path);
+                match slot.and_then(|i| u32::try_from(i).ok()) {
+                    Some(i) => quote!({
+                        let __p = r.pos();
+                        let __v = r.varint_validated();
+                        __vw.note(#i, __v, r.pos() - __p);
+                        __v
+                    }),
+                    None => quote!(r.varint_validated()),
+                }
+            }
             Kind::Enum(e, w) if checked => {
                 let id = ident(e);
                 let method = reader_method(*w);
