@@ -113,14 +113,12 @@ fn crypto_reassembly_heap_is_bounded() {
         "one-byte frames: {peak} bytes of heap for {input} input bytes, {weirds} weirds, {took:?}"
     );
     assert!(weirds >= 2_000, "one per frame beyond the window: {weirds}");
-    // Today's bound: the kept bytes are capped, but each kept one-byte frame costs a
-    // segment entry (a 32-byte (offset, Vec) and its allocation); see Q1 in
-    // docs/ROBUSTNESS.md and the ignored test below for the bound it should have.
+    // The kept bytes and segments are capped (Q1 in docs/ROBUSTNESS.md, fixed with
+    // MAX_CRYPTO_SEGMENTS); see the test below for the tight bound.
     assert!(peak < 2 * 1024 * 1024, "{peak}");
 }
 
 #[test]
-#[ignore = "Q1 (docs/ROBUSTNESS.md): out-of-order CRYPTO segments are capped by bytes, not by count"]
 fn crypto_reassembly_heap_stays_near_max_crypto_buffered() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let hostile = one_byte_frames(MAX_CRYPTO_BUFFERED as usize, 1_200);
@@ -132,10 +130,10 @@ fn crypto_reassembly_heap_stays_near_max_crypto_buffered() {
 }
 
 #[test]
-fn the_scratch_buffer_is_kept_at_the_largest_packet_copied() {
+fn a_packet_too_long_to_open_is_not_copied() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // A client Initial header whose Length covers 60,000 bytes of the datagram: too long to
-    // open (MAX_PROTECTED_LEN), `decryption failed`; Q2: the copy stays with the connection.
+    // open (MAX_PROTECTED_LEN), `decryption failed`, refused before the copy (Q2, fixed).
     let mut d = vec![0xc0, 0, 0, 0, 1, 8];
     d.extend_from_slice(DCID);
     d.extend_from_slice(&[0, 0]);
@@ -152,7 +150,6 @@ fn the_scratch_buffer_is_kept_at_the_largest_packet_copied() {
     let kept = live_bytes().saturating_sub(base);
     eprintln!("kept after one {}-byte Initial: {kept} bytes", d.len());
     assert_eq!(violations, ["decryption failed"]);
-    // Today: the whole packet (Q2); with the proposed fix it would stay near zero.
-    assert!(kept <= tls_analyzer::quic::MAX_PACKET_LEN + 4096, "{kept}");
+    assert!(kept <= 4096, "{kept}");
     drop(quic);
 }

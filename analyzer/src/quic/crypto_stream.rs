@@ -16,7 +16,8 @@
 //!
 //! Out-of-order bytes wait in a bounded buffer: at most [`MAX_CRYPTO_BUFFERED`] bytes, and only
 //! within [`MAX_CRYPTO_BUFFERED`] of the contiguous position; what lies beyond is dropped with
-//! the weird [`WEIRD_CRYPTO_BEYOND_WINDOW`] (Zeek's sink buffers without a limit).
+//! the weird [`WEIRD_CRYPTO_BEYOND_WINDOW`] (Zeek's sink buffers without a limit); so are
+//! segments past [`MAX_CRYPTO_SEGMENTS`].
 
 /// The largest handshake message Zeek forwards: 2^14 + 256 bytes, header included.
 pub const MAX_HANDSHAKE_MESSAGE: u32 = (1 << 14) + 256;
@@ -25,6 +26,9 @@ pub const MAX_BYTES_WITHOUT_LENGTH: u64 = 2000;
 /// Bytes of out-of-order CRYPTO data kept per direction, and how far beyond the contiguous
 /// position they may start: a whole message and its header.
 pub const MAX_CRYPTO_BUFFERED: u64 = MAX_HANDSHAKE_MESSAGE as u64 + 4;
+/// Out-of-order segments kept per direction: the byte cap alone would let one-byte frames cost
+/// a heap block each and quadratic insertion time; real stacks send a handful.
+pub const MAX_CRYPTO_SEGMENTS: usize = 256;
 /// Weird for CRYPTO data too far ahead of the contiguous position to be kept.
 pub const WEIRD_CRYPTO_BEYOND_WINDOW: &str = "QUIC_crypto_frame_beyond_window";
 
@@ -138,6 +142,9 @@ impl CryptoStream {
             .any(|(o, s)| *o <= offset && o + s.len() as u64 >= end)
         {
             return true;
+        }
+        if self.pending.len() >= MAX_CRYPTO_SEGMENTS {
+            return false;
         }
         let at = self.pending.partition_point(|(o, _)| *o <= offset);
         self.pending.insert(at, (offset, data.to_vec()));

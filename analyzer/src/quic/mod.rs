@@ -256,7 +256,12 @@ impl Quic {
         };
         let packet = data
             .get(..long.packet_len)
-            .filter(|p| !long.truncated && p.len() <= MAX_PACKET_LEN)
+            // Refused before the copy: a larger scratch buffer would stay with the connection.
+            .filter(|p| {
+                !long.truncated
+                    && p.len() <= MAX_PACKET_LEN
+                    && p.len().saturating_sub(long.pn_offset) <= protection::MAX_PROTECTED_LEN
+            })
             .ok_or_else(|| DECRYPTION_FAILED.to_string())?;
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
