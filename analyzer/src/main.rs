@@ -81,11 +81,11 @@ enum Command {
 #[derive(clap::Args, Debug, Default)]
 struct LogFiles {
     /// The log printed on stdout: ssl (ssl.log), x509 (x509.log, one row per certificate, with
-    /// Zeek's deduplication) or quic (quic.log, one row per QUIC session); x509 and quic runs
-    /// are single-threaded.
+    /// Zeek's deduplication), quic (quic.log, one row per QUIC session) or tunnel (tunnel.log,
+    /// tunnels discovered, closed and expired); x509, quic and tunnel runs are single-threaded.
     #[arg(long = "log", value_enum, default_value_t = LogKindArg::Ssl)]
     kind: LogKindArg,
-    /// Write DIR/ssl.log, DIR/x509.log and DIR/quic.log (Zeek's file names, in --format)
+    /// Write DIR/ssl.log, DIR/x509.log, DIR/quic.log and DIR/tunnel.log (Zeek's file names, in --format)
     /// instead of printing; a log without rows is not created, as with Zeek.
     #[arg(long, value_name = "DIR", conflicts_with = "kind")]
     logdir: Option<std::path::PathBuf>,
@@ -97,6 +97,7 @@ enum LogKindArg {
     Ssl,
     X509,
     Quic,
+    Tunnel,
 }
 
 /// A log file created at its first write (Zeek creates no file for a log without rows).
@@ -192,6 +193,10 @@ struct Common {
     /// connection that needs more skips ahead (weird reassembly_buffer_overflow).
     #[arg(long, default_value_t = tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL)]
     max_buffered_bytes: usize,
+    /// Most tunnel encapsulations removed around one packet (Zeek's Tunnel::max_depth); a
+    /// deeper one is dropped with weird exceeded_tunnel_max_depth. 0 turns decapsulation off.
+    #[arg(long, default_value_t = tls_analyzer::capture::tunnel::DEFAULT_MAX_DEPTH)]
+    tunnel_max_depth: usize,
     /// Also raise the deprecated ssl_server_curve event (removed in Zeek 3.0) for each
     /// ServerKeyExchange with a named curve, for scripts written against Bro 2.6.
     #[arg(long)]
@@ -234,6 +239,7 @@ fn main() -> ExitCode {
             threads: 1,
             max_connections: tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS,
             max_buffered_bytes: tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
+            tunnel_max_depth: tls_analyzer::capture::tunnel::DEFAULT_MAX_DEPTH,
             ..Common::default()
         },
     });
@@ -278,6 +284,7 @@ fn main() -> ExitCode {
     opts.quic.analyzer.max_discarded_packet_events = common.quic_max_discarded_packet_events;
     opts.threads = usize::from(common.threads);
     opts.capture.max_connections = common.max_connections.max(1);
+    opts.capture.tunnel_max_depth = common.tunnel_max_depth;
     opts.capture.max_buffered_bytes_total = common.max_buffered_bytes;
     opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
     opts.log_columns.server_subject_issuer = columns.log_cert_subject_issuer;
@@ -299,6 +306,7 @@ fn main() -> ExitCode {
             LazyFile::new(dir.join("ssl.log")),
             LazyFile::new(dir.join("x509.log")),
             LazyFile::new(dir.join("quic.log")),
+            LazyFile::new(dir.join("tunnel.log")),
         )
     });
     if let Some(dir) = files_out.logdir.as_ref() {
@@ -323,7 +331,7 @@ fn main() -> ExitCode {
                 },
                 OtherLogs::default(),
             ),
-            (None, Some(f), Some((ssl, x509, quic))) => (
+            (None, Some(f), Some((ssl, x509, quic, tunnel))) => (
                 Outputs {
                     events: None,
                     log: Some((f, ssl)),
@@ -331,20 +339,28 @@ fn main() -> ExitCode {
                 OtherLogs {
                     x509: Some((f, x509)),
                     quic: Some((f, quic)),
+                    tunnel: Some((f, tunnel)),
                 },
             ),
             (None, Some(f), None) if files_out.kind == LogKindArg::X509 => (
                 none(),
                 OtherLogs {
                     x509: Some((f, w)),
-                    quic: None,
+                    ..OtherLogs::default()
                 },
             ),
             (None, Some(f), None) if files_out.kind == LogKindArg::Quic => (
                 none(),
                 OtherLogs {
-                    x509: None,
                     quic: Some((f, w)),
+                    ..OtherLogs::default()
+                },
+            ),
+            (None, Some(f), None) if files_out.kind == LogKindArg::Tunnel => (
+                none(),
+                OtherLogs {
+                    tunnel: Some((f, w)),
+                    ..OtherLogs::default()
                 },
             ),
             (None, log, _) => (
@@ -362,10 +378,11 @@ fn main() -> ExitCode {
         None => analyse(),
     };
     let flushed = out.flush().and_then(|()| match dir_logs.as_mut() {
-        Some((ssl, x509, quic)) => ssl
+        Some((ssl, x509, quic, tunnel)) => ssl
             .flush()
             .and_then(|()| x509.flush())
-            .and_then(|()| quic.flush()),
+            .and_then(|()| quic.flush())
+            .and_then(|()| tunnel.flush()),
         None => Ok(()),
     });
     if let Ok(summary) = &result {

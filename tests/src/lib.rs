@@ -4,7 +4,8 @@
 //! connections), [`require`], what a test does when an
 //! optional tool or the corpus is missing, and [`snapshot_failures`], snapshot loops that report
 //! every mismatch of a run; [`support`], helpers several test binaries share;
-//! [`zeek_quic`], conformance with Zeek's QUIC regression tests.
+//! [`zeek_quic`], conformance with Zeek's QUIC regression tests; [`zeek_tunnels`], with Zeek's
+//! tunnel regression tests.
 pub mod adapter;
 pub mod conformance;
 pub mod fingerprints;
@@ -15,3 +16,4 @@ pub mod tshark;
 pub mod tshark_diff;
 pub mod tshark_quic;
 pub mod zeek_quic;
+pub mod zeek_tunnels;

@@ -20,6 +20,7 @@ pub mod dn;
 pub mod names;
 pub mod quic_log;
 pub mod stream;
+pub mod tunnel_log;
 pub mod writer;
 pub mod x509;
 pub mod x509_log;
@@ -30,6 +31,7 @@ pub use builder::{
 pub use names::NameTables;
 pub use quic_log::{QuicLogState, QuicOutput};
 pub use stream::{LogFormat, LogOutput, LogShared};
+pub use tunnel_log::TunnelOutput;
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
 };
