@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use pac_tests::conformance::corpus;
 use pac_tests::zeek_tunnels::{
-    compare_rows, compare_ssl, live_tests, parse_tsv, run_ours, tests, Deviations, TunnelRow,
+    compare_live_events, compare_rows, compare_ssl, live_tests, parse_tsv, run_ours, tests,
+    Deviations, TunnelRow,
 };
 
 fn corpus_or_skip(test: &str) -> Option<PathBuf> {
@@ -70,11 +71,14 @@ fn zeek_tunnels_conformance() {
             failures.push(format!("{}\nours:\n{}", open.join("\n"), ours.tunnel_tsv));
         }
     }
-    let (mut live_tunnel, mut live_ssl) = (0usize, 0usize);
+    let (mut live_tunnel, mut live_ssl, mut live_events) = (0usize, 0usize, 0usize);
     for t in live_tests(&root).expect("live") {
         let ours = run_ours(&t.trace, None).unwrap_or_else(|e| panic!("{}: {e}", t.name));
         let mut m = compare_rows(&t.name, &t.tunnel, &ours.tunnel);
         m.extend(compare_ssl(&t.name, &t.ssl, &ours.ssl));
+        let (em, n) = compare_live_events(&t.name, &t.events, &ours.events).expect("events");
+        m.extend(em);
+        live_events += n;
         live_tunnel += t.tunnel.len();
         live_ssl += t.ssl.len();
         let open = uncovered(m, &devs, &mut used);
@@ -91,7 +95,8 @@ fn zeek_tunnels_conformance() {
     eprintln!(
         "zeek-tunnels: {} tests, {rows} tunnel.log rows; {matched} rows match (uids excepted), \
          the rest in {deviating_tests} test(s) listed as deviations; live: {live_tunnel} \
-         tunnel.log and {live_ssl} ssl.log rows (with ts and every column but uid)",
+         tunnel.log and {live_ssl} ssl.log rows (with ts and every column but uid) and \
+         {live_events} SSL events",
         all.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

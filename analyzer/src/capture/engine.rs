@@ -271,10 +271,8 @@ pub struct Engine {
     reported_linktypes: Vec<u32>,
     /// [`Options::shard`], checked.
     shard: Option<ShardFilter>,
-    /// Active tunnels and IP tunnel uids.
+    /// Active tunnels and IP tunnel uids (and the generator of every tunnel's uid).
     tunnels: TunnelTable,
-    /// Uids of tunnels' own connections.
-    tunnel_uids: UidGenerator,
     /// The encapsulation of the packet being decoded, outermost first.
     encap: Vec<Encap>,
     /// Fingerprint of `encap` (0 when empty).
@@ -288,12 +286,10 @@ impl Engine {
             Some(s) => UidGenerator::from_seed(s),
             None => UidGenerator::from_entropy(),
         };
-        let tunnel_uid_gen = || match opts.seed {
+        let tunnels = TunnelTable::new(match opts.seed {
             Some(s) => UidGenerator::from_seed(s ^ TUNNEL_UID_SEED_MIX),
             None => UidGenerator::from_entropy(),
-        };
-        let tunnels = TunnelTable::new(tunnel_uid_gen());
-        let tunnel_uids = tunnel_uid_gen();
+        });
         Engine {
             uids,
             conns: FlowTable::new(FlowHasher::random()),
@@ -313,7 +309,6 @@ impl Engine {
             reported_linktypes: Vec::new(),
             shard: ShardFilter::of(&opts),
             tunnels,
-            tunnel_uids,
             encap: Vec::new(),
             encap_fp: 0,
             opts,
@@ -995,7 +990,7 @@ impl Engine {
             handle: self.next_handle,
             slot,
             uid: if hidden {
-                self.tunnel_uids.next_uid('C')
+                self.tunnels.next_uid()
             } else {
                 self.uids.next_uid('C')
             },

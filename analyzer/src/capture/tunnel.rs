@@ -603,6 +603,12 @@ impl TunnelTable {
         }
     }
 
+    /// A uid for a tunnel's own connection, from the generator of IP tunnel uids, so that no
+    /// two tunnels share one.
+    pub fn next_uid(&mut self) -> String {
+        self.uids.next_uid('C')
+    }
+
     /// Tunnels in the active table.
     pub fn active_len(&self) -> usize {
         self.active.len()
@@ -905,5 +911,38 @@ mod tests {
         );
         assert!(rows[0].1.starts_with('C') && rows[0].1 == rows[1].1);
         assert_eq!(t.active_len(), 0);
+    }
+
+    #[test]
+    fn a_flood_of_tunnels_is_bounded() {
+        let mut t = TunnelTable::new(UidGenerator::from_seed(2));
+        let mut actions: Vec<TunnelAction> = Vec::new();
+        let mut out = |r: TunnelRecord<'_>| actions.push(r.action);
+        let uid = |_: u32, _: u64| Some("Cx".to_string());
+        let mut full = 0;
+        for i in 0..=MAX_ACTIVE_TUNNELS as u32 {
+            let e = Encap {
+                id: ConnId {
+                    orig_h: Ipv4Addr::from(i).into(),
+                    orig_p: 1,
+                    resp_h: Ipv4Addr::new(10, 0, 0, 1).into(),
+                    resp_p: VXLAN_PORT,
+                },
+                tunnel_type: TunnelType::Vxlan,
+                uid: UidSource::Conn(0, 0),
+            };
+            full += usize::from(t.register(f64::from(i), &e, &uid, &mut out));
+        }
+        // One past the bound: the oldest tunnel was expired to make room, once.
+        assert_eq!(full, 1);
+        assert_eq!(t.active_len(), MAX_ACTIVE_TUNNELS);
+        assert_eq!(actions.len(), MAX_ACTIVE_TUNNELS + 2);
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| **a == TunnelAction::Expire)
+                .count(),
+            1
+        );
     }
 }

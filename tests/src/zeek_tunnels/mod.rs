@@ -19,7 +19,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tls_analyzer::capture::Input;
-use tls_analyzer::run::{run_with_logs, LogFormat, OtherLogs, Outputs, RunOptions};
+use tls_analyzer::run::{run_with_logs, EventFormat, LogFormat, OtherLogs, Outputs, RunOptions};
+
+use crate::conformance::corpus::parse_events;
+use crate::conformance::live::compare_events;
+use crate::conformance::mismatch::Tally;
 
 /// One row of tunnel.log, as both sides write it.
 #[derive(Debug, Clone, PartialEq)]
@@ -275,6 +279,8 @@ pub struct Ours {
     pub ssl: Vec<Value>,
     /// tunnel.log as TSV (for messages).
     pub tunnel_tsv: String,
+    /// The events, as `tls-analyzer events --format json` prints them.
+    pub events: String,
 }
 
 /// Runs our analyzer on `trace` (uids seeded) and returns its tunnel.log and ssl.log.
@@ -287,8 +293,9 @@ pub fn run_ours(trace: &Path, max_depth: Option<usize>) -> Result<Ours, String> 
     let input = [Input::Path(trace.to_path_buf())];
     let mut ssl = Vec::new();
     let mut tunnel = Vec::new();
+    let mut events = Vec::new();
     let outputs = Outputs {
-        events: None,
+        events: Some((EventFormat::Json, &mut events)),
         log: Some((LogFormat::Json, &mut ssl)),
     };
     let logs = OtherLogs {
@@ -307,6 +314,7 @@ pub fn run_ours(trace: &Path, max_depth: Option<usize>) -> Result<Ours, String> 
         tunnel: parse_json(&tunnel_text)?,
         ssl,
         tunnel_tsv: tunnel_text,
+        events: String::from_utf8_lossy(&events).into_owned(),
     })
 }
 
@@ -363,6 +371,8 @@ pub struct LiveTest {
     pub tunnel: Vec<TunnelRow>,
     /// Zeek's ssl.log rows.
     pub ssl: Vec<Value>,
+    /// Zeek's events (JSON Lines, as zeek-live records them).
+    pub events: String,
 }
 
 /// The traces of `live/`.
@@ -395,6 +405,7 @@ pub fn live_tests(root: &Path) -> Result<Vec<LiveTest>, String> {
                 trace: root.join("zeek-tunnels/traces/tunnels").join(sub).join(&n),
                 tunnel: parse_json(&read(".tunnel.json"))?,
                 ssl,
+                events: read(".events.json"),
             });
         }
     }
@@ -435,4 +446,23 @@ impl Deviations {
             line.starts_with(&format!("{}: ", d.test)) && line.contains(d.what.as_str())
         })
     }
+}
+
+/// Compares Zeek's SSL events of a live trace with ours (zeek-live's comparison: per connection,
+/// aligned by event name and side, every argument). Returns the mismatches as lines and the
+/// number of Zeek's events compared.
+pub fn compare_live_events(
+    test: &str,
+    zeek: &str,
+    ours: &str,
+) -> Result<(Vec<String>, usize), String> {
+    let z = parse_events(zeek, "Zeek's events")?;
+    let o = parse_events(ours, "our events")?;
+    let mut tally = Tally::default();
+    let mut out = Vec::new();
+    compare_events(test, &z, &o, &mut tally, &mut out);
+    Ok((
+        out.iter().map(|m| format!("{test}: events: {m}")).collect(),
+        tally.events,
+    ))
 }
