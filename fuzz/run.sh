@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-900}
 [ $# -gt 0 ] && shift
-targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet}
+targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet tunnels}
 mkdir -p logs
 for t in $targets; do
     mkdir -p "corpus/$t"

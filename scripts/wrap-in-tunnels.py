@@ -14,7 +14,10 @@ two tunnel endpoints send them. UDP tunnels use source port 40000 (40001 for the
 direction) and the tunnel's port as destination, so each direction is its own outer flow, as
 with VXLAN's hashed source ports.
 
-Usage: scripts/wrap-in-tunnels.py [CAPTURE...] (default: tls13.pcap dtls12.pcap); needs scapy
+Usage: scripts/wrap-in-tunnels.py [--out DIR] [--tunnels NAME,...] [CAPTURE...]
+(default: tls13.pcap dtls12.pcap of tests/captures, every tunnel, into tests/captures/tunnels;
+a CAPTURE that is not in tests/captures is taken as a path). For the benchmark of
+docs/PERFORMANCE.md: --out target/bulk --tunnels vxlan target/bulk/bench.pcap. Needs scapy
 (python3 -m venv /tmp/v && /tmp/v/bin/pip install scapy).
 """
 
@@ -240,11 +243,25 @@ def write(path, frames):
 
 
 def main():
-    names = sys.argv[1:] or ["tls13.pcap", "dtls12.pcap"]
-    os.makedirs(OUT, exist_ok=True)
+    args = sys.argv[1:]
+    out = OUT
+    only = None
+    while args and args[0].startswith("--"):
+        opt, val, args = args[0], args[1], args[2:]
+        if opt == "--out":
+            out = val
+        elif opt == "--tunnels":
+            only = set(val.split(","))
+        else:
+            sys.exit(f"wrap-in-tunnels: unknown option {opt}")
+    names = args or ["tls13.pcap", "dtls12.pcap"]
+    os.makedirs(out, exist_ok=True)
     for name in names:
-        pkts = rdpcap(os.path.join(CAPTURES, name))
-        base = os.path.splitext(name)[0]
+        path = os.path.join(CAPTURES, name)
+        if not os.path.exists(path):
+            path = name
+        pkts = rdpcap(path)
+        base = os.path.splitext(os.path.basename(name))[0]
         inner = []
         first = None
         for p in pkts:
@@ -254,11 +271,14 @@ def main():
                 first = sport
             # The originator's packets go forward through the tunnel.
             inner.append((p.time, ip, sport == first))
-        v6 = [(ts, to_ipv6(ip), fwd) for ts, ip, fwd in inner]
-        write(os.path.join(OUT, f"{base}-ipv6.pcap"), [(ts, ip) for ts, ip, _ in v6])
+        v6 = [(ts, to_ipv6(ip), fwd) for ts, ip, fwd in inner] if only is None else []
+        if only is None:
+            write(os.path.join(out, f"{base}-ipv6.pcap"), [(ts, ip) for ts, ip, _ in v6])
         for tname, wrap in TUNNELS.items():
+            if only is not None and tname not in only:
+                continue
             for label, packets in ((tname, inner), (f"ipv6-{tname}", v6)):
-                if label.startswith("ipv6-") and tname not in TUNNELS_V6:
+                if label.startswith("ipv6-") and (tname not in TUNNELS_V6 or only is not None):
                     continue
                 frames = []
                 for i, (ts, ip, fwd) in enumerate(packets):
@@ -268,7 +288,7 @@ def main():
                         break
                     frames.append((ts, outer))
                 if frames:
-                    write(os.path.join(OUT, f"{base}-{label}.pcap"), frames)
+                    write(os.path.join(out, f"{base}-{label}.pcap"), frames)
 
 
 if __name__ == "__main__":

@@ -550,20 +550,26 @@ pub struct Encap {
 
 impl Encap {
     /// A value that differs between encapsulations (for noticing a connection's change of
-    /// tunnel, Zeek's `tunnel_changed`): endpoints and type, mixed.
+    /// tunnel, Zeek's `tunnel_changed`): endpoints and type folded into 64 bits with two
+    /// multiplications. It is computed for every packet in a tunnel, so it is kept cheap; a
+    /// collision would only make a change of tunnel go unnoticed (no `DISCOVER` for a tunnel
+    /// no new connection used).
     pub fn fingerprint(&self) -> u64 {
-        let a = super::engine::symmetric_flow_hash(
-            (self.id.orig_h, self.id.orig_p),
-            (self.id.resp_h, self.id.resp_p),
-            self.tunnel_type as u8,
-        );
-        // The symmetric hash does not see direction; add the originator's side.
-        a ^ super::engine::symmetric_flow_hash(
-            (self.id.orig_h, self.id.orig_p),
-            (self.id.orig_h, 0),
-            0,
-        )
-        .rotate_left(7)
+        fn fold(a: IpAddr) -> u64 {
+            match a {
+                IpAddr::V4(x) => u64::from(u32::from(x)),
+                IpAddr::V6(x) => {
+                    let v = u128::from(x);
+                    (v as u64) ^ ((v >> 64) as u64).rotate_left(29)
+                }
+            }
+        }
+        let x = fold(self.id.orig_h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ fold(self.id.resp_h).rotate_left(23)
+            ^ (u64::from(self.id.orig_p) << 48)
+            ^ (u64::from(self.id.resp_p) << 32)
+            ^ self.tunnel_type as u64;
+        x.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (x >> 31)
     }
 }
 
