@@ -440,7 +440,10 @@ impl Engine {
         self.network(ts, network, handler);
     }
 
-    /// An IP packet (of a frame, or out of a tunnel) down to its transport.
+    /// An IP packet (of a frame, or out of a tunnel) down to its transport. Always inlined,
+    /// into [`Engine::frame`] and into [`Engine::decapsulate`] (which is where the recursion of
+    /// nested tunnels goes through), so that packets outside tunnels pay no extra call.
+    #[inline(always)]
     fn network<H: FlowHandler + ?Sized>(&mut self, ts: f64, network: Network<'_>, handler: &mut H) {
         let parsed = match network {
             Network::Ipv4(p) => ip::parse_ipv4(p),
@@ -678,7 +681,10 @@ impl Engine {
         self.decapsulate(ts, e, inner, handler);
     }
 
-    /// Zeek's `Tunnel::register_all` for the current packet's encapsulation.
+    /// Zeek's `Tunnel::register_all` for the current packet's encapsulation (rare: a new
+    /// connection in a tunnel, or a change of tunnel; kept out of the per-packet path).
+    #[cold]
+    #[inline(never)]
     fn register_tunnels<H: FlowHandler + ?Sized>(&mut self, ts: f64, handler: &mut H) {
         for i in 0..self.encap.len() {
             let Some(e) = self.encap.get(i).copied() else {
@@ -708,27 +714,6 @@ impl Engine {
                     "active tunnels",
                 );
             }
-        }
-    }
-
-    /// A connection got a packet: notices a change of its encapsulation (Zeek's
-    /// `tunnel_changed`, whose handler registers the new tunnels).
-    fn check_encapsulation<H: FlowHandler + ?Sized>(
-        &mut self,
-        ts: f64,
-        slot: u32,
-        handler: &mut H,
-    ) {
-        let fp = self.encap_fp;
-        let changed = match self.conns.get_mut(slot) {
-            Some(c) if c.encap_fp != fp => {
-                c.encap_fp = fp;
-                true
-            }
-            _ => false,
-        };
-        if changed && fp != 0 {
-            self.register_tunnels(ts, handler);
         }
     }
 
@@ -1081,11 +1066,19 @@ impl Engine {
                 };
                 slot
             }
-            Some(slot) => {
-                self.check_encapsulation(ts, slot, handler);
-                slot
-            }
+            Some(slot) => slot,
         };
+        let encap_fp = self.encap_fp;
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.encap_fp != encap_fp {
+            // Zeek's `tunnel_changed` (a new connection already has the packet's encapsulation).
+            c.encap_fp = encap_fp;
+            if encap_fp != 0 {
+                self.register_tunnels(ts, handler);
+            }
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -1207,10 +1200,7 @@ impl Engine {
             return;
         }
         let slot = match self.conns.find(src, dst, IPPROTO_UDP) {
-            Some(slot) => {
-                self.check_encapsulation(ts, slot, handler);
-                slot
-            }
+            Some(slot) => slot,
             None => {
                 let flip = self.likely_udp.contains(sport) && !self.likely_udp.contains(dport);
                 let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
@@ -1221,6 +1211,17 @@ impl Engine {
                 slot
             }
         };
+        let encap_fp = self.encap_fp;
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.encap_fp != encap_fp {
+            // Zeek's `tunnel_changed`, as for TCP.
+            c.encap_fp = encap_fp;
+            if encap_fp != 0 {
+                self.register_tunnels(ts, handler);
+            }
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };

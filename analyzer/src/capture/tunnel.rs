@@ -746,8 +746,22 @@ impl TunnelTable {
         }
     }
 
-    /// Expires tunnels not used for [`EXPIRATION_INTERVAL`] by `now`.
+    /// Expires tunnels not used for [`EXPIRATION_INTERVAL`] by `now`. Called whenever the
+    /// packets' time advances, so the common case (nothing due) is an inlined comparison.
+    #[inline]
     pub fn expire(&mut self, now: f64, out: &mut dyn FnMut(TunnelRecord<'_>)) {
+        let due = self
+            .order
+            .front()
+            .is_some_and(|&(_, queued)| queued + EXPIRATION_INTERVAL <= now);
+        if due || self.order.len() > 2 * self.active.len() + 1024 {
+            self.expire_due(now, out);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn expire_due(&mut self, now: f64, out: &mut dyn FnMut(TunnelRecord<'_>)) {
         while let Some(&(id, queued)) = self.order.front() {
             if queued + EXPIRATION_INTERVAL > now {
                 break;
