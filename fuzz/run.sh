@@ -18,7 +18,7 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-900}
 [ $# -gt 0 ] && shift
-targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet quic_datagrams structured_flight}
+targets=${*:-parse_units ssl_stream dtls_datagrams capture quic_packet quic_datagrams structured_flight tunnels}
 mkdir -p logs
 triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
 for t in $targets; do

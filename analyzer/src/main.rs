@@ -81,12 +81,13 @@ enum Command {
 #[derive(clap::Args, Debug, Default)]
 struct LogFiles {
     /// The log printed on stdout: ssl (ssl.log), x509 (x509.log, one row per certificate, with
-    /// Zeek's deduplication) or quic (quic.log, one row per QUIC session); x509 and quic runs
-    /// are single-threaded (--threads is ignored: the deduplication is run-wide and rows keep
-    /// the order the certificates were seen in).
+    /// Zeek's deduplication), quic (quic.log, one row per QUIC session) or tunnel (tunnel.log,
+    /// tunnels discovered, closed and expired); x509, quic and tunnel runs are single-threaded
+    /// (--threads is ignored: x509's deduplication is run-wide and rows keep the order they
+    /// happened in).
     #[arg(long = "log", value_enum, default_value_t = LogKindArg::Ssl)]
     kind: LogKindArg,
-    /// Write DIR/ssl.log, DIR/x509.log and DIR/quic.log (Zeek's file names, in --format)
+    /// Write DIR/ssl.log, DIR/x509.log, DIR/quic.log and DIR/tunnel.log (Zeek's file names, in --format)
     /// instead of printing; a log without rows is not created, as with Zeek.
     #[arg(long, value_name = "DIR", conflicts_with = "kind")]
     logdir: Option<std::path::PathBuf>,
@@ -98,6 +99,7 @@ enum LogKindArg {
     Ssl,
     X509,
     Quic,
+    Tunnel,
 }
 
 /// A log file created at its first write (Zeek creates no file for a log without rows).
@@ -182,7 +184,8 @@ struct Common {
     quic_max_discarded_packet_events: i64,
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
     /// (same output, merged as it is produced within a bounded buffer). Ignored by runs that
-    /// write x509.log or quic.log (--log x509, --log quic, --logdir), which are single-threaded.
+    /// write x509.log, quic.log or tunnel.log (--log x509/quic/tunnel, --logdir), which are
+    /// single-threaded.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
     /// Connections tracked at once (TCP and UDP); past it the least recently active one is
@@ -194,6 +197,10 @@ struct Common {
     /// connection that needs more skips ahead (weird reassembly_buffer_overflow).
     #[arg(long, default_value_t = tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL)]
     max_buffered_bytes: usize,
+    /// Most tunnel encapsulations removed around one packet (Zeek's Tunnel::max_depth); a
+    /// deeper one is dropped with weird exceeded_tunnel_max_depth. 0 turns decapsulation off.
+    #[arg(long, default_value_t = tls_analyzer::capture::tunnel::DEFAULT_MAX_DEPTH)]
+    tunnel_max_depth: usize,
     /// Also raise the deprecated ssl_server_curve event (removed in Zeek 3.0) for each
     /// ServerKeyExchange with a named curve, for scripts written against Bro 2.6.
     #[arg(long)]
@@ -236,6 +243,7 @@ fn main() -> ExitCode {
             threads: 1,
             max_connections: tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS,
             max_buffered_bytes: tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
+            tunnel_max_depth: tls_analyzer::capture::tunnel::DEFAULT_MAX_DEPTH,
             ..Common::default()
         },
     });
@@ -280,6 +288,7 @@ fn main() -> ExitCode {
     opts.quic.analyzer.max_discarded_packet_events = common.quic_max_discarded_packet_events;
     opts.threads = usize::from(common.threads);
     opts.capture.max_connections = common.max_connections.max(1);
+    opts.capture.tunnel_max_depth = common.tunnel_max_depth;
     opts.capture.max_buffered_bytes_total = common.max_buffered_bytes;
     opts.ssl.raise_ssl_server_curve = common.compat_ssl_server_curve;
     opts.log_columns.server_subject_issuer = columns.log_cert_subject_issuer;
@@ -301,6 +310,7 @@ fn main() -> ExitCode {
             LazyFile::new(dir.join("ssl.log")),
             LazyFile::new(dir.join("x509.log")),
             LazyFile::new(dir.join("quic.log")),
+            LazyFile::new(dir.join("tunnel.log")),
         )
     });
     if let Some(dir) = files_out.logdir.as_ref() {
@@ -325,7 +335,7 @@ fn main() -> ExitCode {
                 },
                 OtherLogs::default(),
             ),
-            (None, Some(f), Some((ssl, x509, quic))) => (
+            (None, Some(f), Some((ssl, x509, quic, tunnel))) => (
                 Outputs {
                     events: None,
                     log: Some((f, ssl)),
@@ -333,20 +343,28 @@ fn main() -> ExitCode {
                 OtherLogs {
                     x509: Some((f, x509)),
                     quic: Some((f, quic)),
+                    tunnel: Some((f, tunnel)),
                 },
             ),
             (None, Some(f), None) if files_out.kind == LogKindArg::X509 => (
                 none(),
                 OtherLogs {
                     x509: Some((f, w)),
-                    quic: None,
+                    ..OtherLogs::default()
                 },
             ),
             (None, Some(f), None) if files_out.kind == LogKindArg::Quic => (
                 none(),
                 OtherLogs {
-                    x509: None,
                     quic: Some((f, w)),
+                    ..OtherLogs::default()
+                },
+            ),
+            (None, Some(f), None) if files_out.kind == LogKindArg::Tunnel => (
+                none(),
+                OtherLogs {
+                    tunnel: Some((f, w)),
+                    ..OtherLogs::default()
                 },
             ),
             (None, log, _) => (
@@ -364,10 +382,11 @@ fn main() -> ExitCode {
         None => analyse(),
     };
     let flushed = out.flush().and_then(|()| match dir_logs.as_mut() {
-        Some((ssl, x509, quic)) => ssl
+        Some((ssl, x509, quic, tunnel)) => ssl
             .flush()
             .and_then(|()| x509.flush())
-            .and_then(|()| quic.flush()),
+            .and_then(|()| quic.flush())
+            .and_then(|()| tunnel.flush()),
         None => Ok(()),
     });
     if let Ok(summary) = &result {

@@ -72,6 +72,7 @@ fn run(path: &Path, events: EventFormat, logs: LogFormat) -> Run {
         OtherLogs {
             x509: None,
             quic: Some((logs, &mut quic)),
+            tunnel: None,
         },
     )
     .unwrap();

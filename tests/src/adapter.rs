@@ -89,6 +89,7 @@ impl crate::zeek_quic::QuicAnalyzer for TlsAnalyzer {
         let logs = OtherLogs {
             x509: None,
             quic: Some((LogFormat::Tsv, &mut quic)),
+            tunnel: None,
         };
         run_with_logs(&input, &ours, outputs, logs).map_err(|e| e.to_string())?;
         let text = |b: Vec<u8>, what: &str| {

@@ -26,11 +26,22 @@ use super::source::{Frame, Record};
 use super::table::{Endpoint, FlowEntry, FlowHasher, FlowTable, MAX_TABLE_ENTRIES};
 use super::tcp::{Chunk, Reassembler, ReassemblyLimits, StreamSink};
 use super::timers::{Timer, Timers};
+use super::tunnel::{self, Encap, Inner, Refusal, TunnelTable, TunnelType, UidSource};
 use super::uid::UidGenerator;
 use super::{weird, ConnId, ConnInfo, EndReason, FlowHandler, Options, Proto, Stats, Verdict};
 
+const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_IPIP: u8 = 4;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
+const IPPROTO_IPV6: u8 = 41;
+const IPPROTO_GRE: u8 = 47;
+const IPPROTO_ICMPV6: u8 = 58;
+
+/// Mixed into the uid seed for the uids of tunnels (IP tunnels and tunnels' own connections),
+/// which come from a generator of their own so that the connections inside a tunnel get the
+/// uids they would get without it.
+const TUNNEL_UID_SEED_MIX: u64 = 0x7475_6e6e_656c_7321;
 
 /// A hash of a flow's endpoints and protocol that is symmetric (both directions give the same
 /// value) and seedless (the same on every run and machine), for splitting flows between engines
@@ -102,6 +113,16 @@ struct Conn {
     /// The consumer asked for no more data.
     stopped: bool,
     tcp: Option<TcpState>,
+    /// A tunnel's own connection (on a tunnel port): not handed to the handler.
+    hidden: bool,
+    /// It is (or was) an active tunnel: its end closes the tunnel (Zeek's `finalize_tunnel`).
+    tunnel_hook: bool,
+    /// A tunnel analyzer refused its content (Zeek's analyzer violation): no more
+    /// decapsulation for it.
+    tunnel_violated: bool,
+    /// Fingerprint of the encapsulation its last packet came in (0: none), to notice a change
+    /// (Zeek's `tunnel_changed`).
+    encap_fp: u64,
 }
 
 /// Bytes of one tracked connection's entry in the engine's table (TCP state inline), for
@@ -214,6 +235,24 @@ fn parse_tcp(p: &[u8]) -> Result<TcpHeader<'_>, (&'static str, String)> {
     })
 }
 
+/// Zeek's `IP::ParsePacket` checks of a tunnelled IP packet whose version the outer protocol
+/// number says (4 or 41): the version, then the captured length against the header's.
+fn check_inner_ip(proto: u8, p: &[u8]) -> Result<(), &'static str> {
+    let version = p.first().map(|b| b >> 4);
+    let total = match (proto, version) {
+        (IPPROTO_IPV6, _) if p.len() < 40 => return Err("truncated_inner_IP"),
+        (IPPROTO_IPV6, Some(6)) => 40 + usize::from(be16(p, 4).unwrap_or(0)),
+        (IPPROTO_IPIP, _) if p.len() < 20 => return Err(weird::INVALID_INNER_IP_VERSION),
+        (IPPROTO_IPIP, Some(4)) => usize::from(be16(p, 2).unwrap_or(0)),
+        _ => return Err(weird::INVALID_INNER_IP_VERSION),
+    };
+    match p.len().cmp(&total) {
+        std::cmp::Ordering::Less => Err("truncated_inner_IP"),
+        std::cmp::Ordering::Greater => Err("inner_IP_payload_length_mismatch"),
+        std::cmp::Ordering::Equal => Ok(()),
+    }
+}
+
 /// The connection table and everything below it. [`super::run`] drives one; use it directly to
 /// feed frames from elsewhere (a live capture, a test).
 pub struct Engine {
@@ -232,6 +271,12 @@ pub struct Engine {
     reported_linktypes: Vec<u32>,
     /// [`Options::shard`], checked.
     shard: Option<ShardFilter>,
+    /// Active tunnels and IP tunnel uids (and the generator of every tunnel's uid).
+    tunnels: TunnelTable,
+    /// The encapsulation of the packet being decoded, outermost first.
+    encap: Vec<Encap>,
+    /// Fingerprint of `encap` (0 when empty).
+    encap_fp: u64,
 }
 
 impl Engine {
@@ -241,6 +286,10 @@ impl Engine {
             Some(s) => UidGenerator::from_seed(s),
             None => UidGenerator::from_entropy(),
         };
+        let tunnels = TunnelTable::new(match opts.seed {
+            Some(s) => UidGenerator::from_seed(s ^ TUNNEL_UID_SEED_MIX),
+            None => UidGenerator::from_entropy(),
+        });
         Engine {
             uids,
             conns: FlowTable::new(FlowHasher::random()),
@@ -259,6 +308,9 @@ impl Engine {
             stats: Stats::default(),
             reported_linktypes: Vec::new(),
             shard: ShardFilter::of(&opts),
+            tunnels,
+            encap: Vec::new(),
+            encap_fp: 0,
             opts,
         }
     }
@@ -385,6 +437,14 @@ impl Engine {
                 return;
             }
         };
+        self.network(ts, network, handler);
+    }
+
+    /// An IP packet (of a frame, or out of a tunnel) down to its transport. Always inlined,
+    /// into [`Engine::frame`] and into [`Engine::decapsulate`] (which is where the recursion of
+    /// nested tunnels goes through), so that packets outside tunnels pay no extra call.
+    #[inline(always)]
+    fn network<H: FlowHandler + ?Sized>(&mut self, ts: f64, network: Network<'_>, handler: &mut H) {
         let parsed = match network {
             Network::Ipv4(p) => ip::parse_ipv4(p),
             Network::Ipv6(p) => ip::parse_ipv6(p),
@@ -431,8 +491,324 @@ impl Engine {
                 self.stats.udp_packets += 1;
                 self.udp(ts, &t, handler);
             }
+            IPPROTO_IPIP | IPPROTO_IPV6 if self.opts.tunnel_max_depth > 0 => {
+                self.ip_in_ip(ts, &t, handler)
+            }
+            IPPROTO_GRE if self.opts.tunnel_max_depth > 0 => {
+                self.gre(ts, t.src, t.dst, t.payload, handler)
+            }
+            IPPROTO_ICMP | IPPROTO_ICMPV6 => {
+                self.stats.other_ip += 1;
+                // Zeek makes ICMP "connections", whose creation registers their tunnels; ICMP
+                // is not tracked here, so every ICMP packet in a tunnel registers it (the same
+                // rows: registering an active tunnel only marks it used).
+                if !self.encap.is_empty() {
+                    self.register_tunnels(ts, handler);
+                }
+            }
             _ => self.stats.other_ip += 1,
         }
+    }
+
+    /// A tunnel weird, with Zeek's `_in_tunnel` suffix inside a tunnel.
+    fn tunnel_weird<H: FlowHandler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        ts: f64,
+        name: &'static str,
+        addl: &str,
+    ) {
+        let name = if self.encap.is_empty() {
+            name
+        } else {
+            weird::in_tunnel(name)
+        };
+        self.weird(handler, None, ts, name, addl);
+    }
+
+    /// Whether one more level of encapsulation is allowed (Zeek's `Tunnel::max_depth`); raises
+    /// the weird `name` when not.
+    fn depth_ok<H: FlowHandler + ?Sized>(
+        &mut self,
+        handler: &mut H,
+        ts: f64,
+        name: &'static str,
+    ) -> bool {
+        if self.encap.len() >= self.opts.tunnel_max_depth {
+            self.tunnel_weird(handler, ts, name, "");
+            return false;
+        }
+        true
+    }
+
+    /// Decodes `inner` inside one more level of encapsulation `e`.
+    fn decapsulate<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        e: Encap,
+        inner: Inner<'_>,
+        handler: &mut H,
+    ) {
+        let network = match inner {
+            Inner::Ip(p) => match p.first().map(|b| b >> 4) {
+                Some(4) => Network::Ipv4(p),
+                Some(6) => Network::Ipv6(p),
+                _ => {
+                    self.tunnel_weird(handler, ts, weird::INVALID_INNER_IP_VERSION, "");
+                    return;
+                }
+            },
+            Inner::Ethernet(f) => match link::decode(link::LINKTYPE_ETHERNET, f) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.tunnel_weird(handler, ts, weird::TRUNCATED_LINK_HEADER, "");
+                    return;
+                }
+            },
+            Inner::Ieee80211(f) => {
+                self.decapsulate_80211(ts, e, f, handler);
+                return;
+            }
+            Inner::Nothing => return,
+        };
+        self.stats.decapsulated += 1;
+        let saved_fp = self.encap_fp;
+        self.encap_fp = self.encap_fp.rotate_left(5) ^ e.fingerprint() | 1;
+        self.encap.push(e);
+        self.network(ts, network, handler);
+        self.encap.pop();
+        self.encap_fp = saved_fp;
+    }
+
+    /// The packets of an 802.11 frame (Aruba's GRE), each inside `e`.
+    fn decapsulate_80211<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        e: Encap,
+        frame: &[u8],
+        handler: &mut H,
+    ) {
+        let mut packets: Vec<(u16, &[u8])> = Vec::new();
+        let result = tunnel::ieee802_11_payloads(frame, &mut |ethertype, p| {
+            packets.push((ethertype, p));
+            matches!(ethertype, 0x0800 | 0x86dd)
+        });
+        let saved_fp = self.encap_fp;
+        self.encap_fp = self.encap_fp.rotate_left(5) ^ e.fingerprint() | 1;
+        self.encap.push(e);
+        for (ethertype, p) in packets {
+            let network = match ethertype {
+                0x0800 => Network::Ipv4(p),
+                0x86dd => Network::Ipv6(p),
+                _ => continue,
+            };
+            self.stats.decapsulated += 1;
+            self.network(ts, network, handler);
+        }
+        if let Err(name) = result {
+            self.weird(handler, None, ts, weird::in_tunnel_owned(name), "");
+        }
+        self.encap.pop();
+        self.encap_fp = saved_fp;
+    }
+
+    /// IP-in-IP (protocol 4 or 41): the inner packet must be of the version the protocol
+    /// number says and fill the outer payload exactly (Zeek's `IP::ParsePacket`).
+    fn ip_in_ip<H: FlowHandler + ?Sized>(&mut self, ts: f64, t: &Transport<'_>, handler: &mut H) {
+        if !self.depth_ok(handler, ts, weird::EXCEEDED_TUNNEL_MAX_DEPTH) {
+            return;
+        }
+        if let Err(name) = check_inner_ip(t.proto, t.payload) {
+            self.tunnel_weird(handler, ts, name, "");
+            return;
+        }
+        let e = self.ip_tunnel(ts, t.src, t.dst, TunnelType::Ip, handler);
+        self.decapsulate(ts, e, Inner::Ip(t.payload), handler);
+    }
+
+    /// The IP tunnel between two addresses (Zeek's IP tunnel analyzer: one uid per pair).
+    fn ip_tunnel<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+        ty: TunnelType,
+        handler: &mut H,
+    ) -> Encap {
+        match self.tunnels.ip_tunnel(ts, src, dst, ty) {
+            Ok(e) => e,
+            Err(e) => {
+                self.tunnel_weird(handler, ts, weird::TUNNEL_TABLE_FULL, "IP tunnels");
+                e
+            }
+        }
+    }
+
+    /// GRE over IP (protocol 47) or over UDP (port 4754): an IP tunnel of type GRE between
+    /// the outer addresses.
+    fn gre<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+        payload: &[u8],
+        handler: &mut H,
+    ) {
+        let (inner, enhanced) = match tunnel::gre(payload) {
+            Ok(x) => x,
+            Err(Refusal::Weird(name)) | Err(Refusal::Violation(name)) => {
+                self.tunnel_weird(handler, ts, name, "");
+                return;
+            }
+        };
+        if !self.depth_ok(handler, ts, weird::EXCEEDED_TUNNEL_MAX_DEPTH) {
+            return;
+        }
+        if enhanced {
+            if let Inner::Ip(p) = inner {
+                let proto = if p.first().is_some_and(|b| b >> 4 == 6) {
+                    IPPROTO_IPV6
+                } else {
+                    IPPROTO_IPIP
+                };
+                if let Err(name) = check_inner_ip(proto, p) {
+                    self.tunnel_weird(handler, ts, name, "");
+                    return;
+                }
+            }
+        }
+        let e = self.ip_tunnel(ts, src, dst, TunnelType::Gre, handler);
+        self.decapsulate(ts, e, inner, handler);
+    }
+
+    /// Zeek's `Tunnel::register_all` for the current packet's encapsulation (rare: a new
+    /// connection in a tunnel, or a change of tunnel; kept out of the per-packet path).
+    #[cold]
+    #[inline(never)]
+    fn register_tunnels<H: FlowHandler + ?Sized>(&mut self, ts: f64, handler: &mut H) {
+        for i in 0..self.encap.len() {
+            let Some(e) = self.encap.get(i).copied() else {
+                break;
+            };
+            let conns = &self.conns;
+            let conn_uid = |slot: u32, handle: u64| {
+                conns
+                    .get(slot)
+                    .filter(|c| c.info.handle == handle)
+                    .map(|c| c.info.uid.clone())
+            };
+            let full = self
+                .tunnels
+                .register(ts, &e, &conn_uid, &mut |r| handler.tunnel(&r));
+            if let UidSource::Conn(slot, handle) = e.uid {
+                if let Some(c) = self.conns.get_mut(slot).filter(|c| c.info.handle == handle) {
+                    c.tunnel_hook = true;
+                }
+            }
+            if full {
+                self.weird(
+                    handler,
+                    None,
+                    ts,
+                    weird::TUNNEL_TABLE_FULL,
+                    "active tunnels",
+                );
+            }
+        }
+    }
+
+    /// A UDP datagram to a tunnel port (or whose content says Teredo or AYIYA): decapsulated
+    /// as Zeek's tunnel analyzer of that type does. `conn` is the datagram's connection
+    /// (slot, handle), `None` in a sharded engine that does not own it.
+    #[allow(clippy::too_many_arguments)]
+    fn udp_tunnel<H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        ty: TunnelType,
+        t: &Transport<'_>,
+        id: ConnId,
+        conn: Option<(u32, u64)>,
+        data: &[u8],
+        handler: &mut H,
+    ) {
+        if ty == TunnelType::Gre {
+            self.gre(ts, t.src, t.dst, data, handler);
+            return;
+        }
+        let depth_weird = if ty == TunnelType::Gtpv1 {
+            weird::TUNNEL_DEPTH
+        } else {
+            weird::EXCEEDED_TUNNEL_MAX_DEPTH
+        };
+        if !self.depth_ok(handler, ts, depth_weird) {
+            return;
+        }
+        let result = match ty {
+            TunnelType::Vxlan => tunnel::vxlan(data),
+            TunnelType::Geneve => tunnel::geneve(data),
+            TunnelType::Ayiya => tunnel::ayiya(data).map(|i| i.unwrap_or(Inner::Nothing)),
+            TunnelType::Gtpv1 => {
+                let in_gtp = self
+                    .encap
+                    .last()
+                    .is_some_and(|e| e.tunnel_type == TunnelType::Gtpv1);
+                tunnel::gtpv1(data, in_gtp).map(|i| i.unwrap_or(Inner::Nothing))
+            }
+            TunnelType::Teredo => match tunnel::teredo(data) {
+                Ok((ip6, _)) => self.teredo_inner(ts, ip6, handler),
+                Err(r) => Err(r),
+            },
+            TunnelType::Ip | TunnelType::Gre => Ok(Inner::Nothing),
+        };
+        let inner = match result {
+            Ok(i) => i,
+            Err(Refusal::Weird(name)) => {
+                self.tunnel_weird(handler, ts, name, "");
+                return;
+            }
+            Err(Refusal::Violation(_)) => {
+                if let Some((slot, handle)) = conn {
+                    if let Some(c) = self.conns.get_mut(slot).filter(|c| c.info.handle == handle) {
+                        c.tunnel_violated = true;
+                    }
+                }
+                return;
+            }
+        };
+        let e = Encap {
+            id,
+            tunnel_type: ty,
+            uid: conn.map_or(UidSource::None, |(s, h)| UidSource::Conn(s, h)),
+        };
+        self.decapsulate(ts, e, inner, handler);
+    }
+
+    /// The IPv6 packet of a Teredo datagram, with Zeek's checks: a bubble (no next header)
+    /// followed by bytes is a weird, any other length mismatch a violation.
+    fn teredo_inner<'p, H: FlowHandler + ?Sized>(
+        &mut self,
+        ts: f64,
+        ip6: &'p [u8],
+        handler: &mut H,
+    ) -> Result<Inner<'p>, Refusal> {
+        let plen = ip6
+            .get(4..6)
+            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        let next = ip6.get(6).copied().unwrap_or(0);
+        let total = 40 + plen;
+        if ip6.len() > total {
+            if next == 59 && plen == 0 {
+                self.tunnel_weird(handler, ts, weird::TEREDO_BUBBLE_WITH_PAYLOAD, "");
+                return Ok(Inner::Ip(ip6.get(..40).unwrap_or(ip6)));
+            }
+            return Err(Refusal::Violation("Teredo payload length"));
+        }
+        if ip6.len() < total {
+            return Err(Refusal::Violation(
+                "Truncated Teredo or invalid inner IP version",
+            ));
+        }
+        Ok(Inner::Ip(ip6))
     }
 
     fn deadline(&self, c: &Conn) -> f64 {
@@ -477,6 +853,8 @@ impl Engine {
             let now = self.now;
             self.weird(handler, None, now, n, &a);
         }
+        let now = self.now;
+        self.tunnels.expire(now, &mut |r| handler.tunnel(&r));
         while let Some(top) = self.timers.peek() {
             if top.at > self.now {
                 break;
@@ -530,7 +908,13 @@ impl Engine {
             }
         }
         self.sync_tcp_stats();
-        handler.connection_end(&c.info, now, reason);
+        if !c.hidden {
+            handler.connection_end(&c.info, now, reason);
+        }
+        if c.tunnel_hook {
+            self.tunnels
+                .connection_closed(now, &c.info.id, &mut |r| handler.tunnel(&r));
+        }
     }
 
     /// Copies the reassemblers' shared byte counters into [`Stats`].
@@ -579,6 +963,7 @@ impl Engine {
         orig: Endpoint,
         resp: Endpoint,
         proto: Proto,
+        hidden: bool,
         handler: &mut H,
     ) -> Option<u32> {
         let max = self.opts.max_connections.clamp(1, MAX_TABLE_ENTRIES);
@@ -589,7 +974,11 @@ impl Engine {
         let info = ConnInfo {
             handle: self.next_handle,
             slot,
-            uid: self.uids.next_uid('C'),
+            uid: if hidden {
+                self.tunnels.next_uid()
+            } else {
+                self.uids.next_uid('C')
+            },
             id: ConnId {
                 orig_h: orig.0,
                 orig_p: orig.1,
@@ -605,13 +994,17 @@ impl Engine {
             Proto::Tcp => self.stats.tcp_connections += 1,
             Proto::Udp => self.stats.udp_connections += 1,
         }
-        let stopped = handler.new_connection(&info) == Verdict::Stop;
+        let stopped = !hidden && handler.new_connection(&info) == Verdict::Stop;
         let conn = Conn {
             info,
             last_ts: ts,
             timer_gen: 0,
             stopped,
             tcp: (proto == Proto::Tcp).then(TcpState::default),
+            hidden,
+            tunnel_hook: false,
+            tunnel_violated: false,
+            encap_fp: self.encap_fp,
         };
         let slot = match self.conns.insert(conn) {
             Ok(slot) => slot,
@@ -622,6 +1015,10 @@ impl Engine {
             }
         };
         self.arm(slot);
+        // Zeek's `new_connection` handler of the tunnel framework.
+        if !self.encap.is_empty() {
+            self.register_tunnels(ts, handler);
+        }
         Some(slot)
     }
 
@@ -657,7 +1054,6 @@ impl Engine {
             }
         }
         let slot = match found {
-            Some(slot) => slot,
             None => {
                 let flip = if h.syn {
                     h.ack_flag
@@ -665,12 +1061,24 @@ impl Engine {
                     self.likely_tcp.contains(h.sport) && !self.likely_tcp.contains(h.dport)
                 };
                 let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
-                let Some(slot) = self.create(ts, orig, resp, Proto::Tcp, handler) else {
+                let Some(slot) = self.create(ts, orig, resp, Proto::Tcp, false, handler) else {
                     return;
                 };
                 slot
             }
+            Some(slot) => slot,
         };
+        let encap_fp = self.encap_fp;
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.encap_fp != encap_fp {
+            // Zeek's `tunnel_changed` (a new connection already has the packet's encapsulation).
+            c.encap_fp = encap_fp;
+            if encap_fp != 0 {
+                self.register_tunnels(ts, handler);
+            }
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
@@ -768,7 +1176,27 @@ impl Engine {
         .unwrap_or_default();
         let src = (t.src, sport);
         let dst = (t.dst, dport);
+        let tunnels_on = self.opts.tunnel_max_depth > 0;
         if !self.owns(src, dst, IPPROTO_UDP) {
+            // Another engine tracks this flow, but the connections inside a tunnel may be
+            // this engine's: decapsulate without the outer connection.
+            if tunnels_on {
+                let resp_port =
+                    if self.likely_udp.contains(sport) && !self.likely_udp.contains(dport) {
+                        sport
+                    } else {
+                        dport
+                    };
+                if let Some(ty) = TunnelType::for_udp_port(resp_port) {
+                    let id = ConnId {
+                        orig_h: t.src,
+                        orig_p: sport,
+                        resp_h: t.dst,
+                        resp_p: dport,
+                    };
+                    self.udp_tunnel(ts, ty, t, id, None, data, handler);
+                }
+            }
             return;
         }
         let slot = match self.conns.find(src, dst, IPPROTO_UDP) {
@@ -776,16 +1204,50 @@ impl Engine {
             None => {
                 let flip = self.likely_udp.contains(sport) && !self.likely_udp.contains(dport);
                 let (orig, resp) = if flip { (dst, src) } else { (src, dst) };
-                let Some(slot) = self.create(ts, orig, resp, Proto::Udp, handler) else {
+                let hidden = tunnels_on && TunnelType::for_udp_port(resp.1).is_some();
+                let Some(slot) = self.create(ts, orig, resp, Proto::Udp, hidden, handler) else {
                     return;
                 };
                 slot
             }
         };
+        let encap_fp = self.encap_fp;
+        let Some(c) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if c.encap_fp != encap_fp {
+            // Zeek's `tunnel_changed`, as for TCP.
+            c.encap_fp = encap_fp;
+            if encap_fp != 0 {
+                self.register_tunnels(ts, handler);
+            }
+        }
         let Some(c) = self.conns.get_mut(slot) else {
             return;
         };
         c.last_ts = c.last_ts.max(ts);
+        if tunnels_on && !c.tunnel_violated {
+            // Zeek's UDP analyzer forwards by the responder's port, else to the analyzers that
+            // recognise their protocol by content (Teredo, AYIYA).
+            let ty = TunnelType::for_udp_port(c.info.id.resp_p).or_else(|| {
+                if tunnel::looks_like_teredo(data) {
+                    Some(TunnelType::Teredo)
+                } else if tunnel::looks_like_ayiya(data) {
+                    Some(TunnelType::Ayiya)
+                } else {
+                    None
+                }
+            });
+            if let Some(ty) = ty {
+                let id = c.info.id;
+                let conn = Some((slot, c.info.handle));
+                self.udp_tunnel(ts, ty, t, id, conn, data, handler);
+                return;
+            }
+        }
+        if c.hidden {
+            return;
+        }
         if c.stopped {
             return;
         }
@@ -807,6 +1269,7 @@ impl Engine {
             };
             self.end(c, EndReason::EndOfInput, handler);
         }
+        self.tunnels.clear();
         self.sync_tcp_stats();
     }
 }

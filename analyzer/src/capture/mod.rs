@@ -6,7 +6,8 @@
 //! summary. Nothing here knows about TLS.
 //!
 //! Layers: [`source`] (records) -> [`link`] (link layers) -> [`ip`] (IPv4/IPv6, fragments) ->
-//! [`engine`] (connection table, TCP/UDP flows, timeouts) with [`table`] (the table's storage
+//! [`tunnel`] (decapsulation: IP-in-IP, GRE, VXLAN, Geneve, GTPv1-U, Teredo, AYIYA; the packet
+//! inside goes back to [`link`] or [`ip`]) -> [`engine`] (connection table, TCP/UDP flows, timeouts) with [`table`] (the table's storage
 //! and flow hash), [`timers`], [`tcp`] (per-direction reassembly) and [`uid`] (Zeek-style
 //! uids). Every bound is a `pub const`; every breach is a weird named in [`weird`].
 //!
@@ -21,6 +22,7 @@ pub mod source;
 pub mod table;
 pub mod tcp;
 pub mod timers;
+pub mod tunnel;
 pub mod uid;
 pub mod weird;
 
@@ -137,6 +139,13 @@ pub trait FlowHandler {
     /// buffered segments it released) has been made. Zeek drains a packet's events only now, so
     /// script-level decisions (removing an analyzer) take effect from the next packet on.
     fn packet_done(&mut self) {}
+    /// A tunnel.log row: a tunnel discovered, closed or expired (Zeek's `Tunnel::` actions).
+    /// Tunnels' own connections (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE over UDP on their
+    /// ports) are not handed to the handler: they carry no TLS, and leaving them out keeps the
+    /// connections inside a tunnel numbered (uids) as without it.
+    fn tunnel(&mut self, record: &tunnel::TunnelRecord<'_>) {
+        let _ = record;
+    }
     /// An anomaly, with the connection it belongs to when there is one.
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         let _ = (c, ts, name, addl);
@@ -203,6 +212,9 @@ pub struct Options {
     /// IP, fragment, transport-header, file-level) are raised by index 0 only, so that they
     /// are reported once. `None`, or a count of 1: every flow.
     pub shard: Option<(usize, usize)>,
+    /// Zeek's `Tunnel::max_depth`: most encapsulations decapsulated around one packet; 0 turns
+    /// decapsulation off (tunnel traffic is then plain IP and UDP, as without this feature).
+    pub tunnel_max_depth: usize,
 }
 
 impl Default for Options {
@@ -221,6 +233,7 @@ impl Default for Options {
             continue_across_inputs: false,
             progress: None,
             shard: None,
+            tunnel_max_depth: tunnel::DEFAULT_MAX_DEPTH,
         }
     }
 }
@@ -268,6 +281,8 @@ pub struct Stats {
     pub udp_bytes_delivered: u64,
     /// Weirds raised.
     pub weirds: u64,
+    /// Packets taken out of a tunnel (one per level of encapsulation removed).
+    pub decapsulated: u64,
 }
 
 /// Reads `inputs` in order and drives `handler`.

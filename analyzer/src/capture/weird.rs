@@ -74,3 +74,48 @@ pub fn addl_uid_prefix(name: &str, uid: &str, addl: &[u8]) -> usize {
         0
     }
 }
+
+/// The tunnel table ([`super::tunnel::MAX_ACTIVE_TUNNELS`]) or the IP tunnel table
+/// ([`super::tunnel::MAX_IP_TUNNELS`]) was full.
+pub const TUNNEL_TABLE_FULL: &str = "tunnel_table_full";
+/// Zeek's weird for an encapsulation beyond `Tunnel::max_depth`.
+pub const EXCEEDED_TUNNEL_MAX_DEPTH: &str = "exceeded_tunnel_max_depth";
+/// Zeek's weird for a GTPv1 packet beyond `Tunnel::max_depth`.
+pub const TUNNEL_DEPTH: &str = "tunnel_depth";
+/// Zeek's weird for an IP-in-IP payload whose version is not the one the protocol number says.
+pub const INVALID_INNER_IP_VERSION: &str = "invalid_inner_IP_version";
+/// Zeek's weird for a Teredo bubble (an IPv6 header without payload) followed by bytes.
+pub const TEREDO_BUBBLE_WITH_PAYLOAD: &str = "Teredo_bubble_with_payload";
+
+/// Zeek's packet analyzers append `_in_tunnel` to the name of a weird raised inside a tunnel;
+/// the tunnel weirds have that form too.
+pub fn in_tunnel(name: &'static str) -> &'static str {
+    match name {
+        EXCEEDED_TUNNEL_MAX_DEPTH => "exceeded_tunnel_max_depth_in_tunnel",
+        TUNNEL_DEPTH => "tunnel_depth_in_tunnel",
+        INVALID_INNER_IP_VERSION => "invalid_inner_IP_version_in_tunnel",
+        "truncated_GRE" => "truncated_GRE_in_tunnel",
+        "unknown_gre_version" => "unknown_gre_version_in_tunnel",
+        "egre_protocol_type" => "egre_protocol_type_in_tunnel",
+        "gre_routing" => "gre_routing_in_tunnel",
+        "unknown_gre_flags" => "unknown_gre_flags_in_tunnel",
+        "non_ip_packet_in_encap" => "non_ip_packet_in_encap_in_tunnel",
+        "vxlan_empty_packet" => "vxlan_empty_packet_in_tunnel",
+        "geneve_invalid_version" => "geneve_invalid_version_in_tunnel",
+        "geneve_empty_packet" => "geneve_empty_packet_in_tunnel",
+        "ayiya_empty_packet" => "ayiya_empty_packet_in_tunnel",
+        other => in_tunnel_owned(other),
+    }
+}
+
+/// [`in_tunnel`] for the 802.11 weirds, which are only ever raised inside a tunnel (Aruba's GRE).
+pub fn in_tunnel_owned(name: &'static str) -> &'static str {
+    match name {
+        "truncated_802_11_header" => "truncated_802_11_header_in_tunnel",
+        "truncated_802_11_amsdu_header" => "truncated_802_11_amsdu_header_in_tunnel",
+        "truncated_802_11_amsdu_packet" => "truncated_802_11_amsdu_packet_in_tunnel",
+        "invalid_802_11_amsdu_inner_packet" => "invalid_802_11_amsdu_inner_packet_in_tunnel",
+        "truncated_802_11_llc_header" => "truncated_802_11_llc_header_in_tunnel",
+        other => other,
+    }
+}

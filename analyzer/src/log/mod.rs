@@ -23,6 +23,7 @@ pub mod names;
 pub mod quic_log;
 pub mod stream;
 pub mod table;
+pub mod tunnel_log;
 pub mod writer;
 pub mod x509;
 pub mod x509_log;
@@ -33,6 +34,7 @@ pub use builder::{
 pub use names::NameTables;
 pub use quic_log::{QuicLogState, QuicOutput};
 pub use stream::{LogFormat, LogOutput, LogShared};
+pub use tunnel_log::TunnelOutput;
 pub use writer::{
     format_log_time, JsonLogWriter, OptionalColumns, TsvLogWriter, SSL_LOG_FIELDS, SSL_LOG_TYPES,
 };

@@ -183,7 +183,10 @@ pub fn run_with_x509<'w>(
     outputs: Outputs<'w>,
     x509: Option<(LogFormat, &'w mut dyn Write)>,
 ) -> Result<Summary, RunError> {
-    let logs = OtherLogs { x509, quic: None };
+    let logs = OtherLogs {
+        x509,
+        ..OtherLogs::default()
+    };
     run_with_logs(inputs, opts, outputs, logs)
 }
 
@@ -194,20 +197,22 @@ pub struct OtherLogs<'w> {
     pub x509: Option<(LogFormat, &'w mut dyn Write)>,
     /// quic.log.
     pub quic: Option<(LogFormat, &'w mut dyn Write)>,
+    /// tunnel.log.
+    pub tunnel: Option<(LogFormat, &'w mut dyn Write)>,
 }
 
 /// [`run`], also writing the other logs that `logs` asks for.
 ///
-/// x509.log's deduplication is run-wide and its rows, like quic.log's, are in the order they
-/// happened, so a run that writes either is single-threaded whatever [`RunOptions::threads`]
-/// says.
+/// x509.log's deduplication is run-wide and its rows, like quic.log's and tunnel.log's, are in
+/// the order they happened, so a run that writes any of them is single-threaded whatever
+/// [`RunOptions::threads`] says.
 pub fn run_with_logs<'w>(
     inputs: &[Input],
     opts: &RunOptions,
     outputs: Outputs<'w>,
     logs: OtherLogs<'w>,
 ) -> Result<Summary, RunError> {
-    if opts.threads > 1 && logs.x509.is_none() && logs.quic.is_none() {
+    if opts.threads > 1 && logs.x509.is_none() && logs.quic.is_none() && logs.tunnel.is_none() {
         return run_sharded(inputs, opts, outputs);
     }
     let mut pipeline = Pipeline::new(opts, outputs);
@@ -216,6 +221,9 @@ pub fn run_with_logs<'w>(
     }
     if let Some((format, w)) = logs.quic {
         pipeline.set_quic(crate::log::QuicOutput::new(format, w));
+    }
+    if let Some((format, w)) = logs.tunnel {
+        pipeline.set_tunnel(crate::log::TunnelOutput::new(format, w));
     }
     let result = capture::run(inputs, &opts.capture, &mut pipeline);
     let close_ts = pipeline.last_ts;

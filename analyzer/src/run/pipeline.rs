@@ -112,6 +112,8 @@ pub struct Pipeline<'w> {
     x509: Option<X509Output<'w>>,
     /// quic.log, when written (see [`super::run_with_logs`]).
     quic: Option<QuicOutput<'w>>,
+    /// tunnel.log, when written (see [`super::run_with_logs`]).
+    tunnel: Option<crate::log::TunnelOutput<'w>>,
     pub(super) summary: Summary,
     pub(super) first_ts: Option<f64>,
     pub(super) last_ts: f64,
@@ -132,6 +134,7 @@ impl<'w> Pipeline<'w> {
             log_shared: LogShared::new(opts.max_ssl_history_length, opts.log_columns),
             x509: None,
             quic: None,
+            tunnel: None,
             summary: Summary::default(),
             first_ts: None,
             last_ts: 0.0,
@@ -147,6 +150,11 @@ impl<'w> Pipeline<'w> {
     /// Also writes quic.log (single-threaded runs only, like x509.log).
     pub(super) fn set_quic(&mut self, quic: QuicOutput<'w>) {
         self.quic = Some(quic);
+    }
+
+    /// Also writes tunnel.log (single-threaded runs only: its rows are in packet order).
+    pub(super) fn set_tunnel(&mut self, tunnel: crate::log::TunnelOutput<'w>) {
+        self.tunnel = Some(tunnel);
     }
 
     /// Tells `events` and `log` where the uids are in what each output writes (a sharded run
@@ -182,6 +190,7 @@ impl<'w> Pipeline<'w> {
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
             || self.x509.as_ref().is_some_and(|x| x.dest().failed())
             || self.quic.as_ref().is_some_and(|q| q.dest().failed())
+            || self.tunnel.as_ref().is_some_and(|t| t.dest.failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -220,6 +229,9 @@ impl<'w> Pipeline<'w> {
             }
             if let Some(q) = self.quic.as_mut() {
                 q.set_open_ts(ts);
+            }
+            if let Some(t) = self.tunnel.as_mut() {
+                t.set_open_ts(ts);
             }
         }
         if ts > self.last_ts {
@@ -269,6 +281,9 @@ impl<'w> Pipeline<'w> {
         }
         if let Some(q) = self.quic.as_mut() {
             q.flush();
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.flush();
         }
     }
 
@@ -368,13 +383,17 @@ impl<'w> Pipeline<'w> {
         if let Some(q) = self.quic.as_mut() {
             q.footer(close_ts);
         }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.footer(close_ts);
+        }
         self.flush();
         self.summary.events = self.events.as_ref().map_or(0, |e| e.dest.written());
         self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
         let error = self.events.as_mut().and_then(|e| e.dest.take_error());
         let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
         let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.take_error()));
-        match error.or_else(|| self.quic.as_mut().and_then(|q| q.take_error())) {
+        let error = error.or_else(|| self.quic.as_mut().and_then(|q| q.take_error()));
+        match error.or_else(|| self.tunnel.as_mut().and_then(|t| t.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -482,6 +501,14 @@ impl FlowHandler for Pipeline<'_> {
     /// a connection become `conn_weird` lines, as Zeek raises `conn_weird` for its TCP and UDP
     /// analyzers' weirds; the source names the transport. Weirds without a connection (pcapng
     /// blocks, IP fragments, link layers) become `net_weird` lines.
+    fn tunnel(&mut self, record: &crate::capture::tunnel::TunnelRecord<'_>) {
+        self.note_ts(record.ts);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.row(record);
+            t.flush();
+        }
+    }
+
     fn weird(&mut self, c: Option<&ConnInfo>, ts: f64, name: &'static str, addl: &str) {
         self.note_ts(ts);
         let Some(events) = self.events.as_mut() else {
