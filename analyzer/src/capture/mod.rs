@@ -8,7 +8,7 @@
 //! Layers: [`source`] (records) -> [`link`] (link layers) -> [`ip`] (IPv4/IPv6, fragments) ->
 //! [`engine`] (connection table, TCP/UDP flows, timeouts) with [`table`] (the table's storage
 //! and flow hash), [`timers`], [`tcp`] (per-direction reassembly) and [`uid`] (Zeek-style
-//! uids). Every bound is a `pub const`; every breach is a weird named in [`weird`].
+//! uids). [`live`] reads network interfaces instead of files (`-i`). Every bound is a `pub const`; every breach is a weird named in [`weird`].
 //!
 //! Gap handling: gaps are reported to the consumer and the stream then continues (resync)
 //! with the next bytes seen; it is up to the consumer to stop, as Zeek's SSL analyzer does.
@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod ip;
 pub mod link;
+pub mod live;
 pub mod source;
 pub mod table;
 pub mod tcp;

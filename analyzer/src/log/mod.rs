@@ -17,6 +17,7 @@ pub mod cert;
 pub mod cert_cache;
 mod compact;
 pub mod dn;
+pub mod file;
 pub mod names;
 pub mod quic_log;
 pub mod stream;

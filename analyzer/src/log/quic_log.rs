@@ -438,6 +438,14 @@ impl<'w> QuicOutput<'w> {
         }
     }
 
+    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
+    /// next one opened at `now` (log rotation; see [`crate::log::LogOutput::rotate`]).
+    pub fn rotate(&mut self, now: f64) {
+        self.footer(now);
+        self.header_written = false;
+        self.open_ts = now;
+    }
+
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
         if self.buf.is_empty() {

@@ -177,7 +177,7 @@ impl<'w> Pipeline<'w> {
 
     /// Whether writing an output failed: nobody reads it any more (`| head`), so nothing
     /// else is analysed.
-    fn output_failed(&self) -> bool {
+    pub(super) fn output_failed(&self) -> bool {
         self.events.as_ref().is_some_and(|e| e.dest.failed())
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
             || self.x509.as_ref().is_some_and(|x| x.dest.failed())
@@ -208,7 +208,7 @@ impl<'w> Pipeline<'w> {
         self.state_mut(c).map(std::mem::take).unwrap_or_default()
     }
 
-    fn note_ts(&mut self, ts: f64) {
+    pub(super) fn note_ts(&mut self, ts: f64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
             // ssl.log's `#open` is the run's first timestamp.
@@ -270,6 +270,22 @@ impl<'w> Pipeline<'w> {
         if let Some(q) = self.quic.as_mut() {
             q.flush();
         }
+    }
+
+    /// Ends every log's current file at `now` and starts the next (`--rotate`, SIGHUP): the
+    /// footers are written and everything is flushed to the writers, so that the caller can
+    /// close and rename the files before the next row.
+    pub(super) fn rotate(&mut self, now: f64) {
+        if let Some(log) = self.log.as_mut() {
+            log.rotate(now);
+        }
+        if let Some(x) = self.x509.as_mut() {
+            x.rotate(now);
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.rotate(now);
+        }
+        self.flush();
     }
 
     /// Hands the connection to a new session; `detected` is what its start was found to be.
