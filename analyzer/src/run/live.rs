@@ -11,7 +11,12 @@
 //! once (status 1). SIGHUP rotates the logs now. With no packet arriving, the engine's clock
 //! follows the wall clock, so inactivity timeouts end idle connections as they would in Zeek.
 //! `#open` and `#close` are wall-clock times: the start of the run (or of the rotation
-//! interval) and the time of the rotation or of the stop.
+//! interval) and the time of the rotation or of the stop. With `--rotate`, the files are
+//! rotated at exit too (as Zeek does), so the directory holds only rotated logs afterwards.
+//!
+//! A rotation is a cut between rows: the pipeline writes each row whole, the footer goes after
+//! the last row of the interval and the file is renamed before the next row is formatted, so
+//! no row is lost or written twice.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +26,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::{OtherLogs, Outputs, Pipeline, RunError, RunOptions, Summary};
 use crate::capture::live::{IfaceStats, LiveOptions, LiveSource};
 use crate::capture::Engine;
+
+/// Seconds between flushes of the writers in a live run: how late a row may reach its file or
+/// pipe (Zeek's ASCII writer flushes on a similar beat).
+pub const LIVE_FLUSH_INTERVAL: f64 = 0.5;
 
 /// Called at each rotation, after the logs' footers are written and flushed, with the time
 /// the ending interval was opened: closes and renames the log files (see
@@ -154,6 +163,7 @@ pub fn run_live<'w>(
     // `#open` is the start of the run, not the first packet's time.
     pipeline.note_ts(opened);
     let mut next_rotation = setup.rotate_interval.map(|i| next_boundary(opened, i));
+    let mut next_flush = opened + LIVE_FLUSH_INTERVAL;
     let mut summary = LiveSummary::default();
     let mut failure: Option<RunError> = None;
     while !signals.stop.load(Ordering::Relaxed) {
@@ -168,6 +178,10 @@ pub fn run_live<'w>(
         if got == 0 {
             // Idle: time still passes for the connections' timers.
             engine.advance(now, &mut pipeline, &mut |_, _| {});
+        }
+        if now >= next_flush {
+            pipeline.flush_writers();
+            next_flush = now + LIVE_FLUSH_INTERVAL;
         }
         let hup = signals.rotate.swap(false, Ordering::Relaxed);
         if hup || next_rotation.is_some_and(|t| now >= t) {
@@ -194,6 +208,14 @@ pub fn run_live<'w>(
     engine.advance(close, &mut pipeline, &mut |_, _| {});
     engine.finish(&mut pipeline);
     pipeline.finish(close)?;
+    if setup.rotate_interval.is_some() {
+        // As Zeek with rotation on: the last interval's files are rotated at exit too, so that
+        // every finished log carries its interval in its name.
+        if let Some(rotate_files) = setup.rotate_files.as_mut() {
+            rotate_files(opened).map_err(RunError::Output)?;
+            summary.rotations += 1;
+        }
+    }
     summary.run = pipeline.summary.clone();
     summary.run.capture = engine.stats().clone();
     match failure {

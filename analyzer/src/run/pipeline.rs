@@ -288,6 +288,24 @@ impl<'w> Pipeline<'w> {
         self.flush();
     }
 
+    /// Moves buffered output to the writers and flushes the writers themselves (stdout's
+    /// buffer, the log files'), so that a live run's rows reach their readers while it runs.
+    pub(super) fn flush_writers(&mut self) {
+        self.flush();
+        if let Some(e) = self.events.as_mut() {
+            e.dest.write(|w| w.flush());
+        }
+        if let Some(l) = self.log.as_mut() {
+            l.dest.write(|w| w.flush());
+        }
+        if let Some(x) = self.x509.as_mut() {
+            x.dest.write(|w| w.flush());
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.dest.write(|w| w.flush());
+        }
+    }
+
     /// Hands the connection to a new session; `detected` is what its start was found to be.
     fn start_ssl(&mut self, c: &ConnInfo, detected: Detected) {
         let session = Session::new(self.opts.ssl, detected, self.opts.quic);
