@@ -126,6 +126,10 @@ struct LiveArgs {
           default_value_t = tls_analyzer::capture::live::DEFAULT_SNAPLEN,
           value_parser = clap::value_parser!(u32).range(64..))]
     snaplen: u32,
+    /// With -i: every SECONDS, a stats.log row (Zeek's columns: packets processed, dropped by
+    /// the kernel, seen on the link, ...) in --logdir, or on stderr without it.
+    #[arg(long, value_name = "SECONDS", requires = "interfaces", value_parser = parse_seconds)]
+    stats_interval: Option<f64>,
 }
 
 /// A positive number of seconds.
@@ -321,9 +325,20 @@ fn main() -> ExitCode {
     }
     let mut dir_logs = dir_logs;
     // Live capture (-i): the same outputs, fed from interfaces until a signal.
+    let mut stats_file = files_out
+        .logdir
+        .as_ref()
+        .map(|dir| LazyFile::new(dir.join("stats.log")));
+    let mut stats_stderr = io::stderr();
+    let stats_format = match (log, events) {
+        (Some(f), _) => f,
+        (None, Some(EventFormat::Json)) => LogFormat::Json,
+        (None, _) => LogFormat::Tsv,
+    };
     let rotators: Vec<LazyFile> = dir_logs
         .iter()
         .flat_map(|(ssl, x509, quic)| [ssl.clone(), x509.clone(), quic.clone()])
+        .chain(stats_file.clone())
         .collect();
     let mut rotate_files = |opened: f64| -> io::Result<()> {
         rotators.iter().try_for_each(|f| f.rotate(opened).map(drop))
@@ -337,6 +352,14 @@ fn main() -> ExitCode {
         },
         rotate_interval: files_out.rotate,
         rotate_files: Some(&mut rotate_files),
+        stats_interval: common.live.stats_interval,
+        stats: common.live.stats_interval.map(|_| {
+            let w: &mut dyn Write = match stats_file.as_mut() {
+                Some(f) => f,
+                None => &mut stats_stderr,
+            };
+            (stats_format, w)
+        }),
         announce: true,
     });
     let mut live_summary = None;

@@ -20,6 +20,7 @@ pub mod dn;
 pub mod file;
 pub mod names;
 pub mod quic_log;
+pub mod stats_log;
 pub mod stream;
 pub mod writer;
 pub mod x509;

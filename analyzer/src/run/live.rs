@@ -23,9 +23,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{OtherLogs, Outputs, Pipeline, RunError, RunOptions, Summary};
+use super::{LogFormat, OtherLogs, Outputs, Pipeline, RunError, RunOptions, Summary};
 use crate::capture::live::{IfaceStats, LiveOptions, LiveSource};
 use crate::capture::Engine;
+use crate::capture::Stats;
+use crate::log::stats_log::{resident_mb, StatsLog, StatsRow};
 
 /// Seconds between flushes of the writers in a live run: how late a row may reach its file or
 /// pipe (Zeek's ASCII writer flushes on a similar beat).
@@ -45,6 +47,10 @@ pub struct LiveSetup<'a> {
     pub rotate_interval: Option<f64>,
     /// Renames the log files at a rotation; `None` when the logs are not files (stdout).
     pub rotate_files: Option<&'a mut RotateFiles<'a>>,
+    /// Write a stats.log row every this many seconds (`--stats-interval`).
+    pub stats_interval: Option<f64>,
+    /// Where stats.log goes (DIR/stats.log, rotated with the other logs, or stderr).
+    pub stats: Option<(LogFormat, &'a mut dyn Write)>,
     /// Say `listening on IFACE` on stderr once the interfaces are open (as Zeek does), so that
     /// a person or a script knows when capture has begun.
     pub announce: bool,
@@ -93,6 +99,45 @@ pub fn wall_clock() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// What the previous stats.log row of a worker counted, for the next row's differences.
+#[derive(Default)]
+struct StatsBase {
+    engine: Stats,
+    iface: IfaceStats,
+}
+
+impl StatsBase {
+    /// The row of the interval ending at `now`, and the new base.
+    fn row(&mut self, now: f64, peer: &str, engine: &Engine, ifaces: &[IfaceStats]) -> StatsRow {
+        let mut iface = IfaceStats::default();
+        for s in ifaces {
+            iface.add(s);
+        }
+        let e = engine.stats();
+        let row = StatsRow {
+            ts: now,
+            peer: peer.to_owned(),
+            mem: resident_mb(),
+            pkts_proc: e.packets.saturating_sub(self.engine.packets),
+            bytes_recv: e.bytes.saturating_sub(self.engine.bytes),
+            pkts_dropped: iface.dropped.saturating_sub(self.iface.dropped),
+            pkts_link: iface.received.saturating_sub(self.iface.received),
+            pkts_ifdropped: iface.if_dropped.saturating_sub(self.iface.if_dropped),
+            active_conns: engine.active_connections() as u64,
+            tcp_conns: e
+                .tcp_connections
+                .saturating_sub(self.engine.tcp_connections),
+            udp_conns: e
+                .udp_connections
+                .saturating_sub(self.engine.udp_connections),
+            reassem_tcp_size: engine.buffered_bytes() as u64,
+        };
+        self.engine = e.clone();
+        self.iface = iface;
+        row
+    }
 }
 
 /// The first multiple of `interval` after `t`.
@@ -164,6 +209,12 @@ pub fn run_live<'w>(
     pipeline.note_ts(opened);
     let mut next_rotation = setup.rotate_interval.map(|i| next_boundary(opened, i));
     let mut next_flush = opened + LIVE_FLUSH_INTERVAL;
+    let mut next_stats = setup.stats_interval.map(|i| opened + i);
+    let mut stats_base = StatsBase::default();
+    let mut stats_log = setup
+        .stats
+        .take()
+        .map(|(format, w)| StatsLog::new(format, w, opened));
     let mut summary = LiveSummary::default();
     let mut failure: Option<RunError> = None;
     while !signals.stop.load(Ordering::Relaxed) {
@@ -183,9 +234,31 @@ pub fn run_live<'w>(
             pipeline.flush_writers();
             next_flush = now + LIVE_FLUSH_INTERVAL;
         }
+        if let (Some(t), Some(log)) = (next_stats, stats_log.as_mut()) {
+            if now >= t {
+                // The engine counts what it processed; libpcap what the kernel passed or
+                // dropped. Packets still in the kernel buffer are in the second only.
+                let row = stats_base.row(now, "worker-1", &engine, &source.stats());
+                if let Err(e) = log.row(&row) {
+                    failure = Some(RunError::Output(e));
+                    break;
+                }
+                next_stats = setup
+                    .stats_interval
+                    .map(|i| t + i)
+                    .filter(|n| *n > now)
+                    .or_else(|| setup.stats_interval.map(|i| now + i));
+            }
+        }
         let hup = signals.rotate.swap(false, Ordering::Relaxed);
         if hup || next_rotation.is_some_and(|t| now >= t) {
             pipeline.rotate(now);
+            if let Some(log) = stats_log.as_mut() {
+                if let Err(e) = log.rotate(now) {
+                    failure = Some(RunError::Output(e));
+                    break;
+                }
+            }
             if let Some(rotate_files) = setup.rotate_files.as_mut() {
                 if let Err(e) = rotate_files(opened) {
                     failure = Some(RunError::Output(e));
@@ -208,6 +281,9 @@ pub fn run_live<'w>(
     engine.advance(close, &mut pipeline, &mut |_, _| {});
     engine.finish(&mut pipeline);
     pipeline.finish(close)?;
+    if let Some(log) = stats_log.as_mut() {
+        log.footer(close).map_err(RunError::Output)?;
+    }
     if setup.rotate_interval.is_some() {
         // As Zeek with rotation on: the last interval's files are rotated at exit too, so that
         // every finished log carries its interval in its name.
