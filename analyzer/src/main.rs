@@ -190,7 +190,8 @@ struct Common {
     #[arg(long, default_value_t = tls_analyzer::quic::DEFAULT_MAX_DISCARDED_PACKET_EVENTS, allow_negative_numbers = true)]
     quic_max_discarded_packet_events: i64,
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
-    /// (same output, merged as it is produced within a bounded buffer).
+    /// (same output, merged as it is produced within a bounded buffer). With -i: N packet
+    /// sockets per interface in one kernel fanout group (symmetric flow hash), one engine each.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
     /// Connections tracked at once (TCP and UDP); past it the least recently active one is

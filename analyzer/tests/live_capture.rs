@@ -65,6 +65,74 @@ fn live_rows_equal_the_file_run_of_the_same_packets() {
 
 #[cfg(feature = "live")]
 #[test]
+#[cfg_attr(
+    pac_no_live,
+    ignore = "live capture needs root, openssl and tcpdump; probed at build time"
+)]
+fn threads_2_fanout_writes_each_connection_once() {
+    if !ready("fanout capture on lo") {
+        return;
+    }
+    let dir = scratch("fanout");
+    let port = free_port();
+    let logdir = dir.join("logs");
+    let _server = server(&dir, port);
+    let dump = tcpdump(&dir, port);
+    let mut live = analyzer(
+        &dir,
+        port,
+        &[
+            "--logdir",
+            logdir.to_str().expect("utf-8"),
+            "--threads",
+            "2",
+        ],
+    );
+    assert!(live.stderr_text().contains("2 workers, fanout hash"));
+    // 16 connections: the chance that the hash gives every one to the same worker is 2^-15.
+    for i in 0..16 {
+        handshake(port, &format!("f{i}.fanout.test"));
+    }
+    let open = open_client(port, "open.fanout.test");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    live.signal("INT");
+    let status = live.wait();
+    let stderr = live.stderr_text();
+    assert!(status.success(), "analyzer: {status}\n{stderr}");
+    let pcap = stop_tcpdump(dump, &dir);
+    drop(open);
+
+    let live_log = std::fs::read_to_string(logdir.join("ssl.log")).expect("live ssl.log");
+    // One header and one footer although two workers wrote rows.
+    assert_eq!(live_log.matches("#fields\t").count(), 1, "{live_log}");
+    assert_eq!(live_log.matches("#close\t").count(), 1, "{live_log}");
+    assert!(live_log.ends_with('\n'));
+    // Workers finish connections in their own order: compare as sets (each row once).
+    let mut live_rows = rows_without_uid(&live_log);
+    let mut file_rows = rows_without_uid(&file_run(&pcap, &[]));
+    assert_eq!(live_rows.len(), 17, "{live_log}");
+    live_rows.sort();
+    file_rows.sort();
+    let live_sorted = live_rows.join("\n");
+    let file_sorted = file_rows.join("\n");
+    assert_same_rows(&live_sorted, &file_sorted);
+    // Both workers had packets, and the total is their sum.
+    let received = |who: &str| -> u64 {
+        stderr
+            .lines()
+            .find(|l| l.contains(who))
+            .and_then(|l| l.split(": ").nth(2))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count for {who}:\n{stderr}"))
+    };
+    let (w1, w2) = (received("(worker-1)"), received("(worker-2)"));
+    assert!(w1 > 0 && w2 > 0, "{stderr}");
+    assert_eq!(received("total"), w1 + w2, "{stderr}");
+}
+
+#[cfg(feature = "live")]
+#[test]
 fn a_missing_interface_is_a_clear_error() {
     let out = Command::new(bin())
         .args(["log", "-i", "nosuchif0"])

@@ -264,6 +264,210 @@ mod imp {
     }
 }
 
+/// `--threads N` on live interfaces: N AF_PACKET sockets per interface in one fanout group
+/// each, with the kernel's symmetric flow hash; see [`FanoutWorker`].
+#[cfg(feature = "live")]
+mod fanout {
+    use super::*;
+    use netring::{BpfFilter, BpfInsn, Capture, FanoutFlags, FanoutMode, PacketDirection};
+
+    /// TPACKET_V3 block retirement timeout: how long a packet may wait in a block that is not
+    /// full yet (the ring's latency on a quiet link).
+    const BLOCK_TIMEOUT_MS: u32 = 10;
+    /// Ring blocks handed over per interface and poll before the next interface's turn.
+    const BATCHES_PER_POLL: usize = 4;
+
+    /// One interface's socket of one worker.
+    struct Member {
+        name: String,
+        cap: Capture,
+        /// libpcap's rule, kept: on a loopback device every packet shows up twice, once
+        /// outgoing and once incoming; only the incoming copy is analysed.
+        loopback: bool,
+        /// The interface's `rx_dropped` when the capture started (worker 0 reports the
+        /// difference: it is the interface's, not a socket's).
+        if_dropped_base: Option<u64>,
+    }
+
+    /// One worker's sockets, one per interface; each is a member of its interface's fanout
+    /// group, so the kernel hands this worker every packet of the flows it hashes to it (both
+    /// directions: `PACKET_FANOUT_HASH` hashes with `__skb_get_hash_symmetric`, which orders
+    /// the addresses and ports first) and no other. `PACKET_FANOUT_FLAG_DEFRAG` reassembles IP
+    /// fragments before hashing, so that a fragment without ports lands with its flow.
+    pub struct FanoutWorker {
+        members: Vec<Member>,
+        next: usize,
+    }
+
+    /// The filter compiled by libpcap for Ethernet frames, as raw BPF for the sockets.
+    fn compile(filter: &str, iface: &str) -> Result<BpfFilter, LiveError> {
+        let bad = |msg: String| LiveError::Filter {
+            iface: iface.to_owned(),
+            msg,
+        };
+        let dead = pcap::Capture::dead(pcap::Linktype::ETHERNET).map_err(|e| bad(e.to_string()))?;
+        let program = dead.compile(filter, true).map_err(|e| bad(e.to_string()))?;
+        // The pcap crate shows an instruction only as text, "code jt jf k".
+        let insns = program
+            .get_instructions()
+            .iter()
+            .map(|i| {
+                let text = i.to_string();
+                let v: Vec<u32> = text.split(' ').filter_map(|w| w.parse().ok()).collect();
+                match v.as_slice() {
+                    [code, jt, jf, k] => Ok(BpfInsn {
+                        code: u16::try_from(*code).map_err(|e| bad(e.to_string()))?,
+                        jt: u8::try_from(*jt).map_err(|e| bad(e.to_string()))?,
+                        jf: u8::try_from(*jf).map_err(|e| bad(e.to_string()))?,
+                        k: *k,
+                    }),
+                    _ => Err(bad(format!("unreadable BPF instruction {text:?}"))),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        BpfFilter::new(insns).map_err(|e| bad(e.to_string()))
+    }
+
+    /// `/sys/class/net/IFACE/<file>` as a number.
+    fn sysfs(iface: &str, file: &str) -> Option<u64> {
+        std::fs::read_to_string(format!("/sys/class/net/{iface}/{file}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Opens `workers` sockets on every interface of `opts`, one fanout group per interface,
+    /// and returns one [`FanoutWorker`] per socket index.
+    pub fn open_fanout(opts: &LiveOptions, workers: usize) -> Result<Vec<FanoutWorker>, LiveError> {
+        let mut out: Vec<FanoutWorker> = (0..workers)
+            .map(|_| FanoutWorker {
+                members: Vec::new(),
+                next: 0,
+            })
+            .collect();
+        // Fanout groups are per network namespace: one id per interface and process.
+        let base = (std::process::id() as u16).wrapping_mul(31);
+        for (k, name) in opts.interfaces.iter().enumerate() {
+            let open_err = |msg: String| LiveError::Open {
+                iface: name.clone(),
+                msg,
+            };
+            // ARPHRD_ETHER (1) and ARPHRD_LOOPBACK (772) carry Ethernet frames, which the
+            // filter is compiled for and the link layer expects.
+            let arphrd =
+                sysfs(name, "type").ok_or_else(|| open_err("No such device exists".into()))?;
+            if arphrd != 1 && arphrd != 772 {
+                return Err(open_err(format!(
+                    "--threads above 1 needs an Ethernet interface (ARPHRD {arphrd})"
+                )));
+            }
+            let filter = opts
+                .filter
+                .as_deref()
+                .map(|f| compile(f, name))
+                .transpose()?;
+            let group = base.wrapping_add(k as u16);
+            let if_dropped_base = sysfs(name, "statistics/rx_dropped");
+            for (w, worker) in out.iter_mut().enumerate() {
+                let mut b = Capture::builder()
+                    .interface(name)
+                    .snap_len(opts.snaplen)
+                    .promiscuous(opts.promisc)
+                    .block_timeout_ms(BLOCK_TIMEOUT_MS)
+                    .fanout(FanoutMode::Hash, group)
+                    .fanout_flags(FanoutFlags::DEFRAG);
+                if let Some(f) = filter.clone() {
+                    b = b.bpf_filter(f);
+                }
+                let cap = b.build().map_err(|e| open_err(error_chain(&e)))?;
+                worker.members.push(Member {
+                    name: name.clone(),
+                    cap,
+                    loopback: arphrd == 772,
+                    if_dropped_base: if w == 0 { if_dropped_base } else { None },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// An error with its sources, as one line.
+    fn error_chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cur = c.source();
+        }
+        s
+    }
+
+    impl FanoutWorker {
+        /// As [`LiveSource::poll`]: the frames available now, or a short sleep.
+        pub fn poll(&mut self, f: &mut dyn FnMut(Frame<'_>)) -> Result<usize, LiveError> {
+            let n = self.members.len();
+            let mut got = 0;
+            for k in 0..n {
+                let i = (self.next + k) % n;
+                let Some(m) = self.members.get_mut(i) else {
+                    continue;
+                };
+                for _ in 0..BATCHES_PER_POLL {
+                    let Some(batch) = m.cap.next_batch() else {
+                        break;
+                    };
+                    for p in &batch {
+                        if m.loopback && p.direction() == PacketDirection::Outgoing {
+                            continue;
+                        }
+                        let t = p.timestamp();
+                        // Microseconds, as libpcap and capture files give them.
+                        let ts = f64::from(t.sec) + f64::from(t.nsec / 1000) / 1_000_000.0;
+                        f(Frame {
+                            ts,
+                            linktype: 1,
+                            data: p.data(),
+                        });
+                        got += 1;
+                    }
+                }
+            }
+            self.next = (self.next + 1) % n.max(1);
+            if got == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(IDLE_SLEEP_MS));
+            }
+            Ok(got)
+        }
+
+        /// This worker's counters per interface: its socket's packets and kernel drops; the
+        /// interface's own drops are reported by worker 0 only.
+        pub fn stats(&mut self) -> Vec<IfaceStats> {
+            self.members
+                .iter()
+                .map(|m| {
+                    let s = m.cap.cumulative_stats().ok();
+                    let if_dropped = m.if_dropped_base.map_or(0, |base| {
+                        sysfs(&m.name, "statistics/rx_dropped")
+                            .unwrap_or(base)
+                            .saturating_sub(base)
+                    });
+                    IfaceStats {
+                        name: m.name.clone(),
+                        received: s.map_or(0, |s| u64::from(s.packets)),
+                        dropped: s.map_or(0, |s| u64::from(s.drops)),
+                        if_dropped,
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(feature = "live")]
+pub use fanout::{open_fanout, FanoutWorker};
+
 #[cfg(not(feature = "live"))]
 mod imp {
     use super::*;

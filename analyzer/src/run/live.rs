@@ -18,6 +18,10 @@
 //! the last row of the interval and the file is renamed before the next row is formatted, so
 //! no row is lost or written twice.
 
+#[cfg(feature = "live")]
+#[path = "live_fanout.rs"]
+mod fanout;
+
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -180,13 +184,19 @@ impl Signals {
 }
 
 /// Captures live until a signal (see the module docs), writing what `outputs` and `logs` ask
-/// for. The x509.log and quic.log writers are honoured as in a single-threaded file run.
+/// for. The x509.log and quic.log writers are honoured as in a single-threaded file run. With
+/// `opts.threads` above 1, the kernel shards the packets over that many workers (see
+/// `live_fanout.rs`).
 pub fn run_live<'w>(
     mut setup: LiveSetup<'_>,
     opts: &RunOptions,
     outputs: Outputs<'w>,
     logs: OtherLogs<'w>,
 ) -> Result<LiveSummary, RunError> {
+    #[cfg(feature = "live")]
+    if opts.threads > 1 {
+        return fanout::run_fanout(setup, opts, outputs, logs);
+    }
     let mut source = LiveSource::open(&setup.capture).map_err(RunError::Live)?;
     let signals = Signals::install().map_err(RunError::Output)?;
     if setup.announce {
