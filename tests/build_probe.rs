@@ -27,6 +27,8 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("python3", "pac_no_python3"),
     ("parsezeeklogs", "pac_no_parsezeeklogs"),
     ("conformance", "pac_no_conformance"),
+    // Live capture on `lo` (analyzer/tests/live_*.rs): root, openssl and tcpdump.
+    ("live", "pac_no_live"),
 ];
 
 /// What the build script decided.
@@ -170,4 +172,12 @@ pub fn conformance(workspace: &Path) -> bool {
         // build. After adding the corpus, `touch` this file or set one of the variables above.
         false
     }
+}
+
+/// Whether the build runs as root (uid 0), as live capture on `lo` needs.
+pub fn root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -14,8 +14,11 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand, ValueEnum};
 use tls_analyzer::capture::Input;
 use tls_analyzer::fingerprint::FingerprintSet;
+// A log file in --logdir: created at its first write, renamed at each rotation.
+use tls_analyzer::log::file::LogFile as LazyFile;
 use tls_analyzer::run::{
-    run_with_logs, EventFormat, LogFormat, OtherLogs, Outputs, RunError, RunOptions,
+    report_drops, run_live, run_with_logs, EventFormat, LiveSetup, LogFormat, OtherLogs, Outputs,
+    RunError, RunOptions,
 };
 
 /// The capture analysed when no FILE is given: a TLS 1.3 handshake made on loopback with
@@ -91,6 +94,52 @@ struct LogFiles {
     /// instead of printing; a log without rows is not created, as with Zeek.
     #[arg(long, value_name = "DIR", conflicts_with = "kind")]
     logdir: Option<std::path::PathBuf>,
+    /// With -i and --logdir: close and rename the logs every SECONDS, as Zeek names rotated
+    /// logs (ssl.2026-12-06-05-00-00.log, the time the file was opened, UTC); SIGHUP rotates
+    /// at once.
+    #[arg(long, value_name = "SECONDS", requires = "logdir", value_parser = parse_seconds)]
+    rotate: Option<f64>,
+}
+
+/// Live capture (`-i`); see `tls_analyzer::capture::live`.
+#[derive(clap::Args, Debug, Default)]
+struct LiveArgs {
+    /// Capture live from this network interface instead of reading files (repeat for several;
+    /// needs root or CAP_NET_RAW, and a build with the cargo feature `live`). Runs until
+    /// SIGINT or SIGTERM, which end the open connections and write their rows; a second signal
+    /// exits at once.
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "files"
+    )]
+    interfaces: Vec<String>,
+    /// With -i: a capture filter in tcpdump's syntax, applied in the kernel.
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "BPF",
+        requires = "interfaces"
+    )]
+    filter: Option<String>,
+    /// With -i: bytes kept of each frame.
+    #[arg(long, value_name = "N", requires = "interfaces",
+          default_value_t = tls_analyzer::capture::live::DEFAULT_SNAPLEN,
+          value_parser = clap::value_parser!(u32).range(64..))]
+    snaplen: u32,
+    /// With -i: every SECONDS, a stats.log row (Zeek's columns: packets processed, dropped by
+    /// the kernel, seen on the link, ...) in --logdir, or on stderr without it.
+    #[arg(long, value_name = "SECONDS", requires = "interfaces", value_parser = parse_seconds)]
+    stats_interval: Option<f64>,
+}
+
+/// A positive number of seconds.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive number of seconds")),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -100,45 +149,6 @@ enum LogKindArg {
     X509,
     Quic,
     Tunnel,
-}
-
-/// A log file created at its first write (Zeek creates no file for a log without rows).
-struct LazyFile {
-    path: std::path::PathBuf,
-    file: Option<BufWriter<std::fs::File>>,
-}
-
-impl LazyFile {
-    fn new(path: std::path::PathBuf) -> Self {
-        LazyFile { path, file: None }
-    }
-
-    fn file(&mut self) -> io::Result<&mut BufWriter<std::fs::File>> {
-        if self.file.is_none() {
-            let f = std::fs::File::create(&self.path)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
-            self.file = Some(BufWriter::with_capacity(1 << 16, f));
-        }
-        self.file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("log file not open"))
-    }
-}
-
-impl Write for LazyFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.file()?.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self.file.as_mut() {
-            Some(f) => f.flush(),
-            None => Ok(()),
-        }
-    }
 }
 
 /// ssl.log's optional columns (Zeek leaves them out by default).
@@ -185,7 +195,8 @@ struct Common {
     /// Worker threads: above 1, connections are sharded over N analysis threads by flow hash
     /// (same output, merged as it is produced within a bounded buffer). Ignored by runs that
     /// write x509.log, quic.log or tunnel.log (--log x509/quic/tunnel, --logdir), which are
-    /// single-threaded.
+    /// single-threaded. With -i: N packet sockets per interface in one kernel fanout group
+    /// (symmetric flow hash), one engine each.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: u16,
     /// Connections tracked at once (TCP and UDP); past it the least recently active one is
@@ -211,6 +222,8 @@ struct Common {
     // Never otherwise unless asked, so that pipelines and scripts see only the output.
     #[arg(long)]
     report_unanalysed: bool,
+    #[command(flatten)]
+    live: LiveArgs,
     /// Capture files (pcap, pcapng, optionally .gz); `-` reads standard input. Without FILE, the
     /// bundled sample capture is analysed.
     #[arg(value_name = "FILE")]
@@ -244,6 +257,10 @@ fn main() -> ExitCode {
             max_connections: tls_analyzer::capture::DEFAULT_MAX_CONNECTIONS,
             max_buffered_bytes: tls_analyzer::capture::tcp::DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
             tunnel_max_depth: tls_analyzer::capture::tunnel::DEFAULT_MAX_DEPTH,
+            live: LiveArgs {
+                snaplen: tls_analyzer::capture::live::DEFAULT_SNAPLEN,
+                ..LiveArgs::default()
+            },
             ..Common::default()
         },
     });
@@ -320,6 +337,47 @@ fn main() -> ExitCode {
         }
     }
     let mut dir_logs = dir_logs;
+    // Live capture (-i): the same outputs, fed from interfaces until a signal.
+    let mut stats_file = files_out
+        .logdir
+        .as_ref()
+        .map(|dir| LazyFile::new(dir.join("stats.log")));
+    let mut stats_stderr = io::stderr();
+    let stats_format = match (log, events) {
+        (Some(f), _) => f,
+        (None, Some(EventFormat::Json)) => LogFormat::Json,
+        (None, _) => LogFormat::Tsv,
+    };
+    let rotators: Vec<LazyFile> = dir_logs
+        .iter()
+        .flat_map(|(ssl, x509, quic, tunnel)| {
+            [ssl.clone(), x509.clone(), quic.clone(), tunnel.clone()]
+        })
+        .chain(stats_file.clone())
+        .collect();
+    let mut rotate_files = |opened: f64| -> io::Result<()> {
+        rotators.iter().try_for_each(|f| f.rotate(opened).map(drop))
+    };
+    let mut live = (!common.live.interfaces.is_empty()).then(|| LiveSetup {
+        capture: tls_analyzer::capture::live::LiveOptions {
+            interfaces: common.live.interfaces.clone(),
+            filter: common.live.filter.clone(),
+            snaplen: common.live.snaplen,
+            ..Default::default()
+        },
+        rotate_interval: files_out.rotate,
+        rotate_files: Some(&mut rotate_files),
+        stats_interval: common.live.stats_interval,
+        stats: common.live.stats_interval.map(|_| {
+            let w: &mut dyn Write = match stats_file.as_mut() {
+                Some(f) => f,
+                None => &mut stats_stderr,
+            };
+            (stats_format, w)
+        }),
+        announce: true,
+    });
+    let mut live_summary = None;
     let mut analyse = || {
         // Each command asks for exactly one of the outputs, or (--logdir) for every log.
         let w: &mut dyn Write = &mut out;
@@ -375,7 +433,14 @@ fn main() -> ExitCode {
                 OtherLogs::default(),
             ),
         };
-        run_with_logs(&inputs, &opts, outputs, logs)
+        match live.take() {
+            Some(setup) => run_live(setup, &opts, outputs, logs).map(|s| {
+                let run = s.run.clone();
+                live_summary = Some(s);
+                run
+            }),
+            None => run_with_logs(&inputs, &opts, outputs, logs),
+        }
     };
     let result = match progress {
         Some((count, total)) => with_progress_bar(&count, total, analyse),
@@ -389,6 +454,9 @@ fn main() -> ExitCode {
             .and_then(|()| tunnel.flush()),
         None => Ok(()),
     });
+    if let Some(s) = &live_summary {
+        let _ = report_drops(s, &mut io::stderr());
+    }
     if let Ok(summary) = &result {
         if common.report_unanalysed || io::stderr().is_terminal() {
             if let Some(line) = summary.not_analysed.describe() {

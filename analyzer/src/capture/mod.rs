@@ -9,7 +9,7 @@
 //! [`tunnel`] (decapsulation: IP-in-IP, GRE, VXLAN, Geneve, GTPv1-U, Teredo, AYIYA; the packet
 //! inside goes back to [`link`] or [`ip`]) -> [`engine`] (connection table, TCP/UDP flows, timeouts) with [`table`] (the table's storage
 //! and flow hash), [`timers`], [`tcp`] (per-direction reassembly) and [`uid`] (Zeek-style
-//! uids). Every bound is a `pub const`; every breach is a weird named in [`weird`].
+//! uids). [`live`] reads network interfaces instead of files (`-i`). Every bound is a `pub const`; every breach is a weird named in [`weird`].
 //!
 //! Gap handling: gaps are reported to the consumer and the stream then continues (resync)
 //! with the next bytes seen; it is up to the consumer to stop, as Zeek's SSL analyzer does.
@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod ip;
 pub mod link;
+pub mod live;
 pub mod source;
 pub mod table;
 pub mod tcp;

@@ -423,9 +423,20 @@ impl<'w> QuicOutput<'w> {
         self.table.footer(close_ts);
     }
 
+    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
+    /// next one opened at `now` (log rotation; see [`crate::log::LogOutput::rotate`]).
+    pub fn rotate(&mut self, now: f64) {
+        self.table.rotate(now);
+    }
+
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
         self.table.flush();
+    }
+
+    /// Flushes the writer itself (live runs).
+    pub fn flush_writer(&mut self) {
+        self.table.flush_writer();
     }
 
     /// Where the rows go, and how many there were.

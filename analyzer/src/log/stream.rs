@@ -89,6 +89,17 @@ impl<'w> LogOutput<'w> {
         }
     }
 
+    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
+    /// next one opened at `now`: its first row brings a new header (log rotation, `--rotate`).
+    /// The caller flushes, then closes and renames the file, before the next row is written.
+    pub fn rotate(&mut self, now: f64) {
+        self.footer(now);
+        if let Rows::Tsv { header_written, .. } = &mut self.rows {
+            *header_written = false;
+        }
+        self.open_ts = now;
+    }
+
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
         self.dest.mark_uids(match &self.rows {

@@ -78,6 +78,19 @@ impl<'w> TableLog<'w> {
         }
     }
 
+    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
+    /// next one opened at `now` (log rotation; see [`crate::log::LogOutput::rotate`]).
+    pub fn rotate(&mut self, now: f64) {
+        self.footer(now);
+        self.header_written = false;
+        self.open_ts = now;
+    }
+
+    /// Flushes the writer itself (a live run's rows reach their readers while it runs).
+    pub fn flush_writer(&mut self) {
+        self.dest.write(|w| w.flush());
+    }
+
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
         if self.buf.is_empty() {

@@ -8,7 +8,8 @@
 use std::io::Write;
 
 use super::stream::LogFormat;
-use super::writer::{format_log_time, sep, tsv_header, tsv_str};
+use super::table::TableLog;
+use super::writer::{sep, tsv_str};
 use crate::capture::tunnel::TunnelRecord;
 use crate::output::escape::{fixed6, json_double, json_string, push_addr, push_u64};
 use crate::output::stream::Destination;
@@ -33,70 +34,64 @@ pub const TUNNEL_LOG_TYPES: [&str; 8] = [
 
 /// tunnel.log of a run.
 pub struct TunnelOutput<'w> {
-    format: LogFormat,
-    buf: Vec<u8>,
-    header_written: bool,
-    open_ts: f64,
-    /// Where the rows go, and how many there were.
-    pub dest: Destination<'w>,
+    table: TableLog<'w>,
 }
 
 impl<'w> TunnelOutput<'w> {
     /// tunnel.log in `format`, written to `out`.
     pub fn new(format: LogFormat, out: &'w mut dyn Write) -> Self {
         TunnelOutput {
-            format,
-            buf: Vec::new(),
-            header_written: false,
-            open_ts: 0.0,
-            dest: Destination::new(out),
+            table: TableLog::new(
+                format,
+                TUNNEL_LOG_PATH,
+                &TUNNEL_LOG_FIELDS,
+                &TUNNEL_LOG_TYPES,
+                out,
+            ),
         }
     }
 
     /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
     pub fn set_open_ts(&mut self, ts: f64) {
-        self.open_ts = ts;
+        self.table.set_open_ts(ts);
     }
 
     /// Formats one row (after the TSV header, the first time).
     pub fn row(&mut self, r: &TunnelRecord<'_>) {
-        match self.format {
-            LogFormat::Tsv => {
-                if !self.header_written {
-                    tsv_header(
-                        &mut self.buf,
-                        TUNNEL_LOG_PATH,
-                        self.open_ts,
-                        &TUNNEL_LOG_FIELDS,
-                        &TUNNEL_LOG_TYPES,
-                    );
-                    self.header_written = true;
-                }
-                tsv_row(&mut self.buf, r);
-            }
-            LogFormat::Json => json_row(&mut self.buf, r),
-        }
-        self.dest.count();
+        self.table.row(|b, format| match format {
+            LogFormat::Tsv => tsv_row(b, r),
+            LogFormat::Json => json_row(b, r),
+        });
     }
 
     /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
     pub fn footer(&mut self, close_ts: f64) {
-        if self.header_written {
-            let _ = writeln!(self.buf, "#close\t{}", format_log_time(close_ts));
-        }
+        self.table.footer(close_ts);
+    }
+
+    /// Ends the current file at `now` and starts the next (log rotation).
+    pub fn rotate(&mut self, now: f64) {
+        self.table.rotate(now);
     }
 
     /// Moves the formatted rows to the output; remembers the first error.
     pub fn flush(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
-        let buf = &mut self.buf;
-        self.dest.write(|out| {
-            let r = out.write_all(buf);
-            buf.clear();
-            r
-        });
+        self.table.flush();
+    }
+
+    /// Flushes the writer itself (live runs).
+    pub fn flush_writer(&mut self) {
+        self.table.flush_writer();
+    }
+
+    /// Where the rows go, and how many there were.
+    pub fn dest(&self) -> &Destination<'w> {
+        &self.table.dest
+    }
+
+    /// The first error writing the log, taken.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.table.dest.take_error()
     }
 }
 

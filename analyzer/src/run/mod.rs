@@ -8,8 +8,10 @@
 //! its events into output lines and ssl.log rows ([`crate::session`]).
 //!
 //! Modules: `pipeline` (the single-threaded flow handler), `sharded` (`--threads N`:
-//! connections sharded over worker threads, each running its own pipeline).
+//! connections sharded over worker threads, each running its own pipeline), `live` (`-i`:
+//! network interfaces instead of files, until a signal).
 
+mod live;
 mod pipeline;
 mod sharded;
 
@@ -23,6 +25,7 @@ use crate::ssl;
 pub use crate::log::LogFormat;
 pub use crate::output::EventFormat;
 
+pub use live::{report_drops, run_live, wall_clock, LiveSetup, LiveSummary, RotateFiles};
 pub use pipeline::{Pipeline, CONN_STATE_BYTES};
 pub use sharded::run_sharded;
 
@@ -155,6 +158,8 @@ pub enum RunError {
     Capture(CaptureError),
     /// Writing the output failed.
     Output(io::Error),
+    /// Live capture could not start or failed.
+    Live(capture::live::LiveError),
 }
 
 impl fmt::Display for RunError {
@@ -162,6 +167,7 @@ impl fmt::Display for RunError {
         match self {
             RunError::Capture(e) => write!(f, "{e}"),
             RunError::Output(e) => write!(f, "cannot write output: {e}"),
+            RunError::Live(e) => write!(f, "{e}"),
         }
     }
 }

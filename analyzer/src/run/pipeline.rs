@@ -185,12 +185,12 @@ impl<'w> Pipeline<'w> {
 
     /// Whether writing an output failed: nobody reads it any more (`| head`), so nothing
     /// else is analysed.
-    fn output_failed(&self) -> bool {
+    pub(super) fn output_failed(&self) -> bool {
         self.events.as_ref().is_some_and(|e| e.dest.failed())
             || self.log.as_ref().is_some_and(|l| l.dest.failed())
             || self.x509.as_ref().is_some_and(|x| x.dest().failed())
             || self.quic.as_ref().is_some_and(|q| q.dest().failed())
-            || self.tunnel.as_ref().is_some_and(|t| t.dest.failed())
+            || self.tunnel.as_ref().is_some_and(|t| t.dest().failed())
     }
 
     fn state(&self, c: &ConnInfo) -> Option<&ConnState> {
@@ -217,7 +217,7 @@ impl<'w> Pipeline<'w> {
         self.state_mut(c).map(std::mem::take).unwrap_or_default()
     }
 
-    fn note_ts(&mut self, ts: f64) {
+    pub(super) fn note_ts(&mut self, ts: f64) {
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
             // ssl.log's `#open` is the run's first timestamp.
@@ -284,6 +284,46 @@ impl<'w> Pipeline<'w> {
         }
         if let Some(t) = self.tunnel.as_mut() {
             t.flush();
+        }
+    }
+
+    /// Ends every log's current file at `now` and starts the next (`--rotate`, SIGHUP): the
+    /// footers are written and everything is flushed to the writers, so that the caller can
+    /// close and rename the files before the next row.
+    pub(super) fn rotate(&mut self, now: f64) {
+        if let Some(log) = self.log.as_mut() {
+            log.rotate(now);
+        }
+        if let Some(x) = self.x509.as_mut() {
+            x.rotate(now);
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.rotate(now);
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.rotate(now);
+        }
+        self.flush();
+    }
+
+    /// Moves buffered output to the writers and flushes the writers themselves (stdout's
+    /// buffer, the log files'), so that a live run's rows reach their readers while it runs.
+    pub(super) fn flush_writers(&mut self) {
+        self.flush();
+        if let Some(e) = self.events.as_mut() {
+            e.dest.write(|w| w.flush());
+        }
+        if let Some(l) = self.log.as_mut() {
+            l.dest.write(|w| w.flush());
+        }
+        if let Some(x) = self.x509.as_mut() {
+            x.flush_writer();
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.flush_writer();
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.flush_writer();
         }
     }
 
@@ -393,7 +433,7 @@ impl<'w> Pipeline<'w> {
         let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
         let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.take_error()));
         let error = error.or_else(|| self.quic.as_mut().and_then(|q| q.take_error()));
-        match error.or_else(|| self.tunnel.as_mut().and_then(|t| t.dest.take_error())) {
+        match error.or_else(|| self.tunnel.as_mut().and_then(|t| t.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
