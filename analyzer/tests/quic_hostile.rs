@@ -915,6 +915,7 @@ fn run_pipeline(datagrams: &[(bool, Vec<u8>)]) -> (Vec<String>, Vec<serde_json::
         OtherLogs {
             x509: None,
             quic: Some((LogFormat::Json, &mut quic)),
+            tunnel: None,
         },
     )
     .unwrap();
