@@ -405,11 +405,6 @@ impl<'w> QuicOutput<'w> {
         }
     }
 
-    /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
-    pub fn set_open_ts(&mut self, ts: f64) {
-        self.table.set_open_ts(ts);
-    }
-
     /// Formats one row (after the TSV header, the first time).
     pub fn row(&mut self, r: &QuicLogRow) {
         self.table.row(|b, format| match format {
@@ -418,35 +413,15 @@ impl<'w> QuicOutput<'w> {
         });
     }
 
-    /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
-    pub fn footer(&mut self, close_ts: f64) {
-        self.table.footer(close_ts);
-    }
-
-    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
-    /// next one opened at `now` (log rotation; see [`crate::log::LogOutput::rotate`]).
-    pub fn rotate(&mut self, now: f64) {
-        self.table.rotate(now);
-    }
-
-    /// Moves the formatted rows to the output; remembers the first error.
-    pub fn flush(&mut self) {
-        self.table.flush();
-    }
-
-    /// Flushes the writer itself (live runs).
-    pub fn flush_writer(&mut self) {
-        self.table.flush_writer();
+    /// The log file (header, footer, rotation, buffer, destination), which the pipeline
+    /// handles alike for every log beside ssl.log.
+    pub fn table(&mut self) -> &mut TableLog<'w> {
+        &mut self.table
     }
 
     /// Where the rows go, and how many there were.
     pub fn dest(&self) -> &Destination<'w> {
         &self.table.dest
-    }
-
-    /// The first error writing the log, taken.
-    pub fn take_error(&mut self) -> Option<std::io::Error> {
-        self.table.dest.take_error()
     }
 }
 
@@ -627,8 +602,8 @@ mod tests {
         let mut tsv = Vec::new();
         let mut o = QuicOutput::new(LogFormat::Tsv, &mut tsv);
         o.row(&row);
-        o.footer(2.0);
-        o.flush();
+        o.table().footer(2.0);
+        o.table().flush();
         drop(o);
         let text = String::from_utf8_lossy(&tsv);
         assert!(text.contains("#path\tquic\n"), "{text}");
@@ -641,7 +616,7 @@ mod tests {
         let mut json = Vec::new();
         let mut o = QuicOutput::new(LogFormat::Json, &mut json);
         o.row(&row);
-        o.flush();
+        o.table().flush();
         drop(o);
         assert_eq!(
             String::from_utf8_lossy(&json),

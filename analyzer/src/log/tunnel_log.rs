@@ -51,11 +51,6 @@ impl<'w> TunnelOutput<'w> {
         }
     }
 
-    /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
-    pub fn set_open_ts(&mut self, ts: f64) {
-        self.table.set_open_ts(ts);
-    }
-
     /// Formats one row (after the TSV header, the first time).
     pub fn row(&mut self, r: &TunnelRecord<'_>) {
         self.table.row(|b, format| match format {
@@ -64,34 +59,15 @@ impl<'w> TunnelOutput<'w> {
         });
     }
 
-    /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
-    pub fn footer(&mut self, close_ts: f64) {
-        self.table.footer(close_ts);
-    }
-
-    /// Ends the current file at `now` and starts the next (log rotation).
-    pub fn rotate(&mut self, now: f64) {
-        self.table.rotate(now);
-    }
-
-    /// Moves the formatted rows to the output; remembers the first error.
-    pub fn flush(&mut self) {
-        self.table.flush();
-    }
-
-    /// Flushes the writer itself (live runs).
-    pub fn flush_writer(&mut self) {
-        self.table.flush_writer();
+    /// The log file (header, footer, rotation, buffer, destination), which the pipeline
+    /// handles alike for every log beside ssl.log.
+    pub fn table(&mut self) -> &mut TableLog<'w> {
+        &mut self.table
     }
 
     /// Where the rows go, and how many there were.
     pub fn dest(&self) -> &Destination<'w> {
         &self.table.dest
-    }
-
-    /// The first error writing the log, taken.
-    pub fn take_error(&mut self) -> Option<std::io::Error> {
-        self.table.dest.take_error()
     }
 }
 
@@ -165,7 +141,7 @@ mod tests {
         {
             let mut o = TunnelOutput::new(LogFormat::Json, &mut json);
             o.row(&r);
-            o.flush();
+            o.table().flush();
         }
         // Byte for byte the row of Zeek's live/tunnels/geneve-47101.pcap.tunnel.json.
         assert_eq!(
@@ -178,8 +154,8 @@ mod tests {
         {
             let mut o = TunnelOutput::new(LogFormat::Tsv, &mut tsv);
             o.row(&r);
-            o.footer(1673516613.0);
-            o.flush();
+            o.table().footer(1673516613.0);
+            o.table().flush();
         }
         let tsv = String::from_utf8_lossy(&tsv);
         assert!(tsv.contains("#path\ttunnel\n"));

@@ -196,11 +196,6 @@ impl<'w> X509Output<'w> {
         self.limits = limits;
     }
 
-    /// Sets the time the TSV header's `#open` shows (the run's first timestamp).
-    pub fn set_open_ts(&mut self, ts: f64) {
-        self.table.set_open_ts(ts);
-    }
-
     /// One certificate seen at `ts`: logged unless it does not parse or Zeek's deduplication
     /// suppresses it. `cache` has the certificates' fingerprints (ssl.log computes them too).
     /// Returns the weirds Zeek's caps raised for its row (nearly always none), in order; each
@@ -243,35 +238,15 @@ impl<'w> X509Output<'w> {
         });
     }
 
-    /// Formats the TSV footer (`#close` at `close_ts`) if a row was written.
-    pub fn footer(&mut self, close_ts: f64) {
-        self.table.footer(close_ts);
-    }
-
-    /// Ends the current file at `now` (the TSV footer, if a row was written) and starts the
-    /// next one opened at `now` (log rotation; see [`crate::log::LogOutput::rotate`]).
-    pub fn rotate(&mut self, now: f64) {
-        self.table.rotate(now);
-    }
-
-    /// Moves the formatted rows to the output; remembers the first error.
-    pub fn flush(&mut self) {
-        self.table.flush();
-    }
-
-    /// Flushes the writer itself (live runs).
-    pub fn flush_writer(&mut self) {
-        self.table.flush_writer();
+    /// The log file (header, footer, rotation, buffer, destination), which the pipeline
+    /// handles alike for every log beside ssl.log.
+    pub fn table(&mut self) -> &mut TableLog<'w> {
+        &mut self.table
     }
 
     /// Where the rows go, and how many there were.
     pub fn dest(&self) -> &Destination<'w> {
         &self.table.dest
-    }
-
-    /// The first error writing the log, taken.
-    pub fn take_error(&mut self) -> Option<std::io::Error> {
-        self.table.dest.take_error()
     }
 
     /// Certificates Zeek's deduplication remembers.
@@ -523,8 +498,8 @@ mod tests {
         for der in [&b""[..], b"\x30\x82\xff\xff", b"not a certificate"] {
             x.certificate(1.0, false, true, der, &mut cache);
         }
-        x.footer(2.0);
-        x.flush();
+        x.table().footer(2.0);
+        x.table().flush();
         assert_eq!(x.dest().written(), 0);
         assert!(x.known_certs().is_empty());
         drop(x);

@@ -8,7 +8,8 @@
 use super::{Outputs, RunError, RunOptions, Summary};
 use crate::capture::{ConnInfo, EndReason, FlowHandler, Proto, Verdict};
 use crate::detect::{self, Detected, MAX_STARTTLS_SCAN_BYTES};
-use crate::log::{LogOutput, LogShared, QuicOutput, X509Output};
+use crate::log::table::TableLog;
+use crate::log::{LogOutput, LogShared, QuicOutput, TunnelOutput, X509Output};
 use crate::output::EventOutput;
 use crate::session::{self, Session};
 
@@ -224,13 +225,7 @@ impl<'w> Pipeline<'w> {
             if let Some(log) = self.log.as_mut() {
                 log.set_open_ts(ts);
             }
-            if let Some(x) = self.x509.as_mut() {
-                x.set_open_ts(ts);
-            }
-            if let Some(q) = self.quic.as_mut() {
-                q.set_open_ts(ts);
-            }
-            if let Some(t) = self.tunnel.as_mut() {
+            for t in self.other_logs() {
                 t.set_open_ts(ts);
             }
         }
@@ -276,15 +271,18 @@ impl<'w> Pipeline<'w> {
         if let Some(log) = self.log.as_mut() {
             log.flush();
         }
-        if let Some(x) = self.x509.as_mut() {
-            x.flush();
-        }
-        if let Some(q) = self.quic.as_mut() {
-            q.flush();
-        }
-        if let Some(t) = self.tunnel.as_mut() {
+        for t in self.other_logs() {
             t.flush();
         }
+    }
+
+    /// The logs beside ssl.log that this run writes (x509.log, quic.log, tunnel.log), which
+    /// open, rotate, flush and close alike.
+    fn other_logs(&mut self) -> impl Iterator<Item = &mut TableLog<'w>> {
+        let x509 = self.x509.as_mut().map(X509Output::table);
+        let quic = self.quic.as_mut().map(QuicOutput::table);
+        let tunnel = self.tunnel.as_mut().map(TunnelOutput::table);
+        x509.into_iter().chain(quic).chain(tunnel)
     }
 
     /// Ends every log's current file at `now` and starts the next (`--rotate`, SIGHUP): the
@@ -294,13 +292,7 @@ impl<'w> Pipeline<'w> {
         if let Some(log) = self.log.as_mut() {
             log.rotate(now);
         }
-        if let Some(x) = self.x509.as_mut() {
-            x.rotate(now);
-        }
-        if let Some(q) = self.quic.as_mut() {
-            q.rotate(now);
-        }
-        if let Some(t) = self.tunnel.as_mut() {
+        for t in self.other_logs() {
             t.rotate(now);
         }
         self.flush();
@@ -316,13 +308,7 @@ impl<'w> Pipeline<'w> {
         if let Some(l) = self.log.as_mut() {
             l.dest.write(|w| w.flush());
         }
-        if let Some(x) = self.x509.as_mut() {
-            x.flush_writer();
-        }
-        if let Some(q) = self.quic.as_mut() {
-            q.flush_writer();
-        }
-        if let Some(t) = self.tunnel.as_mut() {
+        for t in self.other_logs() {
             t.flush_writer();
         }
     }
@@ -417,13 +403,7 @@ impl<'w> Pipeline<'w> {
             // Like Zeek, no rows means no log at all (no header without a first write).
             log.footer(close_ts);
         }
-        if let Some(x) = self.x509.as_mut() {
-            x.footer(close_ts);
-        }
-        if let Some(q) = self.quic.as_mut() {
-            q.footer(close_ts);
-        }
-        if let Some(t) = self.tunnel.as_mut() {
+        for t in self.other_logs() {
             t.footer(close_ts);
         }
         self.flush();
@@ -431,9 +411,7 @@ impl<'w> Pipeline<'w> {
         self.summary.log_rows = self.log.as_ref().map_or(0, |l| l.dest.written());
         let error = self.events.as_mut().and_then(|e| e.dest.take_error());
         let error = error.or_else(|| self.log.as_mut().and_then(|l| l.dest.take_error()));
-        let error = error.or_else(|| self.x509.as_mut().and_then(|x| x.take_error()));
-        let error = error.or_else(|| self.quic.as_mut().and_then(|q| q.take_error()));
-        match error.or_else(|| self.tunnel.as_mut().and_then(|t| t.take_error())) {
+        match error.or_else(|| self.other_logs().find_map(|t| t.dest.take_error())) {
             Some(e) => Err(RunError::Output(e)),
             None => Ok(()),
         }
@@ -545,7 +523,7 @@ impl FlowHandler for Pipeline<'_> {
         self.note_ts(record.ts);
         if let Some(t) = self.tunnel.as_mut() {
             t.row(record);
-            t.flush();
+            t.table().flush();
         }
     }
 
