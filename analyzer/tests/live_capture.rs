@@ -1,6 +1,7 @@
 //! Live capture (`-i`): the analyzer on `lo` during real openssl handshakes writes the same
 //! ssl.log rows as the file run on tcpdump's capture of the same packets; SIGINT with a
-//! connection still open writes that connection's row and exits 0; a bad interface, a bad
+//! connection still open writes that connection's row and exits 0; a second signal exits at
+//! once with status 1, even while the orderly stop cannot finish; a bad interface, a bad
 //! filter and a build without live capture each give a clear error and exit 1.
 //!
 //! The tests that capture need root, openssl and tcpdump (see `live_rig`); they are ignored,
@@ -129,6 +130,60 @@ fn threads_2_fanout_writes_each_connection_once() {
     let (w1, w2) = (received("(worker-1)"), received("(worker-2)"));
     assert!(w1 > 0 && w2 > 0, "{stderr}");
     assert_eq!(received("total"), w1 + w2, "{stderr}");
+}
+
+/// Whether process `pid` sleeps in a write to a full pipe (`/proc/PID/wchan` is `pipe_write`,
+/// or `anon_pipe_write` on newer kernels).
+#[cfg(feature = "live")]
+fn blocked_on_pipe(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("pipe_write"))
+}
+
+#[cfg(feature = "live")]
+#[test]
+#[cfg_attr(
+    pac_no_live,
+    ignore = "live capture needs root, openssl and tcpdump; probed at build time"
+)]
+fn a_second_signal_exits_at_once() {
+    use std::time::{Duration, Instant};
+
+    if !ready("second signal on lo") {
+        return;
+    }
+    let dir = scratch("second-signal");
+    let port = free_port();
+    let _server = server(&dir, port);
+    // Events go to a pipe nobody reads. Once it is full the analyzer sleeps in `write`, so the
+    // orderly stop the first SIGINT asks for cannot happen: only the second signal ends it.
+    let mut cmd = Command::new(bin());
+    cmd.args(["events", "--format", "json", "-i", "lo", "-f"])
+        .arg(format!("tcp port {port}"));
+    let mut live = Bg::spawn_unread("analyzer", &dir, &mut cmd);
+    live.wait_stderr("listening on lo");
+    let pid = live.child.id();
+    // About 11 KB of events per handshake: the 64 KiB pipe and the output buffer fill within
+    // a dozen; the output is flushed at least every half second.
+    let start = Instant::now();
+    let mut handshakes = 0;
+    while !blocked_on_pipe(pid) {
+        assert!(
+            start.elapsed() < DEADLINE * 3,
+            "the analyzer never blocked on its full stdout after {handshakes} handshakes"
+        );
+        handshake(port, &format!("h{handshakes}.second.test"));
+        handshakes += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    live.signal("INT");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        live.child.try_wait().expect("try_wait").is_none(),
+        "the first SIGINT only asks for the orderly stop, which waits on the full pipe"
+    );
+    live.signal("INT");
+    let status = live.wait();
+    assert_eq!(status.code(), Some(1), "second SIGINT: {status}");
 }
 
 #[cfg(feature = "live")]

@@ -91,6 +91,24 @@ impl Bg {
         }
     }
 
+    /// Starts `cmd` with stdout to a pipe that nobody reads (`child.stdout` holds it open) and
+    /// stderr to `dir/<name>.err`.
+    pub fn spawn_unread(name: &str, dir: &Path, cmd: &mut Command) -> Bg {
+        let err_path = dir.join(format!("{name}.err"));
+        let err = std::fs::File::create(&err_path).expect("stderr file");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Bg {
+            child,
+            stderr: err_path,
+            name: name.to_owned(),
+        }
+    }
+
     /// The process's stderr so far.
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
